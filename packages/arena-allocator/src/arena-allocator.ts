@@ -1,0 +1,315 @@
+import {
+  type Allocator,
+  ConfigurationError,
+  DoubleFreeError,
+  InvalidPointerError,
+  InvalidSizeError,
+  Memory,
+  type Ptr,
+} from '@heapkit/memory';
+import { BlockStates, FREED, LIVE_LARGE, LIVE_SMALL } from './block-states.js';
+import {
+  ALIGNMENT_SHIFT,
+  type ArenaAllocatorOptions,
+  POOL_HEADER_BYTES,
+  type ResolvedConfig,
+  resolveConfig,
+} from './config.js';
+import {
+  checkDebugBlock,
+  DEBUG_FRONT,
+  DEBUG_OVERHEAD,
+  killDebugBlock,
+  writeDebugBlock,
+} from './debug-guards.js';
+import { Pools } from './pools.js';
+import { type AllocatorStats, collectStats, formatStats } from './stats.js';
+import { MAX_BLOCK, Tlsf } from './tlsf.js';
+import { validateHeap } from './validate.js';
+
+/**
+ * CPython's small-object allocator (pymalloc) with a TLSF allocator for large blocks, over a
+ * heapkit {@link Memory}. Mirrors `PyObject_Malloc` and friends, and adds what C cannot:
+ * every invalid or double free is caught in O(1) and leaves the heap untouched.
+ *
+ * - Requests up to `smallThreshold` (512) bytes: size classes of 16 bytes, served from 16 KiB
+ *   pools carved from 1 MiB arenas (see `pools.ts`).
+ * - Larger requests: TLSF blocks in the same memory; arenas are TLSF blocks too, so space freed
+ *   by one kind serves the other (see `tlsf.ts`).
+ * - `malloc` returns 0 when memory is exhausted and cannot grow; bad arguments throw typed errors
+ *   from `@heapkit/memory` (`InvalidPointerError`, `DoubleFreeError`, `InvalidSizeError`,
+ *   `HeapCorruptionError`).
+ *
+ * The allocator owns the memory from `heapStart` to its end, and grows it on demand.
+ *
+ * @example
+ * ```ts
+ * import { ArenaAllocator } from '@heapkit/arena-allocator';
+ *
+ * const heap = new ArenaAllocator();
+ * const p = heap.malloc(24);              // 16-byte aligned, 32 usable bytes
+ * heap.memory.u32[p >>> 2] = 42;
+ * const q = heap.realloc(p, 4096);        // moves to a large block, keeps the 42
+ * heap.free(q);
+ * heap.validate();                        // walks every structure; throws if anything is off
+ * console.log(heap.formatStats());
+ * ```
+ */
+export class ArenaAllocator implements Allocator {
+  /** The memory every pointer points into. Read its views afresh after any allocation. */
+  readonly memory: Memory;
+  /** The options in force, after defaults. */
+  readonly config: ResolvedConfig;
+  /** @internal The two-bit block-state map (see `block-states.ts`). */
+  readonly states: BlockStates;
+  /** @internal The region manager and large-block allocator. */
+  readonly tlsf: Tlsf;
+  /** @internal pymalloc's arenas and pools. */
+  readonly pools: Pools;
+  private readonly threshold: number;
+  private readonly debug: boolean;
+
+  constructor(options: ArenaAllocatorOptions = {}) {
+    this.config = resolveConfig(options);
+    this.memory = options.memory ?? new Memory();
+    this.threshold = this.config.smallThreshold;
+    this.debug = this.config.debug;
+    const { heapStart } = this.config;
+    if (!this.memory.growTo(heapStart + 2 * 65536)) {
+      throw new ConfigurationError(
+        `the memory (${this.memory.byteLength} bytes, max ${this.memory.maxBytes}) has no room for a heap at ${heapStart}`,
+      );
+    }
+    this.states = new BlockStates(this.memory.byteLength);
+    this.tlsf = new Tlsf(this.memory, heapStart, this.config.arenaSize);
+    this.pools = new Pools(this.memory, this.states, this.tlsf, this.config);
+    this.memory.onGrow((memory) => {
+      this.states.resize(memory.byteLength);
+      this.tlsf.extend(memory.byteLength);
+    });
+  }
+
+  /**
+   * Allocates `size` bytes, 16-byte aligned (`PyObject_Malloc`). `malloc(0)` returns a unique
+   * block. Returns 0 when memory is exhausted. Throws InvalidSizeError for a size that is not
+   * a non-negative integer.
+   */
+  malloc(size: number): Ptr {
+    if (size >>> 0 !== size) return this.badSize(size, 'malloc');
+    if (this.debug) return this.debugMalloc(size);
+    return this.rawMalloc(size);
+  }
+
+  /** Allocates `count * size` zeroed bytes (`PyObject_Calloc`); 0 on exhaustion or overflow. */
+  calloc(count: number, size: number): Ptr {
+    if (!Number.isSafeInteger(count) || count < 0) throw new InvalidSizeError(count, 'calloc');
+    if (!Number.isSafeInteger(size) || size < 0) throw new InvalidSizeError(size, 'calloc');
+    const total = count * size;
+    if (total > MAX_BLOCK) return 0;
+    const p = this.malloc(total);
+    if (p !== 0) this.memory.u8.fill(0, p, p + total);
+    return p;
+  }
+
+  /**
+   * Resizes a block (`PyObject_Realloc`). A small block stays in place when the new size fits
+   * its size class and is at least 75% of it; a large block shrinks in place or grows into a
+   * free neighbour when it can, else moves. Returns 0 on exhaustion, leaving `ptr` untouched.
+   */
+  realloc(ptr: Ptr, size: number): Ptr {
+    if (size >>> 0 !== size) return this.badSize(size, 'realloc');
+    if (ptr === 0) return this.malloc(size);
+    if (this.debug) return this.debugRealloc(ptr, size);
+    const state = this.stateOf(ptr, 'realloc');
+    if (state === LIVE_SMALL) {
+      const blockSize = this.pools.blockSize(ptr);
+      if (size <= blockSize && 4 * size > 3 * blockSize) return ptr;
+      return this.moveBlock(ptr, size, Math.min(size, blockSize), false);
+    }
+    if (this.tlsf.resizeInPlace(ptr, size)) return ptr;
+    return this.moveBlock(ptr, size, this.tlsf.sizeOf(ptr), true);
+  }
+
+  /** Frees a block (`PyObject_Free`). `free(0)` does nothing. */
+  free(ptr: Ptr): void {
+    if (ptr === 0) return;
+    if (this.debug) {
+      this.debugFree(ptr, 'free');
+      return;
+    }
+    this.rawFree(ptr, this.stateOf(ptr, 'free'));
+  }
+
+  /** Bytes the block can hold: its size class, its TLSF block, or (debug) exactly what was asked. */
+  usableSize(ptr: Ptr): number {
+    if (this.debug) {
+      const inner = this.innerOf(ptr, 'usableSize');
+      return checkDebugBlock(this.memory.u8, this.memory.u32, inner, this.rawUsableSize(inner));
+    }
+    return this.stateOf(ptr, 'usableSize') === LIVE_SMALL ? this.pools.blockSize(ptr) : this.tlsf.sizeOf(ptr);
+  }
+
+  /**
+   * Walks every structure — TLSF blocks and free lists, arenas, pools, free-block lists, the
+   * block-state map and, in debug mode, every guard — and throws HeapCorruptionError at the
+   * first inconsistency.
+   */
+  validate(): void {
+    validateHeap(this);
+  }
+
+  /** Figures per size class and per arena, and a byte breakdown of the memory (see {@link AllocatorStats}). */
+  stats(): AllocatorStats {
+    return collectStats(this);
+  }
+
+  /** The stats as text, in the layout of CPython's `sys._debugmallocstats()`. */
+  formatStats(): string {
+    return formatStats(this.stats());
+  }
+
+  /**
+   * Releases what can be released: wholly free arenas, the spare included, go back to the
+   * region manager for large blocks or new arenas. (A WebAssembly memory cannot shrink.)
+   * Returns the number of arenas released.
+   */
+  trim(): number {
+    return this.pools.releaseFreeArenas();
+  }
+
+  /** @internal The raw (non-debug) allocation path. */
+  rawMalloc(size: number): Ptr {
+    if (size <= this.threshold) {
+      const p = this.pools.alloc(size === 0 ? 0 : (size - 1) >>> ALIGNMENT_SHIFT);
+      if (p !== 0) return p;
+    }
+    const p = this.tlsf.malloc(size);
+    if (p !== 0) this.states.set(p, LIVE_LARGE);
+    return p;
+  }
+
+  /** @internal Usable size of a raw block known to be live. */
+  rawUsableSize(ptr: Ptr): number {
+    return this.states.get(ptr) === LIVE_SMALL ? this.pools.blockSize(ptr) : this.tlsf.sizeOf(ptr);
+  }
+
+  private rawFree(ptr: Ptr, state: number): void {
+    if (state === LIVE_SMALL) {
+      this.pools.free(ptr);
+    } else {
+      this.states.set(ptr, FREED);
+      this.tlsf.free(ptr);
+    }
+  }
+
+  /** Moves a raw block to a new one of `size` bytes, copying `keep` bytes. */
+  private moveBlock(ptr: Ptr, size: number, keep: number, large: boolean): Ptr {
+    const q = this.rawMalloc(size);
+    if (q === 0) return 0;
+    const u8 = this.memory.u8;
+    u8.copyWithin(q, ptr, ptr + keep);
+    this.rawFree(ptr, large ? LIVE_LARGE : LIVE_SMALL);
+    return q;
+  }
+
+  /**
+   * The state of `ptr`, which must be a live block; throws the right typed error otherwise.
+   * O(1): an integer check, the alignment, the range and two bits of the state map.
+   */
+  private stateOf(ptr: Ptr, operation: string): number {
+    if (ptr >>> 0 === ptr && (ptr & 15) === 0 && ptr < this.memory.byteLength) {
+      const state = this.states.get(ptr);
+      if (state === LIVE_SMALL || state === LIVE_LARGE) return state;
+    }
+    throw this.pointerError(ptr, operation);
+  }
+
+  /** Explains why `ptr` is not a live block. Not on any fast path. */
+  private pointerError(ptr: unknown, operation: string): InvalidPointerError {
+    if (typeof ptr !== 'number' || ptr >>> 0 !== ptr) {
+      return new InvalidPointerError(
+        ptr,
+        'not a pointer: an integer from 0 to 2^32-1 was expected',
+        operation,
+      );
+    }
+    if ((ptr & 15) !== 0)
+      return new InvalidPointerError(ptr, 'not 16-byte aligned, so not a block start', operation);
+    if (ptr < this.tlsf.first || ptr >= this.memory.byteLength) {
+      return new InvalidPointerError(
+        ptr,
+        `outside the heap [${this.tlsf.first}, ${this.memory.byteLength})`,
+        operation,
+      );
+    }
+    if (this.states.get(ptr) === FREED) return new DoubleFreeError(ptr, operation);
+    const arena = this.pools.arenaOf(ptr);
+    if (arena !== 0) {
+      const pool = ptr - (ptr & (this.config.poolSize - 1));
+      const size = this.pools.blockSize(ptr);
+      const start = pool + POOL_HEADER_BYTES + Math.floor((ptr - pool - POOL_HEADER_BYTES) / size) * size;
+      if (ptr >= pool + POOL_HEADER_BYTES && this.states.get(start) === LIVE_SMALL) {
+        return new InvalidPointerError(
+          ptr,
+          `points ${ptr - start} bytes inside the live ${size}-byte block at 0x${start.toString(16).padStart(8, '0')}`,
+          operation,
+        );
+      }
+      return new InvalidPointerError(
+        ptr,
+        'not the start of a live block (in a pool, never allocated)',
+        operation,
+      );
+    }
+    return new InvalidPointerError(
+      ptr,
+      'not the start of a live block (never allocated, or inside one)',
+      operation,
+    );
+  }
+
+  private badSize(size: unknown, operation: string): Ptr {
+    // A huge but well-formed size is plain exhaustion, as in C; anything else is a bug.
+    if (typeof size === 'number' && Number.isSafeInteger(size) && size >= 0) return 0;
+    throw new InvalidSizeError(size, operation);
+  }
+
+  // Debug mode: every block wrapped in guards (see debug-guards.ts).
+
+  private debugMalloc(size: number): Ptr {
+    if (size > MAX_BLOCK - DEBUG_OVERHEAD) return 0;
+    const inner = this.rawMalloc(size + DEBUG_OVERHEAD);
+    if (inner === 0) return 0;
+    return writeDebugBlock(this.memory.u8, this.memory.u32, inner, size);
+  }
+
+  private debugFree(ptr: Ptr, operation: string): void {
+    const inner = this.innerOf(ptr, operation);
+    const innerSize = this.rawUsableSize(inner);
+    checkDebugBlock(this.memory.u8, this.memory.u32, inner, innerSize);
+    killDebugBlock(this.memory.u8, inner, innerSize);
+    this.rawFree(inner, this.states.get(inner));
+  }
+
+  private debugRealloc(ptr: Ptr, size: number): Ptr {
+    const inner = this.innerOf(ptr, 'realloc');
+    const n = checkDebugBlock(this.memory.u8, this.memory.u32, inner, this.rawUsableSize(inner));
+    // Always move, so that code still using the old pointer meets 0xDD bytes.
+    const q = this.debugMalloc(size);
+    if (q === 0) return 0;
+    this.memory.u8.copyWithin(q, ptr, ptr + Math.min(n, size));
+    this.debugFree(ptr, 'realloc');
+    return q;
+  }
+
+  /** The inner block of debug-mode user pointer `ptr`, checked to be live. */
+  private innerOf(ptr: Ptr, operation: string): number {
+    if (ptr >>> 0 === ptr && (ptr & 15) === 0 && ptr >= DEBUG_FRONT && ptr < this.memory.byteLength) {
+      const state = this.states.get(ptr - DEBUG_FRONT);
+      if (state === LIVE_SMALL || state === LIVE_LARGE) return ptr - DEBUG_FRONT;
+      if (state === FREED) throw new DoubleFreeError(ptr, operation);
+      throw new InvalidPointerError(ptr, 'not the start of a live block', operation);
+    }
+    throw this.pointerError(ptr, operation);
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * The block-state map: two bits for every 16-byte granule of the memory, saying what starts at
+ * that address. It is what makes invalid and double frees detectable in O(1) without trusting
+ * anything stored in the memory (which a buggy program may have overwritten).
+ *
+ * ```
+ *   word  = ptr >>> 8            16 granules (256 bytes) per 32-bit word
+ *   shift = (ptr >>> 3) & 30     2 bits per granule
+ *
+ *   00 NONE         no block starts here
+ *   01 LIVE_SMALL   a live pool block starts here
+ *   10 FREED        a block started here and was freed; none starts here now
+ *   11 LIVE_LARGE   a live TLSF block starts here
+ * ```
+ *
+ * `FREED` stays until a new block starts at the same address, so a stale pointer is reported
+ * as a double free even after its space was merged into a larger block.
+ * The map lives on the JS side (like CPython's `arenas` array): 1/64 of the memory's size.
+ */
+export const NONE = 0;
+export const LIVE_SMALL = 1;
+export const FREED = 2;
+export const LIVE_LARGE = 3;
+
+export class BlockStates {
+  bits: Uint32Array;
+
+  constructor(memoryBytes: number) {
+    this.bits = new Uint32Array(wordsFor(memoryBytes));
+  }
+
+  /** Makes room for a memory of `memoryBytes` bytes, keeping every state. */
+  resize(memoryBytes: number): void {
+    const words = wordsFor(memoryBytes);
+    if (words <= this.bits.length) return;
+    const bits = new Uint32Array(words);
+    bits.set(this.bits);
+    this.bits = bits;
+  }
+
+  get(ptr: number): number {
+    return (this.bits[ptr >>> 8]! >>> ((ptr >>> 3) & 30)) & 3;
+  }
+
+  set(ptr: number, state: number): void {
+    const w = ptr >>> 8;
+    const shift = (ptr >>> 3) & 30;
+    this.bits[w] = (this.bits[w]! & ~(3 << shift)) | (state << shift);
+  }
+
+  /** Bytes the map itself takes (JS-side metadata). */
+  get byteLength(): number {
+    return this.bits.byteLength;
+  }
+}
+
+function wordsFor(memoryBytes: number): number {
+  return Math.ceil(memoryBytes / 256);
+}

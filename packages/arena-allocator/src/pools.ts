@@ -1,0 +1,357 @@
+import type { Memory } from '@heapkit/memory';
+import { type BlockStates, FREED, LIVE_SMALL } from './block-states.js';
+import { ALIGNMENT_SHIFT, POOL_HEADER_BYTES, type ResolvedConfig } from './config.js';
+import type { Tlsf } from './tlsf.js';
+
+/**
+ * pymalloc, after CPython's `Objects/obmalloc.c`: small requests are rounded up to one of
+ * `smallThreshold / 16` size classes and served from pools, each pool a `poolSize`-aligned
+ * piece of an arena that holds blocks of one class.
+ *
+ * Pool header (at the pool's first byte; blocks follow it):
+ *
+ * ```
+ *   +0   u32  ref            live blocks in the pool
+ *   +4   u32  freeblock      first free block (0: none, the pool is full)
+ *   +8   u32  nextpool       next pool in usedpools[class] or in the arena's free pools
+ *   +12  u32  prevpool       previous pool in usedpools[class]
+ *   +16  u32  arena          id of the owning arena
+ *   +20  u32  szidx          size class: blocks are (szidx + 1) * 16 bytes
+ *   +24  u32  nextoffset     offset of the next never-used block
+ *   +28  u32  maxnextoffset  offset of the last block that fits
+ *   +32  blocks...
+ * ```
+ *
+ * Free blocks form a list through their own first word; never-used blocks are carved from
+ * `nextoffset` only when the list runs out, so a pool's memory is touched lazily.
+ * `usedpools[c]` lists the pools of class `c` that have a free block: `malloc` takes from its
+ * head in O(1). A pool that becomes empty goes to its arena's `freepools`, reusable by any class.
+ *
+ * Arenas come from the TLSF region manager. The arenas that have a free pool are kept in a
+ * list sorted by free-pool count, fewest first, so allocation packs the fullest arenas and
+ * the emptiest ones can drain and be released (one wholly free arena is kept as a spare).
+ * `nfp2lasta[k]` is the last arena in that list with exactly `k` free pools, which keeps the
+ * list sorted in O(1) as counts move by one. Arena records live on the JS side, indexed by id.
+ */
+export class Pools {
+  /** usedpools: for each size class, the first pool with a free block (0: none). */
+  readonly usedpools: Uint32Array;
+
+  // Arena records, by id (ids start at 1; 0 means "none").
+  /** Base address of the arena's pools (0: id not in use). */
+  arenaAddress = new Uint32Array(8);
+  /** Address of the first never-carved pool. */
+  arenaPoolAddress = new Uint32Array(8);
+  arenaFreePoolCount = new Uint32Array(8);
+  /** First pool of the arena's free-pool list, linked through `nextpool`. */
+  arenaFreePools = new Uint32Array(8);
+  arenaNext = new Uint32Array(8);
+  arenaPrev = new Uint32Array(8);
+  /** Head of the sorted list of arenas that have a free pool. */
+  usableArenas = 0;
+  readonly nfp2lasta: Uint32Array;
+  private readonly unusedIds: number[] = [];
+  private nextId = 1;
+
+  /** Arenas allocated over the allocator's life, released, and the most at once. */
+  arenasAllocated = 0;
+  arenasReleased = 0;
+  arenasHighWater = 0;
+
+  private readonly poolSize: number;
+  private readonly arenaSize: number;
+  private readonly poolsPerArena: number;
+
+  constructor(
+    private readonly memory: Memory,
+    private readonly states: BlockStates,
+    private readonly tlsf: Tlsf,
+    config: ResolvedConfig,
+  ) {
+    this.usedpools = new Uint32Array(config.sizeClasses);
+    this.poolSize = config.poolSize;
+    this.arenaSize = config.arenaSize;
+    this.poolsPerArena = config.poolsPerArena;
+    this.nfp2lasta = new Uint32Array(config.poolsPerArena + 1);
+  }
+
+  /** Arenas currently allocated. */
+  get arenaCount(): number {
+    return this.arenasAllocated - this.arenasReleased;
+  }
+
+  /** The highest arena id ever used; ids 1..this may be live (check `arenaAddress`). */
+  get maxArenaId(): number {
+    return this.nextId - 1;
+  }
+
+  /**
+   * Allocates a block of size class `szidx`; 0 when no arena can be had (the caller then
+   * falls back to the large-block allocator, as CPython falls back to the raw allocator).
+   * Fast path: one load of usedpools, three header words, one free-list word, one state write.
+   */
+  alloc(szidx: number): number {
+    const pool = this.usedpools[szidx]!;
+    if (pool === 0) return this.allocFromNewPool(szidx);
+    const u32 = this.memory.u32;
+    const h = pool >>> 2;
+    const block = u32[h + 1]!;
+    u32[h]!++;
+    const next = u32[block >>> 2]!;
+    if (next !== 0) u32[h + 1] = next;
+    else this.advance(u32, pool, szidx);
+    this.states.set(block, LIVE_SMALL);
+    return block;
+  }
+
+  /**
+   * Frees a live pool block (the caller has checked that it is one).
+   * Fast path: one state write, two header words and the block's link word.
+   */
+  free(ptr: number): void {
+    const u32 = this.memory.u32;
+    const pool = ptr - (ptr & (this.poolSize - 1));
+    const h = pool >>> 2;
+    this.states.set(ptr, FREED);
+    const lastfree = u32[h + 1]!;
+    u32[ptr >>> 2] = lastfree;
+    u32[h + 1] = ptr;
+    const ref = --u32[h]!;
+    if (lastfree === 0) {
+      // The pool was full, so it was in no list: it has a free block again.
+      this.linkUsedPool(u32, pool, u32[h + 5]!);
+      return;
+    }
+    if (ref !== 0) return;
+    this.unlinkUsedPool(u32, pool, u32[h + 5]!);
+    this.poolBecameEmpty(u32, pool, u32[h + 4]!);
+  }
+
+  /** Block size of the pool block at `ptr`. */
+  blockSize(ptr: number): number {
+    const pool = ptr - (ptr & (this.poolSize - 1));
+    return (this.memory.u32[(pool >>> 2) + 5]! + 1) << ALIGNMENT_SHIFT;
+  }
+
+  /** The arena id owning address `ptr`, or 0 (a scan: for error messages and checks only). */
+  arenaOf(ptr: number): number {
+    for (let id = 1; id < this.nextId; id++) {
+      const base = this.arenaAddress[id]!;
+      if (base !== 0 && ptr >= base && ptr < base + this.arenaSize) return id;
+    }
+    return 0;
+  }
+
+  /** Releases every wholly free arena (the spare included). Returns how many. */
+  releaseFreeArenas(): number {
+    let released = 0;
+    for (let id = this.usableArenas; id !== 0; ) {
+      const next = this.arenaNext[id]!;
+      if (this.arenaFreePoolCount[id] === this.poolsPerArena) {
+        this.unlinkArena(id);
+        this.releaseArena(id);
+        released++;
+      }
+      id = next;
+    }
+    return released;
+  }
+
+  /** The free list ran out: carve the next never-used block, or mark the pool full. */
+  private advance(u32: Uint32Array, pool: number, szidx: number): void {
+    const h = pool >>> 2;
+    const offset = u32[h + 6]!;
+    if (offset <= u32[h + 7]!) {
+      const block = pool + offset;
+      u32[h + 6] = offset + ((szidx + 1) << ALIGNMENT_SHIFT);
+      u32[block >>> 2] = 0;
+      u32[h + 1] = block;
+      return;
+    }
+    u32[h + 1] = 0;
+    this.unlinkUsedPool(u32, pool, szidx);
+  }
+
+  private allocFromNewPool(szidx: number): number {
+    let arena = this.usableArenas;
+    if (arena === 0) {
+      arena = this.newArena();
+      if (arena === 0) return 0;
+    }
+    // Take a pool from the arena at the head (the one with the fewest free pools).
+    let u32 = this.memory.u32;
+    let pool = this.arenaFreePools[arena]!;
+    if (pool !== 0) {
+      this.arenaFreePools[arena] = u32[(pool >>> 2) + 2]!;
+    } else {
+      pool = this.arenaPoolAddress[arena]!;
+      this.arenaPoolAddress[arena] = pool + this.poolSize;
+    }
+    const nf = this.arenaFreePoolCount[arena]!;
+    if (this.nfp2lasta[nf] === arena) this.nfp2lasta[nf] = 0;
+    this.arenaFreePoolCount[arena] = nf - 1;
+    if (nf - 1 > 0) {
+      // Still the head: it had the fewest free pools, and now has one fewer.
+      if (this.nfp2lasta[nf - 1] === 0) this.nfp2lasta[nf - 1] = arena;
+    } else {
+      this.usableArenas = this.arenaNext[arena]!;
+      if (this.usableArenas !== 0) this.arenaPrev[this.usableArenas] = 0;
+      this.arenaNext[arena] = 0;
+    }
+    u32 = this.memory.u32;
+    const size = (szidx + 1) << ALIGNMENT_SHIFT;
+    const h = pool >>> 2;
+    const block = pool + POOL_HEADER_BYTES;
+    u32[h] = 1;
+    u32[h + 4] = arena;
+    u32[h + 5] = szidx;
+    u32[h + 6] = POOL_HEADER_BYTES + size;
+    u32[h + 7] = this.poolSize - size;
+    // usedpools[szidx] is empty (that is why we are here): the new pool becomes its only entry.
+    u32[h + 2] = 0;
+    u32[h + 3] = 0;
+    this.usedpools[szidx] = pool;
+    this.advance(u32, pool, szidx);
+    this.states.set(block, LIVE_SMALL);
+    return block;
+  }
+
+  private linkUsedPool(u32: Uint32Array, pool: number, szidx: number): void {
+    const head = this.usedpools[szidx]!;
+    const h = pool >>> 2;
+    u32[h + 2] = head;
+    u32[h + 3] = 0;
+    if (head !== 0) u32[(head >>> 2) + 3] = pool;
+    this.usedpools[szidx] = pool;
+  }
+
+  private unlinkUsedPool(u32: Uint32Array, pool: number, szidx: number): void {
+    const h = pool >>> 2;
+    const next = u32[h + 2]!;
+    const prev = u32[h + 3]!;
+    if (next !== 0) u32[(next >>> 2) + 3] = prev;
+    if (prev !== 0) u32[(prev >>> 2) + 2] = next;
+    else this.usedpools[szidx] = next;
+  }
+
+  /** A pool emptied: give it to its arena and keep the arena list sorted. */
+  private poolBecameEmpty(u32: Uint32Array, pool: number, arena: number): void {
+    u32[(pool >>> 2) + 2] = this.arenaFreePools[arena]!;
+    this.arenaFreePools[arena] = pool;
+    const nf = ++this.arenaFreePoolCount[arena]!;
+    if (nf === 1) {
+      // The arena was full, so in no list; with one free pool it belongs at the head.
+      const head = this.usableArenas;
+      this.arenaNext[arena] = head;
+      this.arenaPrev[arena] = 0;
+      if (head !== 0) this.arenaPrev[head] = arena;
+      this.usableArenas = arena;
+      if (this.nfp2lasta[1] === 0) this.nfp2lasta[1] = arena;
+    } else {
+      // It sat among the arenas with nf-1 free pools; move it to the end of that run.
+      const lastOfRun = this.nfp2lasta[nf - 1]!;
+      if (lastOfRun === arena) {
+        const prev = this.arenaPrev[arena]!;
+        this.nfp2lasta[nf - 1] = prev !== 0 && this.arenaFreePoolCount[prev] === nf - 1 ? prev : 0;
+      } else {
+        this.removeFromList(arena);
+        this.insertAfter(arena, lastOfRun);
+      }
+      if (this.nfp2lasta[nf] === 0) this.nfp2lasta[nf] = arena;
+    }
+    if (nf === this.poolsPerArena) {
+      // Wholly free. Keep one such arena as a spare; release any other.
+      const prev = this.arenaPrev[arena]!;
+      const another = this.nfp2lasta[nf] !== arena || (prev !== 0 && this.arenaFreePoolCount[prev] === nf);
+      if (another) {
+        this.unlinkArena(arena);
+        this.releaseArena(arena);
+      }
+    }
+  }
+
+  /** Removes an arena from the usable list, keeping nfp2lasta right. */
+  private unlinkArena(arena: number): void {
+    const nf = this.arenaFreePoolCount[arena]!;
+    if (this.nfp2lasta[nf] === arena) {
+      const prev = this.arenaPrev[arena]!;
+      this.nfp2lasta[nf] = prev !== 0 && this.arenaFreePoolCount[prev] === nf ? prev : 0;
+    }
+    this.removeFromList(arena);
+  }
+
+  private removeFromList(arena: number): void {
+    const prev = this.arenaPrev[arena]!;
+    const next = this.arenaNext[arena]!;
+    if (prev !== 0) this.arenaNext[prev] = next;
+    else this.usableArenas = next;
+    if (next !== 0) this.arenaPrev[next] = prev;
+    this.arenaNext[arena] = 0;
+    this.arenaPrev[arena] = 0;
+  }
+
+  private insertAfter(arena: number, after: number): void {
+    const next = this.arenaNext[after]!;
+    this.arenaPrev[arena] = after;
+    this.arenaNext[arena] = next;
+    this.arenaNext[after] = arena;
+    if (next !== 0) this.arenaPrev[next] = arena;
+  }
+
+  private newArena(): number {
+    const address = this.tlsf.mallocAligned(this.arenaSize, this.poolSize);
+    if (address === 0) return 0;
+    let id = this.unusedIds.pop();
+    if (id === undefined) {
+      id = this.nextId++;
+      if (id >= this.arenaAddress.length) this.growArenaRecords();
+    }
+    this.arenaAddress[id] = address;
+    this.arenaPoolAddress[id] = address;
+    this.arenaFreePoolCount[id] = this.poolsPerArena;
+    this.arenaFreePools[id] = 0;
+    this.arenaNext[id] = 0;
+    this.arenaPrev[id] = 0;
+    this.usableArenas = id;
+    this.nfp2lasta[this.poolsPerArena] = id;
+    this.arenasAllocated++;
+    const current = this.arenaCount;
+    if (current > this.arenasHighWater) this.arenasHighWater = current;
+    return id;
+  }
+
+  private releaseArena(id: number): void {
+    this.tlsf.free(this.arenaAddress[id]!);
+    this.arenaAddress[id] = 0;
+    this.arenaPoolAddress[id] = 0;
+    this.arenaFreePoolCount[id] = 0;
+    this.arenaFreePools[id] = 0;
+    this.unusedIds.push(id);
+    this.arenasReleased++;
+  }
+
+  private growArenaRecords(): void {
+    const size = this.arenaAddress.length * 2;
+    const grow = (a: Uint32Array<ArrayBuffer>): Uint32Array<ArrayBuffer> => {
+      const b = new Uint32Array(size);
+      b.set(a);
+      return b;
+    };
+    this.arenaAddress = grow(this.arenaAddress);
+    this.arenaPoolAddress = grow(this.arenaPoolAddress);
+    this.arenaFreePoolCount = grow(this.arenaFreePoolCount);
+    this.arenaFreePools = grow(this.arenaFreePools);
+    this.arenaNext = grow(this.arenaNext);
+    this.arenaPrev = grow(this.arenaPrev);
+  }
+
+  /** Bytes the arena records and size-class tables take on the JS side. */
+  get metadataBytes(): number {
+    return (
+      this.usedpools.byteLength +
+      this.nfp2lasta.byteLength +
+      6 * this.arenaAddress.byteLength +
+      4 * this.unusedIds.length
+    );
+  }
+}

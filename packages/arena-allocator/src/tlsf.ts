@@ -1,0 +1,354 @@
+import type { Memory } from '@heapkit/memory';
+
+/**
+ * TLSF (Two-Level Segregated Fit, Masmano et al. 2004): O(1) malloc and free with immediate
+ * coalescing. It is the region manager of the whole heap: it hands out the 1 MiB arenas that
+ * pymalloc carves into pools, and every request above the small threshold, so space freed by
+ * one serves the other. When no free block fits it grows the memory and retries.
+ *
+ * A block is named by its payload pointer `p` (16-byte aligned, never 0). Its header is the
+ * 16 bytes just before it:
+ *
+ * ```
+ *   p-16  u32  prevPhys   payload pointer of the previous physical block (0 for the first)
+ *   p-12  u32  size|FREE  payload bytes (a multiple of 16); bit 0 set when the block is free
+ *   p-8   u32  nextFree   next block in the same free list      (free blocks only)
+ *   p-4   u32  prevFree   previous block in the same free list  (free blocks only)
+ *   p     ...  payload, `size` bytes; the next block's header follows at p + size
+ * ```
+ *
+ * The heap ends with a sentinel: a used, zero-size block whose payload pointer is the end of
+ * the memory, so the last real block always has a next. Free blocks are never adjacent.
+ *
+ * Size mapping: sizes below 512 go to first level 0 in 16-byte steps; above, the first level
+ * is the highest set bit and the second level splits it into 32 ranges. Two bitmaps find a
+ * non-empty list of big enough blocks in two `clz32`s.
+ */
+export const HEADER_BYTES = 16;
+export const MIN_BLOCK = 16;
+export const FREE_BIT = 1;
+
+const SL_SHIFT = 5;
+const SL_COUNT = 1 << SL_SHIFT;
+const SMALL_LIMIT = 1 << (SL_SHIFT + 4);
+const FL_COUNT = 24;
+/** The largest block we ever try to find (keeps the mapping below 2^32). */
+export const MAX_BLOCK = 0xf000_0000;
+
+export class Tlsf {
+  /** First block's payload pointer. */
+  readonly first: number;
+  /** End of the heap: the sentinel's payload pointer, always `memory.byteLength`. */
+  end: number;
+  /** Memory grows by at least this much at a time. */
+  private readonly growStep: number;
+  private flBitmap = 0;
+  private readonly slBitmaps = new Uint32Array(FL_COUNT);
+  private readonly heads = new Uint32Array(FL_COUNT * SL_COUNT);
+
+  constructor(
+    private readonly memory: Memory,
+    heapStart: number,
+    growStep: number,
+  ) {
+    this.growStep = growStep;
+    this.first = alignTo16(heapStart) + HEADER_BYTES;
+    this.end = this.first;
+    const u32 = memory.u32;
+    // The initial sentinel; `extend` turns it into the first free block.
+    u32[(this.first >>> 2) - 4] = 0;
+    u32[(this.first >>> 2) - 3] = 0;
+    this.extend(memory.byteLength);
+  }
+
+  /** Size of block `p`'s payload. */
+  sizeOf(p: number): number {
+    return (this.memory.u32[(p >>> 2) - 3]! & ~15) >>> 0;
+  }
+
+  isFree(p: number): boolean {
+    return (this.memory.u32[(p >>> 2) - 3]! & FREE_BIT) !== 0;
+  }
+
+  /** The block physically after `p` (the sentinel after the last one). */
+  next(p: number): number {
+    return p + this.sizeOf(p) + HEADER_BYTES;
+  }
+
+  prevPhys(p: number): number {
+    return this.memory.u32[(p >>> 2) - 4]!;
+  }
+
+  /**
+   * Allocates a block of at least `size` bytes; 0 when memory is exhausted.
+   * Cost: two bitmap scans, one list unlink, at most one split and its list insert.
+   */
+  malloc(size: number): number {
+    if (size > MAX_BLOCK) return 0;
+    size = size <= MIN_BLOCK ? MIN_BLOCK : ((size + 15) & ~15) >>> 0;
+    let p = this.findFit(size);
+    if (p === 0) {
+      if (!this.growFor(size)) return 0;
+      p = this.findFit(size);
+      if (p === 0) return 0;
+    }
+    const u32 = this.memory.u32;
+    this.unlink(u32, p, (u32[(p >>> 2) - 3]! & ~15) >>> 0);
+    u32[(p >>> 2) - 3] &= ~FREE_BIT;
+    this.splitTail(p, size);
+    return p;
+  }
+
+  /** Allocates `size` bytes at a multiple of `alignment` (a power of two). For arenas. */
+  mallocAligned(size: number, alignment: number): number {
+    size = ((size + 15) & ~15) >>> 0;
+    const search = size + alignment + 2 * HEADER_BYTES;
+    if (search > MAX_BLOCK) return 0;
+    let b = this.findFit(search);
+    if (b === 0) {
+      if (!this.growFor(search)) return 0;
+      b = this.findFit(search);
+      if (b === 0) return 0;
+    }
+    const u32 = this.memory.u32;
+    const blockSize = (u32[(b >>> 2) - 3]! & ~15) >>> 0;
+    this.unlink(u32, b, blockSize);
+    let a = Math.ceil(b / alignment) * alignment;
+    if (a !== b && a - b < HEADER_BYTES + MIN_BLOCK) a += alignment;
+    if (a !== b) {
+      // Give the leading gap back as a free block of its own (its neighbours are used).
+      const ai = a >>> 2;
+      u32[ai - 4] = b;
+      u32[ai - 3] = b + blockSize - a;
+      u32[((b + blockSize + HEADER_BYTES) >>> 2) - 4] = a;
+      u32[(b >>> 2) - 3] = (a - HEADER_BYTES - b) | FREE_BIT;
+      this.link(u32, b, a - HEADER_BYTES - b);
+    } else {
+      u32[(a >>> 2) - 3] = blockSize;
+    }
+    this.splitTail(a, size);
+    return a;
+  }
+
+  /**
+   * Frees block `p`, merging it with free neighbours.
+   * Cost: up to two list unlinks and one insert.
+   */
+  free(p: number): void {
+    const u32 = this.memory.u32;
+    let size = (u32[(p >>> 2) - 3]! & ~15) >>> 0;
+    const n = p + size + HEADER_BYTES;
+    const nSizeFlags = u32[(n >>> 2) - 3]!;
+    if ((nSizeFlags & FREE_BIT) !== 0) {
+      const nSize = (nSizeFlags & ~15) >>> 0;
+      this.unlink(u32, n, nSize);
+      size += HEADER_BYTES + nSize;
+    }
+    const prev = u32[(p >>> 2) - 4]!;
+    if (prev !== 0) {
+      const pSizeFlags = u32[(prev >>> 2) - 3]!;
+      if ((pSizeFlags & FREE_BIT) !== 0) {
+        const pSize = (pSizeFlags & ~15) >>> 0;
+        this.unlink(u32, prev, pSize);
+        size += HEADER_BYTES + pSize;
+        p = prev;
+      }
+    }
+    u32[(p >>> 2) - 3] = size | FREE_BIT;
+    u32[((p + size + HEADER_BYTES) >>> 2) - 4] = p;
+    this.link(u32, p, size);
+  }
+
+  /**
+   * Resizes used block `p` in place: shrinks it (the tail goes back to the free lists) or grows
+   * it into a free next neighbour. Returns false, changing nothing, when it cannot.
+   */
+  resizeInPlace(p: number, size: number): boolean {
+    if (size > MAX_BLOCK) return false;
+    size = size <= MIN_BLOCK ? MIN_BLOCK : ((size + 15) & ~15) >>> 0;
+    const u32 = this.memory.u32;
+    const current = (u32[(p >>> 2) - 3]! & ~15) >>> 0;
+    if (size <= current) {
+      this.splitTail(p, size);
+      return true;
+    }
+    const n = p + current + HEADER_BYTES;
+    const nSizeFlags = u32[(n >>> 2) - 3]!;
+    if ((nSizeFlags & FREE_BIT) === 0) return false;
+    const merged = current + HEADER_BYTES + ((nSizeFlags & ~15) >>> 0);
+    if (merged < size) return false;
+    this.unlink(u32, n, (nSizeFlags & ~15) >>> 0);
+    u32[(p >>> 2) - 3] = merged;
+    u32[((p + merged + HEADER_BYTES) >>> 2) - 4] = p;
+    this.splitTail(p, size);
+    return true;
+  }
+
+  /** Takes the memory up to `newEnd` (after the memory grew) into the heap as free space. */
+  extend(newEnd: number): void {
+    const oldEnd = this.end;
+    if (newEnd - oldEnd < HEADER_BYTES + MIN_BLOCK) return;
+    const u32 = this.memory.u32;
+    // The old sentinel's header becomes the header of the new block; a new sentinel ends it.
+    const size = newEnd - oldEnd - HEADER_BYTES;
+    u32[(oldEnd >>> 2) - 3] = size;
+    const si = newEnd >>> 2;
+    u32[si - 4] = oldEnd;
+    u32[si - 3] = 0;
+    u32[si - 2] = 0;
+    u32[si - 1] = 0;
+    this.end = newEnd;
+    this.free(oldEnd);
+  }
+
+  /** Total bytes in free blocks (payloads only) and their count, by walking the free lists. */
+  freeListTotals(): { bytes: number; blocks: number; largest: number } {
+    const u32 = this.memory.u32;
+    let bytes = 0;
+    let blocks = 0;
+    let largest = 0;
+    for (let i = 0; i < this.heads.length; i++) {
+      for (let p = this.heads[i]!; p !== 0; p = u32[(p >>> 2) - 2]!) {
+        const size = (u32[(p >>> 2) - 3]! & ~15) >>> 0;
+        bytes += size;
+        blocks++;
+        if (size > largest) largest = size;
+      }
+    }
+    return { bytes, blocks, largest };
+  }
+
+  /**
+   * Checks the free-list structure (links, bitmaps, that each block is free and in the list
+   * its size maps to). Returns a description of the first problem, or undefined.
+   */
+  checkFreeLists(): string | undefined {
+    const u32 = this.memory.u32;
+    for (let fl = 0; fl < FL_COUNT; fl++) {
+      const flSet = (this.flBitmap & (1 << fl)) !== 0;
+      if (flSet !== (this.slBitmaps[fl] !== 0))
+        return `first-level bitmap bit ${fl} disagrees with its lists`;
+      for (let sl = 0; sl < SL_COUNT; sl++) {
+        const head = this.heads[fl * SL_COUNT + sl]!;
+        const slSet = (this.slBitmaps[fl]! & (1 << sl)) !== 0;
+        if (slSet !== (head !== 0)) return `bitmap bit (${fl},${sl}) disagrees with its list`;
+        let prev = 0;
+        for (let p = head, steps = 0; p !== 0; p = u32[(p >>> 2) - 2]!, steps++) {
+          if (p < this.first || p >= this.end || (p & 15) !== 0) {
+            return `free list (${fl},${sl}) links to ${p}, outside the heap`;
+          }
+          if (steps > this.end >>> 5) return `free list (${fl},${sl}) has a cycle`;
+          const sizeFlags = u32[(p >>> 2) - 3]!;
+          if ((sizeFlags & FREE_BIT) === 0) return `block ${p} is in a free list but marked used`;
+          const index = mapInsert((sizeFlags & ~15) >>> 0);
+          if (index !== fl * SL_COUNT + sl)
+            return `block ${p} of size ${(sizeFlags & ~15) >>> 0} is in the wrong list`;
+          if (u32[(p >>> 2) - 1] !== prev) return `block ${p} has a wrong back link`;
+          prev = p;
+        }
+      }
+    }
+    return undefined;
+  }
+
+  /** Bytes the TLSF control structure takes on the JS side. */
+  get metadataBytes(): number {
+    return this.slBitmaps.byteLength + this.heads.byteLength + 8;
+  }
+
+  private findFit(size: number): number {
+    let index = mapSearch(size);
+    let fl = index >>> SL_SHIFT;
+    let slMap = this.slBitmaps[fl]! & (~0 << (index & (SL_COUNT - 1)));
+    if (slMap === 0) {
+      const flMap = fl + 1 < FL_COUNT ? this.flBitmap & (~0 << (fl + 1)) : 0;
+      if (flMap === 0) return 0;
+      fl = ctz(flMap);
+      slMap = this.slBitmaps[fl]!;
+    }
+    index = fl * SL_COUNT + ctz(slMap);
+    return this.heads[index]!;
+  }
+
+  /** Cuts used block `p` down to `size`, freeing the tail when it can hold a block. */
+  private splitTail(p: number, size: number): void {
+    const u32 = this.memory.u32;
+    const pi = p >>> 2;
+    const current = (u32[pi - 3]! & ~15) >>> 0;
+    const rest = current - size;
+    if (rest < HEADER_BYTES + MIN_BLOCK) return;
+    u32[pi - 3] = size | (u32[pi - 3]! & FREE_BIT);
+    const q = p + size + HEADER_BYTES;
+    const qi = q >>> 2;
+    u32[qi - 4] = p;
+    u32[qi - 3] = rest - HEADER_BYTES;
+    u32[((q + rest) >>> 2) - 4] = q;
+    this.free(q);
+  }
+
+  private growFor(size: number): boolean {
+    const u32 = this.memory.u32;
+    // Free space at the end of the heap merges with the new space, so ask only for the rest.
+    const last = u32[(this.end >>> 2) - 4]!;
+    const tailFree =
+      last !== 0 && (u32[(last >>> 2) - 3]! & FREE_BIT) !== 0 ? (u32[(last >>> 2) - 3]! & ~15) >>> 0 : 0;
+    const needed = size + 2 * HEADER_BYTES - tailFree;
+    const memory = this.memory;
+    if (memory.growTo(memory.byteLength + Math.max(needed, this.growStep))) return true;
+    return memory.growTo(memory.byteLength + needed);
+  }
+
+  private link(u32: Uint32Array, p: number, size: number): void {
+    const index = mapInsert(size);
+    const head = this.heads[index]!;
+    const pi = p >>> 2;
+    u32[pi - 2] = head;
+    u32[pi - 1] = 0;
+    if (head !== 0) u32[(head >>> 2) - 1] = p;
+    this.heads[index] = p;
+    const fl = index >>> SL_SHIFT;
+    this.flBitmap |= 1 << fl;
+    this.slBitmaps[fl]! |= 1 << (index & (SL_COUNT - 1));
+  }
+
+  private unlink(u32: Uint32Array, p: number, size: number): void {
+    const pi = p >>> 2;
+    const next = u32[pi - 2]!;
+    const prev = u32[pi - 1]!;
+    if (next !== 0) u32[(next >>> 2) - 1] = prev;
+    if (prev !== 0) {
+      u32[(prev >>> 2) - 2] = next;
+      return;
+    }
+    const index = mapInsert(size);
+    this.heads[index] = next;
+    if (next === 0) {
+      const fl = index >>> SL_SHIFT;
+      const sl = this.slBitmaps[fl]! & ~(1 << (index & (SL_COUNT - 1)));
+      this.slBitmaps[fl] = sl;
+      if (sl === 0) this.flBitmap &= ~(1 << fl);
+    }
+  }
+}
+
+/** The list index (fl * 32 + sl) a free block of `size` bytes belongs to. */
+function mapInsert(size: number): number {
+  if (size < SMALL_LIMIT) return size >>> 4;
+  const msb = 31 - Math.clz32(size);
+  const fl = msb - (SL_SHIFT + 4) + 1;
+  return fl * SL_COUNT + ((size >>> (msb - SL_SHIFT)) & (SL_COUNT - 1));
+}
+
+/** The first list index whose blocks are all at least `size` bytes. */
+function mapSearch(size: number): number {
+  if (size >= SMALL_LIMIT) size += (1 << (31 - Math.clz32(size) - SL_SHIFT)) - 1;
+  return mapInsert(size);
+}
+
+function ctz(x: number): number {
+  return 31 - Math.clz32(x & -x);
+}
+
+function alignTo16(n: number): number {
+  return Math.ceil(n / 16) * 16;
+}

@@ -1,0 +1,201 @@
+import { HeapCorruptionError } from '@heapkit/memory';
+import type { ArenaAllocator } from './arena-allocator.js';
+import { LIVE_LARGE, LIVE_SMALL } from './block-states.js';
+import { ALIGNMENT_SHIFT, POOL_HEADER_BYTES } from './config.js';
+import { checkDebugBlock } from './debug-guards.js';
+import { FREE_BIT, HEADER_BYTES } from './tlsf.js';
+
+/**
+ * The full consistency check behind `ArenaAllocator.validate()`. It trusts nothing it reads:
+ * every link is range-checked before it is followed, and every count is recomputed.
+ * O(size of the heap); for tests and debugging, not for hot paths.
+ */
+export function validateHeap(heap: ArenaAllocator): void {
+  const { memory, tlsf, pools, states, config } = heap;
+  const u32 = memory.u32;
+  const fail = (ptr: number, detail: string): never => {
+    throw new HeapCorruptionError(ptr, detail);
+  };
+
+  // 1. The physical chain of TLSF blocks, from the first to the sentinel.
+  const arenaIds = new Map<number, number>();
+  for (let id = 1; id <= pools.maxArenaId; id++) {
+    const address = pools.arenaAddress[id]!;
+    if (address !== 0) arenaIds.set(address, id);
+  }
+  let largeLive = 0;
+  let freeBlocks = 0;
+  let prev = 0;
+  let prevFree = false;
+  let p = tlsf.first;
+  while (p !== tlsf.end) {
+    if (p > tlsf.end || (p & 15) !== 0) fail(p, `TLSF block chain runs off the heap (block at ${p})`);
+    if (u32[(p >>> 2) - 4] !== prev)
+      fail(p, `TLSF block's previous-block link is ${u32[(p >>> 2) - 4]}, expected ${prev}`);
+    const sizeFlags = u32[(p >>> 2) - 3]!;
+    const size = (sizeFlags & ~15) >>> 0;
+    if ((sizeFlags & 14) !== 0) fail(p, `TLSF block header has unknown flag bits (${sizeFlags & 15})`);
+    const free = (sizeFlags & FREE_BIT) !== 0;
+    if (free) {
+      if (prevFree) fail(p, 'two adjacent free TLSF blocks (coalescing failed)');
+      freeBlocks++;
+    } else if (arenaIds.has(p)) {
+      if (size < config.arenaSize) fail(p, `arena block of ${size} bytes is smaller than an arena`);
+    } else if (states.get(p) === LIVE_LARGE) {
+      largeLive++;
+    } else {
+      fail(p, `used TLSF block of ${size} bytes belongs to no arena and is not a live large block`);
+    }
+    prevFree = free;
+    prev = p;
+    p = p + size + HEADER_BYTES;
+  }
+  if (u32[(p >>> 2) - 4] !== prev || u32[(p >>> 2) - 3] !== 0) fail(p, 'the heap-end sentinel is damaged');
+  const listProblem = tlsf.checkFreeLists();
+  if (listProblem !== undefined) fail(0, `TLSF free lists: ${listProblem}`);
+  if (tlsf.freeListTotals().blocks !== freeBlocks) fail(0, 'TLSF free lists do not hold every free block');
+
+  // 2. Arenas: their pools, the free-pool lists, and the sorted list of usable arenas.
+  const poolSize = config.poolSize;
+  const usedPoolClass = new Map<number, number>();
+  let smallLive = 0;
+  for (const [address, id] of arenaIds) {
+    if (address % poolSize !== 0) fail(address, `arena ${id} is not aligned to the pool size`);
+    const end = address + config.arenaSize;
+    const carvedEnd = pools.arenaPoolAddress[id]!;
+    if (carvedEnd < address || carvedEnd > end || (carvedEnd - address) % poolSize !== 0) {
+      fail(address, `arena ${id} has a bad never-carved pool address ${carvedEnd}`);
+    }
+    const freePools = new Set<number>();
+    for (let pool = pools.arenaFreePools[id]!; pool !== 0; pool = u32[(pool >>> 2) + 2]!) {
+      if (pool < address || pool >= carvedEnd || pool % poolSize !== 0 || freePools.has(pool)) {
+        fail(pool, `arena ${id}'s free-pool list holds a bad pool`);
+      }
+      freePools.add(pool);
+    }
+    const nfree = freePools.size + (end - carvedEnd) / poolSize;
+    if (pools.arenaFreePoolCount[id] !== nfree) {
+      fail(address, `arena ${id} counts ${pools.arenaFreePoolCount[id]} free pools, has ${nfree}`);
+    }
+    for (let pool = address; pool < carvedEnd; pool += poolSize) {
+      if (!freePools.has(pool)) smallLive += checkUsedPool(heap, pool, id, usedPoolClass, fail);
+    }
+  }
+  checkUsableArenas(heap, fail);
+
+  // 3. usedpools: exactly the used pools that have a free block, each in its own class's list.
+  let listed = 0;
+  for (let c = 0; c < pools.usedpools.length; c++) {
+    let back = 0;
+    for (let pool = pools.usedpools[c]!; pool !== 0; pool = u32[(pool >>> 2) + 2]!) {
+      if (usedPoolClass.get(pool) !== c)
+        fail(pool, `usedpools[${c}] links to a pool that is not a used pool of that class`);
+      if (u32[(pool >>> 2) + 1] === 0) fail(pool, `usedpools[${c}] holds a full pool`);
+      if (u32[(pool >>> 2) + 3] !== back) fail(pool, `usedpools[${c}] has a wrong back link`);
+      if (++listed > usedPoolClass.size) fail(pool, `usedpools[${c}] has a cycle`);
+      back = pool;
+    }
+  }
+  let withFree = 0;
+  for (const pool of usedPoolClass.keys()) if (u32[(pool >>> 2) + 1] !== 0) withFree++;
+  if (withFree !== listed) fail(0, `${withFree} pools have a free block but ${listed} are in usedpools`);
+
+  // 4. The block-state map agrees with what the structures say is live; debug guards hold.
+  const bits = states.bits;
+  let mapSmall = 0;
+  let mapLarge = 0;
+  for (let w = 0; w < bits.length; w++) {
+    let word = bits[w]!;
+    if (word === 0) continue;
+    for (let g = 0; word !== 0; g++, word >>>= 2) {
+      const state = word & 3;
+      if (state !== LIVE_SMALL && state !== LIVE_LARGE) continue;
+      const ptr = (w * 16 + g) * 16;
+      if (state === LIVE_SMALL) mapSmall++;
+      else mapLarge++;
+      if (config.debug) checkDebugBlock(memory.u8, memory.u32, ptr, heap.rawUsableSize(ptr));
+    }
+  }
+  if (mapSmall !== smallLive)
+    fail(0, `the block-state map has ${mapSmall} live small blocks, the pools ${smallLive}`);
+  if (mapLarge !== largeLive)
+    fail(0, `the block-state map has ${mapLarge} live large blocks, the heap ${largeLive}`);
+}
+
+/** Checks one used pool's header and free list; returns its live-block count. */
+function checkUsedPool(
+  heap: ArenaAllocator,
+  pool: number,
+  arena: number,
+  usedPoolClass: Map<number, number>,
+  fail: (ptr: number, detail: string) => never,
+): number {
+  const { memory, states, config } = heap;
+  const u32 = memory.u32;
+  const h = pool >>> 2;
+  const ref = u32[h]!;
+  const szidx = u32[h + 5]!;
+  if (u32[h + 4] !== arena) fail(pool, `pool names arena ${u32[h + 4]}, but lies in arena ${arena}`);
+  if (szidx >= config.sizeClasses) fail(pool, `pool has size class ${szidx}, beyond the last`);
+  const size = (szidx + 1) << ALIGNMENT_SHIFT;
+  const nextoffset = u32[h + 6]!;
+  if (u32[h + 7] !== config.poolSize - size) fail(pool, 'pool maxnextoffset is wrong for its size class');
+  if (
+    nextoffset < POOL_HEADER_BYTES + size ||
+    nextoffset > config.poolSize ||
+    (nextoffset - POOL_HEADER_BYTES) % size
+  ) {
+    fail(pool, `pool nextoffset ${nextoffset} is out of range`);
+  }
+  if (ref === 0) fail(pool, 'a used pool has no live blocks (it should be in its arena free-pool list)');
+  const carved = (nextoffset - POOL_HEADER_BYTES) / size;
+  let free = 0;
+  for (let b = u32[h + 1]!; b !== 0; b = u32[b >>> 2]!) {
+    const offset = b - pool - POOL_HEADER_BYTES;
+    if (b < pool + POOL_HEADER_BYTES || b >= pool + nextoffset || offset % size !== 0) {
+      fail(b, `pool ${pool}'s free list links to a bad block`);
+    }
+    if (states.get(b) === LIVE_SMALL) fail(b, 'a block in a pool free list is marked live');
+    if (++free > carved) fail(pool, 'pool free list has a cycle');
+  }
+  let live = 0;
+  for (let b = pool + POOL_HEADER_BYTES; b + size <= pool + config.poolSize; b += size) {
+    if (states.get(b) === LIVE_SMALL) {
+      if (b >= pool + nextoffset) fail(b, 'a never-carved block is marked live');
+      live++;
+    }
+  }
+  if (live !== ref) fail(pool, `pool counts ${ref} live blocks, the state map ${live}`);
+  if (live + free !== carved) fail(pool, `pool has ${carved} carved blocks but ${live} live + ${free} free`);
+  usedPoolClass.set(pool, szidx);
+  return live;
+}
+
+/** The usable-arena list is sorted by free pools, fewest first, and nfp2lasta names each run's last. */
+function checkUsableArenas(heap: ArenaAllocator, fail: (ptr: number, detail: string) => never): void {
+  const { pools } = heap;
+  const inList = new Set<number>();
+  const lastOf = new Map<number, number>();
+  let back = 0;
+  let previousCount = 0;
+  for (let id = pools.usableArenas; id !== 0; id = pools.arenaNext[id]!) {
+    if (inList.has(id) || pools.arenaAddress[id] === 0)
+      fail(0, `usable-arena list holds arena ${id} twice or released`);
+    if (pools.arenaPrev[id] !== back) fail(0, `usable-arena list has a wrong back link at arena ${id}`);
+    const count = pools.arenaFreePoolCount[id]!;
+    if (count === 0) fail(0, `arena ${id} has no free pool but is in the usable list`);
+    if (count < previousCount) fail(0, `usable-arena list is not sorted at arena ${id}`);
+    inList.add(id);
+    lastOf.set(count, id);
+    previousCount = count;
+    back = id;
+  }
+  for (let id = 1; id <= pools.maxArenaId; id++) {
+    if (pools.arenaAddress[id] !== 0 && pools.arenaFreePoolCount[id]! > 0 && !inList.has(id)) {
+      fail(pools.arenaAddress[id]!, `arena ${id} has free pools but is not in the usable list`);
+    }
+  }
+  for (let k = 0; k < pools.nfp2lasta.length; k++) {
+    if ((pools.nfp2lasta[k] ?? 0) !== (lastOf.get(k) ?? 0)) fail(0, `nfp2lasta[${k}] is wrong`);
+  }
+}

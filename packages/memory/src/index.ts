@@ -1,0 +1,17 @@
+/**
+ * @heapkit/memory — the shared memory every heapkit package works in: {@link Memory}, the
+ * {@link Ptr} type, the {@link Allocator} interface and the error classes.
+ * @packageDocumentation
+ */
+export type { Allocator } from './allocator.js';
+export {
+  ConfigurationError,
+  DoubleFreeError,
+  HeapCorruptionError,
+  HeapkitError,
+  InvalidPointerError,
+  InvalidSizeError,
+  MemoryError,
+} from './errors.js';
+export { type GrowListener, Memory, type MemoryBacking, type MemoryOptions, PAGE_BYTES } from './memory.js';
+export { alignUp, formatPtr, isPtr, MAX_MEMORY_BYTES, NULL, type Ptr } from './ptr.js';
