@@ -118,18 +118,22 @@ export class Memory {
     if (byteLength > this.maxBytes) return false;
     const previous = this.byteLength;
     const target = Math.min(Math.ceil(byteLength / PAGE_BYTES) * PAGE_BYTES, this.maxBytes);
-    try {
-      if (this.wasmMemory !== undefined) {
-        this.wasmMemory.grow((target - this.currentBuffer().byteLength) / PAGE_BYTES);
-      } else {
-        const buffer = this.fixedBuffer;
-        if (buffer === undefined || !growable(buffer)) return false;
-        if (buffer instanceof ArrayBuffer) buffer.resize(target);
-        else buffer.grow(target);
+    // The backing may already be larger (grown by a WASM module or another worker): never shrink it.
+    const current = this.currentBuffer().byteLength;
+    if (current < target) {
+      try {
+        if (this.wasmMemory !== undefined) {
+          this.wasmMemory.grow((target - current) / PAGE_BYTES);
+        } else {
+          const buffer = this.fixedBuffer;
+          if (buffer === undefined || !growable(buffer)) return false;
+          if (buffer instanceof ArrayBuffer) buffer.resize(target);
+          else buffer.grow(target);
+        }
+      } catch {
+        // The engine refused (address space, or the backing's own maximum): report exhaustion.
+        return false;
       }
-    } catch {
-      // The engine refused (address space, or the backing's own maximum): report exhaustion.
-      return false;
     }
     this.attach(this.currentBuffer());
     this.notify(previous);
