@@ -292,7 +292,9 @@ export class Tlsf {
     const last = u32[(this.end >>> 2) - 4]!;
     const tailFree =
       last !== 0 && (u32[(last >>> 2) - 3]! & FREE_BIT) !== 0 ? (u32[(last >>> 2) - 3]! & ~15) >>> 0 : 0;
-    const needed = size + 2 * HEADER_BYTES - tailFree;
+    // findFit rounds the request up to its list's lower bound: the new space must cover that.
+    const searched = size >= SMALL_LIMIT ? size + (1 << (31 - Math.clz32(size) - SL_SHIFT)) : size;
+    const needed = searched + 2 * HEADER_BYTES - tailFree;
     const memory = this.memory;
     if (memory.growTo(memory.byteLength + Math.max(needed, this.growStep))) return true;
     return memory.growTo(memory.byteLength + needed);
