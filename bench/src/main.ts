@@ -1,0 +1,81 @@
+/**
+ * What `pnpm bench` does, as a function the smoke test can call: parse the command line, run
+ * the chosen suites with progress on stderr, print the report on stdout, write the JSON.
+ */
+import { resolve } from 'node:path';
+import picocolors from 'picocolors';
+import { formatSuiteList, HELP, parseCliArgs, selectSuites, UsageError } from './args.js';
+import { MODES } from './modes.js';
+import { createProgress, isLiveTerminal, type ProgressStream } from './progress.js';
+import { DEFAULT_SEED } from './random.js';
+import { formatReport } from './report.js';
+import { runSuites } from './runner.js';
+import { SUITES } from './suites/index.js';
+import { DEFAULT_RESULTS_DIR, type JsonTarget, writeResults } from './write-json.js';
+
+export interface MainIo {
+  readonly stdout: ProgressStream;
+  readonly stderr: ProgressStream;
+  readonly env: NodeJS.ProcessEnv;
+  /** Where relative `--json` paths start. */
+  readonly cwd: string;
+  /** Colour the report. */
+  readonly color: boolean;
+  /** Folder of the default results (the dated file and latest.json). */
+  readonly resultsDir: string;
+}
+
+export function processIo(): MainIo {
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    // pnpm, and turbo through pnpm, run the script in bench/: relative paths start there.
+    cwd: process.cwd(),
+    color: picocolors.isColorSupported,
+    resultsDir: DEFAULT_RESULTS_DIR,
+  };
+}
+
+/** Runs the command line; resolves to the exit code (0 ok, 1 failure, 2 bad usage). */
+export async function main(argv: readonly string[], io: MainIo = processIo()): Promise<number> {
+  let options: ReturnType<typeof parseCliArgs>;
+  let suites: ReturnType<typeof selectSuites>;
+  try {
+    options = parseCliArgs(argv);
+    suites = selectSuites(SUITES, options.suites);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    io.stderr.write(`bench: ${error.message}\n\nRun with --help for the options.\n`);
+    return 2;
+  }
+  if (options.help) {
+    io.stdout.write(HELP);
+    return 0;
+  }
+  if (options.list) {
+    io.stdout.write(formatSuiteList(SUITES));
+    return 0;
+  }
+
+  const progress = createProgress(io.stderr, isLiveTerminal(io.stderr, io.env));
+  try {
+    const run = await runSuites({
+      suites,
+      mode: MODES[options.mode],
+      seed: options.seed ?? DEFAULT_SEED,
+      onProgress: progress.update,
+    });
+    progress.done();
+    io.stdout.write(formatReport(run, io.color));
+    const target: JsonTarget =
+      options.json !== undefined ? { path: resolve(io.cwd, options.json) } : { dir: io.resultsDir };
+    const written = await writeResults(run, target);
+    io.stdout.write(`\nResults: ${written.join(', ')}\n`);
+    return 0;
+  } catch (error) {
+    progress.done();
+    io.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * The console report: a header naming the machine, then per suite a timing table (median per
+ * operation, p75 and p99, ops/s, the subject's ratio to each peer against its target) and, when
+ * the suite measures memory, a memory table.
+ */
+import Table from 'cli-table3';
+import picocolors from 'picocolors';
+import type { RatioResult, RunResult, SuiteResult } from './results.js';
+import type { MemoryReport } from './suite.js';
+
+type Colors = ReturnType<typeof picocolors.createColors>;
+
+/** No rule between body rows. */
+const COMPACT = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
+
+/** The whole report as text. `color` defaults to what picocolors detects for stdout. */
+export function formatReport(run: RunResult, color = picocolors.isColorSupported): string {
+  const c = picocolors.createColors(color);
+  const env = run.environment;
+  const lines = [
+    c.bold(`heapkit bench — ${run.mode} mode, seed ${run.seed}, ${run.date}`),
+    c.dim(
+      `Node ${env.node} (V8 ${env.v8}), ${env.cpuModel}, ${env.cores} cores, ` +
+        `${env.os.type} ${env.os.release} ${env.os.arch}`,
+    ),
+  ];
+  for (const suite of run.suites) lines.push('', formatSuite(suite, run, c));
+  return `${lines.join('\n')}\n`;
+}
+
+function formatSuite(suite: SuiteResult, run: RunResult, c: Colors): string {
+  const subjectHead = `${suite.subject} ÷ case`;
+  const table = new Table({
+    head: ['case', `median/${suite.opName}`, 'p75', 'p99', 'ops/s', 'samples', subjectHead, 'target', ''].map(
+      (h) => c.bold(h),
+    ),
+    colAligns: ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left'],
+    style: { head: [], border: [] },
+    chars: COMPACT,
+  });
+  for (const row of suite.cases) {
+    const ratio = suite.ratios.find((r) => r.peer === row.name);
+    table.push([
+      row.name === suite.subject ? c.bold(row.name) : row.name,
+      formatNs(row.medianNs),
+      formatNs(row.p75Ns),
+      formatNs(row.p99Ns),
+      formatRate(row.opsPerSec),
+      row.samples,
+      ratio === undefined ? c.dim('—') : formatRatio(ratio.ratio),
+      ratio?.target == null ? '' : `≥ ${formatRatio(ratio.target)}`,
+      status(ratio, c),
+    ]);
+  }
+  const parts = [
+    `${c.bold(suite.name)} — ${suite.description}`,
+    table.toString(),
+    c.dim(
+      `${suite.subject} ÷ case = ${suite.subject} ops/s ÷ case ops/s at the medians. One sample = ` +
+        `${suite.opsPerCall} ${suite.opName}s; cases interleaved over ${run.settings.rounds} rounds ` +
+        `after ${run.settings.warmupRounds} warm-up round(s). Suite took ${(suite.durationMs / 1000).toFixed(1)} s.`,
+    ),
+  ];
+  if (suite.memory !== null) parts.push(formatMemory(suite.memory, c));
+  return parts.join('\n');
+}
+
+function formatMemory(memory: MemoryReport, c: Colors): string {
+  const table = new Table({
+    head: ['case', 'footprint', 'ratio', 'target', '', 'note'].map((h) => c.bold(h)),
+    colAligns: ['left', 'right', 'right', 'right', 'left', 'left'],
+    style: { head: [], border: [] },
+    chars: COMPACT,
+  });
+  for (const f of memory.figures) {
+    const met = f.ratio === null || f.maxRatio === null ? null : f.ratio <= f.maxRatio;
+    table.push([
+      f.case,
+      f.footprintBytes === null ? c.dim('n/a') : formatBytes(f.footprintBytes),
+      f.ratio === null ? c.dim('n/a') : f.ratio.toFixed(3),
+      f.maxRatio === null ? '' : `≤ ${f.maxRatio.toFixed(2)}`,
+      met === null ? '' : met ? c.green('met') : c.red('not met'),
+      f.note === null ? '' : c.dim(f.note),
+    ]);
+  }
+  const title = `Memory: ${memory.description} (requested ${formatBytes(memory.requestedBytes)})`;
+  return [title, ...(memory.note === null ? [] : [c.yellow(memory.note)]), table.toString()].join('\n');
+}
+
+function status(ratio: RatioResult | undefined, c: Colors): string {
+  if (ratio === undefined || ratio.met === null) return '';
+  return ratio.met ? c.green('met') : c.red('not met');
+}
+
+/** Nanoseconds, 3 significant digits, in ns, µs or ms. */
+export function formatNs(ns: number): string {
+  if (!Number.isFinite(ns)) return 'n/a';
+  if (ns < 1000) return `${sig3(ns)} ns`;
+  if (ns < 1e6) return `${sig3(ns / 1e3)} µs`;
+  return `${sig3(ns / 1e6)} ms`;
+}
+
+/** Operations per second with a k / M / G suffix. */
+export function formatRate(perSecond: number): string {
+  if (!Number.isFinite(perSecond)) return 'n/a';
+  if (perSecond >= 1e9) return `${sig3(perSecond / 1e9)} G`;
+  if (perSecond >= 1e6) return `${sig3(perSecond / 1e6)} M`;
+  if (perSecond >= 1e3) return `${sig3(perSecond / 1e3)} k`;
+  return sig3(perSecond);
+}
+
+export function formatRatio(ratio: number): string {
+  if (!Number.isFinite(ratio)) return 'n/a';
+  if (ratio >= 100) return `${Math.round(ratio)}×`;
+  if (ratio >= 10) return `${ratio.toFixed(1)}×`;
+  return `${ratio.toFixed(2)}×`;
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1 << 20) return `${(bytes / (1 << 20)).toFixed(1)} MiB`;
+  if (bytes >= 1 << 10) return `${(bytes / (1 << 10)).toFixed(1)} KiB`;
+  return `${bytes} B`;
+}
+
+function sig3(x: number): string {
+  return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2);
+}

@@ -1,0 +1,64 @@
+/**
+ * The shape of a run's results: what the runner returns, the table prints and the JSON file
+ * holds. Times are nanoseconds per operation; bump `RESULTS_SCHEMA_VERSION` on any change that
+ * breaks a reader.
+ */
+import type { Environment } from './environment.js';
+import type { Mode, ModeName } from './modes.js';
+import type { MemoryReport } from './suite.js';
+
+export const RESULTS_SCHEMA_VERSION = 1;
+
+/** One case's timing, over all its samples from every measured round. */
+export interface CaseResult {
+  readonly name: string;
+  readonly description: string;
+  /** Timed calls merged from all rounds. */
+  readonly samples: number;
+  /** Operations measured in total (`samples × opsPerCall`). */
+  readonly totalOps: number;
+  /** Median time per operation, ns. */
+  readonly medianNs: number;
+  readonly p75Ns: number;
+  readonly p99Ns: number;
+  readonly minNs: number;
+  readonly maxNs: number;
+  readonly meanNs: number;
+  /** Operations per second at the median: `1e9 / medianNs`. */
+  readonly opsPerSec: number;
+}
+
+/** The subject's throughput ratio to one peer. */
+export interface RatioResult {
+  readonly peer: string;
+  /** subject ops/s ÷ peer ops/s (above 1: the subject is faster). */
+  readonly ratio: number;
+  /** The target minimum ratio, or null when there is none. */
+  readonly target: number | null;
+  /** Whether the target is met, or null when there is none. */
+  readonly met: boolean | null;
+}
+
+export interface SuiteResult {
+  readonly name: string;
+  readonly description: string;
+  readonly opName: string;
+  readonly subject: string;
+  readonly opsPerCall: number;
+  /** Wall-clock time of the whole suite (setup, warm-up, rounds, memory), ms. */
+  readonly durationMs: number;
+  readonly cases: readonly CaseResult[];
+  readonly ratios: readonly RatioResult[];
+  readonly memory: MemoryReport | null;
+}
+
+export interface RunResult {
+  readonly schemaVersion: number;
+  /** ISO 8601 start time of the run. */
+  readonly date: string;
+  readonly mode: ModeName;
+  readonly seed: number;
+  readonly settings: Mode;
+  readonly environment: Environment;
+  readonly suites: readonly SuiteResult[];
+}

@@ -1,0 +1,87 @@
+/**
+ * What a benchmark suite is. A suite file in `src/suites/` exports one {@link Suite} object and
+ * is listed in `src/suites/index.ts`; the runner, the table and the JSON take it from there.
+ */
+import type { ModeName } from './modes.js';
+
+/** What a suite is given when it builds its cases. */
+export interface SuiteContext {
+  /** The run's mode: suites size their problem with `byMode(ctx.mode, {...})`. */
+  readonly mode: ModeName;
+  /** The run's seed. Derive each input stream's seed with `deriveSeed(ctx.seed, 'label')`. */
+  readonly seed: number;
+}
+
+/** One contender of a suite: heapkit or a peer. */
+export interface BenchCase {
+  /** Short name, unique in the suite: the table's row and the JSON's key. */
+  readonly name: string;
+  /** One line: what this case does per operation. */
+  readonly description: string;
+  /**
+   * One timed call: performs exactly `CaseSet.opsPerCall` operations and keeps its state
+   * between calls. Write it as a loop over typed arrays prepared beforehand: no per-call
+   * closures or allocation besides what it measures, and its own code (do not share one loop
+   * between cases through a factory: V8 would see one polymorphic call site for all of them).
+   */
+  readonly run: () => void;
+}
+
+/** The cases of one suite run, built fresh for every run by {@link Suite.createCases}. */
+export interface CaseSet {
+  /** Operations one call of `run` performs, the same for every case. */
+  readonly opsPerCall: number;
+  /** The subject first, then its peers. */
+  readonly cases: readonly BenchCase[];
+  /** Called once after the measured rounds: check invariants, drop big buffers. */
+  readonly teardown?: () => void;
+}
+
+/** A throughput target: subject ops/s ÷ peer ops/s must be at least `minRatio`. */
+export interface ThroughputTarget {
+  readonly peer: string;
+  readonly minRatio: number;
+}
+
+/** One allocator's figure in a memory measurement. */
+export interface MemoryFigure {
+  readonly case: string;
+  /** Bytes the allocator occupies (heap plus its metadata); null when not measurable. */
+  readonly footprintBytes: number | null;
+  /** `footprintBytes / requestedBytes`; null when not measurable. */
+  readonly ratio: number | null;
+  /** The target: ratio must be at most this; null when there is none. */
+  readonly maxRatio: number | null;
+  /** Why the figure is missing, or anything else a reader should know; null when nothing. */
+  readonly note: string | null;
+}
+
+/** The result of a suite's optional memory measurement. */
+export interface MemoryReport {
+  /** One line: what was allocated. */
+  readonly description: string;
+  /** Live blocks held when measuring. */
+  readonly blocks: number;
+  /** Sum of the requested sizes of those blocks. */
+  readonly requestedBytes: number;
+  /** Anything about the whole measurement (e.g. fewer blocks in quick mode); null when nothing. */
+  readonly note: string | null;
+  readonly figures: readonly MemoryFigure[];
+}
+
+export interface Suite {
+  /** Short name for `--suite`, lower-case. */
+  readonly name: string;
+  /** One line for `--list` and the table's title. */
+  readonly description: string;
+  /** What one operation is, for the table ("step", "alloc+free", ...). */
+  readonly opName: string;
+  /** The case whose throughput is compared with every other one. */
+  readonly subject: string;
+  /** Targets for the subject's throughput ratios (subject ops/s ÷ peer ops/s). */
+  readonly targets: readonly ThroughputTarget[];
+  /** Builds the cases and their inputs; not timed. */
+  createCases(ctx: SuiteContext): CaseSet;
+  /** An optional memory measurement, run after the timing rounds; not timed. */
+  measureMemory?(ctx: SuiteContext): MemoryReport;
+}

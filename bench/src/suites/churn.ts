@@ -1,0 +1,322 @@
+/**
+ * Small-block churn: 10,000 live blocks of random size 8..512 B; each step frees a random one
+ * and allocates a new one of a random size in its place. heapkit's ArenaAllocator against V8
+ * allocating a 3-field object per step (as a JS runtime would), @thi.ng/malloc's MemPool, and a
+ * bare segregated free list (the practical limit). Also: heap bytes used for 1,000,000 live
+ * blocks of random 8..512 B divided by the sum of the requested sizes.
+ *
+ * Every case does the same work per step, from the same pre-generated seeded stream of
+ * (slot, size) pairs, so no random numbers are drawn in a timed loop: pick the step's slot,
+ * free the block there, allocate one of the step's size, write one 32-bit word into it (the
+ * step number: the store keeps the allocation observable), keep it in the slot. Each case has its
+ * own loop (no shared factory), so every call site in it stays monomorphic. The allocator cases
+ * check `ptr === 0` (a predictable branch) so that exhaustion fails loudly instead of writing
+ * through NULL.
+ */
+import { ArenaAllocator } from '@heapkit/arena-allocator';
+import { MemPool } from '@thi.ng/malloc';
+import { byMode } from '../modes.js';
+import { BareFreeList } from '../peers/bare-free-list.js';
+import { deriveSeed, Random } from '../random.js';
+import type { BenchCase, MemoryFigure, MemoryReport, Suite, SuiteContext } from '../suite.js';
+
+/** Live blocks during churn. */
+const LIVE_BLOCKS = 10_000;
+const MIN_SIZE = 8;
+const MAX_SIZE = 512;
+/** Pre-generated steps, replayed cyclically (2 MiB of inputs: far more than the branch predictor learns). */
+const STREAM_LENGTH = 1 << 18;
+const STREAM_MASK = STREAM_LENGTH - 1;
+/** Steps per timed call: spreads the timer's own cost (~50 ns) over many steps. */
+const STEPS_PER_CALL = 1000;
+/** Buffer given to the fixed-size peers for churn: ample for 10,000 blocks of at most 512 B. */
+const CHURN_CAPACITY_BYTES = 64 << 20;
+
+const HEAPKIT = 'heapkit';
+const V8_OBJECT = 'v8-object';
+const THING_MALLOC = 'thi.ng/malloc';
+const BARE_FREE_LIST = 'bare-free-list';
+
+/** The inputs every case replays. */
+interface ChurnInput {
+  /** Size of each slot's block before the first step. */
+  readonly initialSizes: Uint32Array;
+  /** Step k frees the block in `slots[k]`... */
+  readonly slots: Uint32Array;
+  /** ...and allocates `sizes[k]` bytes in its place. */
+  readonly sizes: Uint32Array;
+}
+
+function churnInput(seed: number): ChurnInput {
+  const random = new Random(deriveSeed(seed, 'churn'));
+  return {
+    initialSizes: random.ints(LIVE_BLOCKS, MIN_SIZE, MAX_SIZE),
+    slots: random.ints(STREAM_LENGTH, 0, LIVE_BLOCKS - 1),
+    sizes: random.ints(STREAM_LENGTH, MIN_SIZE, MAX_SIZE),
+  };
+}
+
+function exhausted(name: string): never {
+  throw new Error(`churn: ${name} returned 0 (out of memory)`);
+}
+
+function heapkitCase(input: ChurnInput): BenchCase {
+  const { initialSizes, slots, sizes } = input;
+  const allocator = new ArenaAllocator();
+  const ptrs = new Uint32Array(LIVE_BLOCKS);
+  for (let i = 0; i < LIVE_BLOCKS; i++) {
+    const p = allocator.malloc(initialSizes[i]!);
+    if (p === 0) exhausted(HEAPKIT);
+    allocator.memory.u32[p >>> 2] = i;
+    ptrs[i] = p;
+  }
+  let cursor = 0;
+  return {
+    name: HEAPKIT,
+    description: 'ArenaAllocator (defaults): free(ptr), malloc(size), write a u32 through memory.u32',
+    run: () => {
+      let k = cursor;
+      for (let n = 0; n < STEPS_PER_CALL; n++) {
+        const slot = slots[k]!;
+        allocator.free(ptrs[slot]!);
+        const p = allocator.malloc(sizes[k]!);
+        if (p === 0) exhausted(HEAPKIT);
+        // Views are replaced when the memory grows: read them after malloc, as users must.
+        allocator.memory.u32[p >>> 2] = k;
+        ptrs[slot] = p;
+        k = (k + 1) & STREAM_MASK;
+      }
+      cursor = k;
+    },
+  };
+}
+
+/** What a JS runtime would allocate per object instead: a small plain object. */
+interface V8Object {
+  a: number;
+  b: number;
+  c: number;
+}
+
+function v8ObjectCase(input: ChurnInput): BenchCase {
+  const { initialSizes, slots, sizes } = input;
+  const objects: V8Object[] = [];
+  for (let i = 0; i < LIVE_BLOCKS; i++) objects.push({ a: initialSizes[i]!, b: i, c: 0 });
+  let cursor = 0;
+  return {
+    name: V8_OBJECT,
+    description: 'a new {a, b, c} object stored in the slot array (the old one becomes garbage)',
+    run: () => {
+      let k = cursor;
+      for (let n = 0; n < STEPS_PER_CALL; n++) {
+        objects[slots[k]!] = { a: sizes[k]!, b: k, c: 0 };
+        k = (k + 1) & STREAM_MASK;
+      }
+      cursor = k;
+    },
+  };
+}
+
+function thingMallocCase(input: ChurnInput): BenchCase {
+  const { initialSizes, slots, sizes } = input;
+  // Defaults otherwise: 8-byte alignment, compaction and splitting on.
+  const pool = new MemPool({ size: CHURN_CAPACITY_BYTES });
+  const u32 = new Uint32Array(pool.buf);
+  const ptrs = new Uint32Array(LIVE_BLOCKS);
+  for (let i = 0; i < LIVE_BLOCKS; i++) {
+    const p = pool.malloc(initialSizes[i]!);
+    if (p === 0) exhausted(THING_MALLOC);
+    u32[p >>> 2] = i;
+    ptrs[i] = p;
+  }
+  let cursor = 0;
+  return {
+    name: THING_MALLOC,
+    description: `MemPool over a fixed ${CHURN_CAPACITY_BYTES >>> 20} MiB ArrayBuffer: free(ptr), malloc(size), write a u32`,
+    run: () => {
+      let k = cursor;
+      for (let n = 0; n < STEPS_PER_CALL; n++) {
+        const slot = slots[k]!;
+        pool.free(ptrs[slot]!);
+        const p = pool.malloc(sizes[k]!);
+        if (p === 0) exhausted(THING_MALLOC);
+        u32[p >>> 2] = k;
+        ptrs[slot] = p;
+        k = (k + 1) & STREAM_MASK;
+      }
+      cursor = k;
+    },
+  };
+}
+
+function bareFreeListCase(input: ChurnInput): BenchCase {
+  const { initialSizes, slots, sizes } = input;
+  const list = new BareFreeList(CHURN_CAPACITY_BYTES);
+  const u32 = list.u32;
+  const ptrs = new Uint32Array(LIVE_BLOCKS);
+  // The bare list has no headers: the caller remembers each block's size to free it.
+  const slotSizes = new Uint32Array(LIVE_BLOCKS);
+  for (let i = 0; i < LIVE_BLOCKS; i++) {
+    const p = list.malloc(initialSizes[i]!);
+    if (p === 0) exhausted(BARE_FREE_LIST);
+    u32[p >>> 2] = i;
+    ptrs[i] = p;
+    slotSizes[i] = initialSizes[i]!;
+  }
+  let cursor = 0;
+  return {
+    name: BARE_FREE_LIST,
+    description:
+      '32 classes of 16 B, bump + per-class free lists, no headers or checks (the practical limit)',
+    run: () => {
+      let k = cursor;
+      for (let n = 0; n < STEPS_PER_CALL; n++) {
+        const slot = slots[k]!;
+        list.free(ptrs[slot]!, slotSizes[slot]!);
+        const size = sizes[k]!;
+        const p = list.malloc(size);
+        if (p === 0) exhausted(BARE_FREE_LIST);
+        u32[p >>> 2] = k;
+        ptrs[slot] = p;
+        slotSizes[slot] = size;
+        k = (k + 1) & STREAM_MASK;
+      }
+      cursor = k;
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Memory: footprint of N live blocks of random 8..512 B over the sum of the requested sizes.
+
+const MEMORY_BLOCKS_FULL = 1_000_000;
+const HEAPKIT_MAX_MEMORY_RATIO = 1.1;
+
+function measureMemory(ctx: SuiteContext): MemoryReport {
+  const blocks = byMode(ctx.mode, { full: MEMORY_BLOCKS_FULL, quick: 200_000, tiny: 2_000 });
+  const sizes = new Random(deriveSeed(ctx.seed, 'churn-memory')).ints(blocks, MIN_SIZE, MAX_SIZE);
+  let requested = 0;
+  for (let i = 0; i < blocks; i++) requested += sizes[i]!;
+  // Fixed-size peers get a generous buffer: 1.5x the request plus 16 B per block for headers.
+  const capacity = Math.ceil((requested * 1.5 + blocks * 16 + (1 << 20)) / 65536) * 65536;
+
+  const figures: MemoryFigure[] = [
+    // heapkit's own errors propagate: only the peers' (a refused ArrayBuffer, say) become n/a.
+    figure(HEAPKIT, requested, HEAPKIT_MAX_MEMORY_RATIO, heapkitFootprint(sizes)),
+    {
+      case: V8_OBJECT,
+      footprintBytes: null,
+      ratio: null,
+      maxRatio: null,
+      note: 'n/a: a 3-field object has no requested byte size to compare with',
+    },
+    figure(
+      THING_MALLOC,
+      requested,
+      null,
+      orNotAvailable(() => thingFootprint(sizes, capacity)),
+    ),
+    figure(
+      BARE_FREE_LIST,
+      requested,
+      null,
+      orNotAvailable(() => bareFootprint(sizes, capacity)),
+    ),
+  ];
+  const fewer =
+    blocks === MEMORY_BLOCKS_FULL
+      ? null
+      : `${ctx.mode} mode: ${blocks.toLocaleString('en-US')} blocks instead of ${MEMORY_BLOCKS_FULL.toLocaleString('en-US')}`;
+  return {
+    description: `${blocks.toLocaleString('en-US')} live blocks of random ${MIN_SIZE}..${MAX_SIZE} B; footprint ÷ sum of requested sizes`,
+    blocks,
+    requestedBytes: requested,
+    note: fewer,
+    figures,
+  };
+}
+
+type Footprint =
+  | { readonly bytes: number; readonly note: string | null }
+  | { readonly bytes: null; readonly note: string };
+
+function orNotAvailable(measure: () => Footprint): Footprint {
+  try {
+    return measure();
+  } catch (error) {
+    return { bytes: null, note: `n/a: ${error instanceof Error ? error.message : String(error)}` };
+  }
+}
+
+function figure(
+  name: string,
+  requested: number,
+  maxRatio: number | null,
+  footprint: Footprint,
+): MemoryFigure {
+  return {
+    case: name,
+    footprintBytes: footprint.bytes,
+    ratio: footprint.bytes === null ? null : footprint.bytes / requested,
+    maxRatio,
+    note: footprint.note,
+  };
+}
+
+function heapkitFootprint(sizes: Uint32Array): Footprint {
+  const allocator = new ArenaAllocator();
+  for (let i = 0; i < sizes.length; i++) {
+    if (allocator.malloc(sizes[i]!) === 0) {
+      return { bytes: null, note: `n/a: memory exhausted after ${i} blocks` };
+    }
+  }
+  return {
+    bytes: allocator.stats().footprintBytes,
+    note: 'stats().footprintBytes: arenas in use plus metadata',
+  };
+}
+
+function thingFootprint(sizes: Uint32Array, capacity: number): Footprint {
+  const pool = new MemPool({ size: capacity });
+  for (let i = 0; i < sizes.length; i++) {
+    if (pool.malloc(sizes[i]!) === 0) {
+      return { bytes: null, note: `n/a: its ${mib(capacity)} buffer was full after ${i} blocks` };
+    }
+  }
+  return { bytes: pool.stats().top, note: 'top of heap: 8 B header per block, 8 B alignment, pool state' };
+}
+
+function bareFootprint(sizes: Uint32Array, capacity: number): Footprint {
+  const list = new BareFreeList(capacity);
+  for (let i = 0; i < sizes.length; i++) {
+    if (list.malloc(sizes[i]!) === 0) {
+      return { bytes: null, note: `n/a: its ${mib(capacity)} buffer was full after ${i} blocks` };
+    }
+  }
+  return { bytes: list.footprintBytes(), note: 'bump pointer: only the 16 B class rounding' };
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / (1 << 20)).toFixed(0)} MiB`;
+}
+
+export const churn: Suite = {
+  name: 'churn',
+  description:
+    'Small-block churn: 10,000 live blocks of 8..512 B; each step frees a random one and allocates a new one',
+  opName: 'step',
+  subject: HEAPKIT,
+  targets: [
+    { peer: V8_OBJECT, minRatio: 1.2 },
+    { peer: THING_MALLOC, minRatio: 100 },
+    { peer: BARE_FREE_LIST, minRatio: 0.5 },
+  ],
+  createCases(ctx) {
+    const input = churnInput(ctx.seed);
+    return {
+      opsPerCall: STEPS_PER_CALL,
+      cases: [heapkitCase(input), v8ObjectCase(input), thingMallocCase(input), bareFreeListCase(input)],
+    };
+  },
+  measureMemory,
+};

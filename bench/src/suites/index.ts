@@ -1,0 +1,13 @@
+/**
+ * Every suite, in the order a full run takes them. To add one: write `src/suites/NAME.ts`
+ * exporting a `Suite`, import it here and append it to `SUITES`.
+ */
+import type { Suite } from '../suite.js';
+import { churn } from './churn.js';
+
+export const SUITES: readonly Suite[] = [churn];
+
+/** The suite of that name, or undefined. */
+export function findSuite(name: string): Suite | undefined {
+  return SUITES.find((suite) => suite.name === name);
+}
