@@ -7,6 +7,7 @@ import {
   Memory,
   type Ptr,
 } from '@heapkit/memory';
+import { BlockCache } from './block-cache.js';
 import { BlockStates, FREED, LIVE_LARGE, LIVE_SMALL } from './block-states.js';
 import {
   ALIGNMENT_SHIFT,
@@ -66,14 +67,21 @@ export class ArenaAllocator implements Allocator {
   readonly tlsf: Tlsf;
   /** @internal pymalloc's arenas and pools. */
   readonly pools: Pools;
+  /** @internal Recently freed small blocks, per size class (see `block-cache.ts`). */
+  readonly cache: BlockCache;
   private readonly threshold: number;
   private readonly debug: boolean;
+  /** Requests up to this size take malloc's fast path: the threshold, or -1 in debug mode. */
+  private readonly fastSmallLimit: number;
+  /** Pointers below this take free's fast path: the memory's end, or 0 in debug mode. */
+  private fastEnd: number;
 
   constructor(options: ArenaAllocatorOptions = {}) {
     this.config = resolveConfig(options);
     this.memory = options.memory ?? new Memory();
     this.threshold = this.config.smallThreshold;
     this.debug = this.config.debug;
+    this.fastSmallLimit = this.debug ? -1 : this.threshold;
     const { heapStart } = this.config;
     if (!this.memory.growTo(heapStart + 2 * 65536)) {
       throw new ConfigurationError(
@@ -82,10 +90,14 @@ export class ArenaAllocator implements Allocator {
     }
     this.states = new BlockStates(this.memory.byteLength);
     this.tlsf = new Tlsf(this.memory, heapStart, this.config.arenaSize);
-    this.pools = new Pools(this.memory, this.states, this.tlsf, this.config);
+    this.pools = new Pools(this.memory, this.tlsf, this.config);
+    this.cache = new BlockCache(this.config.sizeClasses, this.config.blockCache);
+    this.fastEnd = this.debug ? 0 : this.memory.byteLength;
     this.memory.onGrow((memory) => {
       this.states.resize(memory.byteLength);
+      this.pools.resize(memory.byteLength);
       this.tlsf.extend(memory.byteLength);
+      if (!this.debug) this.fastEnd = memory.byteLength;
     });
   }
 
@@ -95,9 +107,14 @@ export class ArenaAllocator implements Allocator {
    * a non-negative integer.
    */
   malloc(size: number): Ptr {
-    if (size >>> 0 !== size) return this.badSize(size, 'malloc');
-    if (this.debug) return this.debugMalloc(size);
-    return this.rawMalloc(size);
+    // Fast path: a small request. Cost: two compares, then either the block cache (two JS-side
+    // words) or the head pool of the class (usedpools, three pool-header words, the block's link
+    // word); then one state-map word.
+    if (size <= this.fastSmallLimit && size >>> 0 === size) {
+      const p = this.smallMalloc(size === 0 ? 0 : (size - 1) >>> ALIGNMENT_SHIFT);
+      if (p !== 0) return p;
+    }
+    return this.mallocSlow(size);
   }
 
   /** Allocates `count * size` zeroed bytes (`PyObject_Calloc`); 0 on exhaustion or overflow. */
@@ -132,12 +149,13 @@ export class ArenaAllocator implements Allocator {
 
   /** Frees a block (`PyObject_Free`). `free(0)` does nothing. */
   free(ptr: Ptr): void {
-    if (ptr === 0) return;
-    if (this.debug) {
-      this.debugFree(ptr, 'free');
+    // Fast path: a live pool block. Cost: three compares, one state-map word, then the block
+    // cache (two JS-side words) or, when it is full, two pool-header words and the block's link word.
+    if (ptr >>> 0 === ptr && ptr < this.fastEnd && (ptr & 15) === 0 && this.states.get(ptr) === LIVE_SMALL) {
+      this.smallFree(ptr);
       return;
     }
-    this.rawFree(ptr, this.stateOf(ptr, 'free'));
+    this.freeSlow(ptr);
   }
 
   /** Bytes the block can hold: its size class, its TLSF block, or (debug) exactly what was asked. */
@@ -169,18 +187,50 @@ export class ArenaAllocator implements Allocator {
   }
 
   /**
-   * Releases what can be released: wholly free arenas, the spare included, go back to the
-   * region manager for large blocks or new arenas. (A WebAssembly memory cannot shrink.)
+   * Releases what can be released: the block cache is emptied into the pools, and wholly free
+   * arenas, the spare included, go back to the region manager for large blocks or new arenas. (A WebAssembly memory cannot shrink.)
    * Returns the number of arenas released.
    */
   trim(): number {
+    this.cache.flush((ptr) => this.pools.release(ptr));
     return this.pools.releaseFreeArenas();
+  }
+
+  private mallocSlow(size: number): Ptr {
+    if (size >>> 0 !== size) return this.badSize(size, 'malloc');
+    if (this.debug) return this.debugMalloc(size);
+    return this.rawMalloc(size);
+  }
+
+  private freeSlow(ptr: Ptr): void {
+    if (ptr === 0) return;
+    if (this.debug) {
+      this.debugFree(ptr, 'free');
+      return;
+    }
+    this.rawFree(ptr, this.stateOf(ptr, 'free'));
+  }
+
+  /** A small block: the most recently freed one of the class, else one from its pools. */
+  private smallMalloc(c: number): Ptr {
+    let p = this.cache.pop(c);
+    if (p === 0) {
+      p = this.pools.alloc(c);
+      if (p === 0) return 0;
+    }
+    this.states.set(p, LIVE_SMALL);
+    return p;
+  }
+
+  private smallFree(ptr: Ptr): void {
+    this.states.set(ptr, FREED);
+    if (!this.cache.push(this.pools.sizeClassOf(ptr), ptr)) this.pools.release(ptr);
   }
 
   /** @internal The raw (non-debug) allocation path. */
   rawMalloc(size: number): Ptr {
     if (size <= this.threshold) {
-      const p = this.pools.alloc(size === 0 ? 0 : (size - 1) >>> ALIGNMENT_SHIFT);
+      const p = this.smallMalloc(size === 0 ? 0 : (size - 1) >>> ALIGNMENT_SHIFT);
       if (p !== 0) return p;
     }
     const p = this.tlsf.malloc(size);
@@ -195,7 +245,7 @@ export class ArenaAllocator implements Allocator {
 
   private rawFree(ptr: Ptr, state: number): void {
     if (state === LIVE_SMALL) {
-      this.pools.free(ptr);
+      this.smallFree(ptr);
     } else {
       this.states.set(ptr, FREED);
       this.tlsf.free(ptr);

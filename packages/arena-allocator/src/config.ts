@@ -24,6 +24,13 @@ export interface ArenaAllocatorOptions {
    */
   smallThreshold?: number;
   /**
+   * Freed small blocks kept per size class, most recent first, and handed back by the next
+   * `malloc` of the class before the pools are asked (see `block-cache.ts`). 0 or a power of two
+   * up to 4096; 0 gives CPython's behaviour exactly (every free goes straight to its pool).
+   * Default 64. Always 0 in debug mode.
+   */
+  blockCache?: number;
+  /**
    * `PYTHONMALLOC=debug` in spirit: guard bytes (0xFD) around every block, fresh memory filled
    * with 0xCD and freed memory with 0xDD, checked on free, realloc and `validate()`. Default false.
    */
@@ -40,6 +47,7 @@ export interface ResolvedConfig {
   readonly sizeClasses: number;
   readonly poolsPerArena: number;
   readonly debug: boolean;
+  readonly blockCache: number;
 }
 
 export function resolveConfig(options: ArenaAllocatorOptions): ResolvedConfig {
@@ -70,6 +78,15 @@ export function resolveConfig(options: ArenaAllocatorOptions): ResolvedConfig {
       `poolSize ${poolSize} is too small: a pool must hold two blocks of smallThreshold (${smallThreshold})`,
     );
   }
+  const blockCache = options.blockCache ?? 64;
+  if (
+    !Number.isInteger(blockCache) ||
+    blockCache < 0 ||
+    blockCache > 4096 ||
+    (blockCache & (blockCache - 1)) !== 0
+  ) {
+    throw new ConfigurationError(`blockCache must be 0 or a power of two up to 4096, got ${blockCache}`);
+  }
   if (!Number.isSafeInteger(heapStart) || heapStart < 0 || heapStart >= 2 ** 32) {
     throw new ConfigurationError(`heapStart must be a byte offset below 4 GiB, got ${heapStart}`);
   }
@@ -82,6 +99,7 @@ export function resolveConfig(options: ArenaAllocatorOptions): ResolvedConfig {
     sizeClasses: smallThreshold >>> ALIGNMENT_SHIFT,
     poolsPerArena: arenaSize / poolSize,
     debug: options.debug ?? false,
+    blockCache: options.debug ? 0 : blockCache,
   };
 }
 

@@ -52,6 +52,10 @@ const configs: Array<{ name: string; options: () => ArenaAllocatorOptions; mayEx
     name: '64 KiB pools, heap starting at an odd offset',
     options: () => ({ poolSize: 65536, arenaSize: 1 << 18, heapStart: 1000 }),
   },
+  {
+    name: 'no block cache (every free goes straight to its pool, as in CPython)',
+    options: () => ({ blockCache: 0 }),
+  },
   { name: 'debug mode', options: () => ({ debug: true, arenaSize: 1 << 18 }) },
   {
     name: 'a 3 MiB memory that runs out',

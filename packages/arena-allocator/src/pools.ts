@@ -1,5 +1,4 @@
 import type { Memory } from '@heapkit/memory';
-import { type BlockStates, FREED, LIVE_SMALL } from './block-states.js';
 import { ALIGNMENT_SHIFT, POOL_HEADER_BYTES, type ResolvedConfig } from './config.js';
 import type { Tlsf } from './tlsf.js';
 
@@ -59,12 +58,14 @@ export class Pools {
   arenasHighWater = 0;
 
   private readonly poolSize: number;
+  private readonly poolShift: number;
+  /** Size class of every pool, by pool number (address >>> poolShift): read by free. */
+  private poolClass: Uint8Array;
   private readonly arenaSize: number;
   private readonly poolsPerArena: number;
 
   constructor(
     private readonly memory: Memory,
-    private readonly states: BlockStates,
     private readonly tlsf: Tlsf,
     config: ResolvedConfig,
   ) {
@@ -73,6 +74,22 @@ export class Pools {
     this.arenaSize = config.arenaSize;
     this.poolsPerArena = config.poolsPerArena;
     this.nfp2lasta = new Uint32Array(config.poolsPerArena + 1);
+    this.poolShift = config.poolShift;
+    this.poolClass = new Uint8Array(Math.ceil(memory.byteLength / config.poolSize));
+  }
+
+  /** Makes room in the per-pool tables for a memory of `byteLength` bytes. */
+  resize(byteLength: number): void {
+    const pools = Math.ceil(byteLength / this.poolSize);
+    if (pools <= this.poolClass.length) return;
+    const poolClass = new Uint8Array(pools);
+    poolClass.set(this.poolClass);
+    this.poolClass = poolClass;
+  }
+
+  /** Size class of the block at `ptr` (a block of a used pool), from a compact JS-side table. */
+  sizeClassOf(ptr: number): number {
+    return this.poolClass[ptr >>> this.poolShift]!;
   }
 
   /** Arenas currently allocated. */
@@ -88,7 +105,8 @@ export class Pools {
   /**
    * Allocates a block of size class `szidx`; 0 when no arena can be had (the caller then
    * falls back to the large-block allocator, as CPython falls back to the raw allocator).
-   * Fast path: one load of usedpools, three header words, one free-list word, one state write.
+   * The caller marks the block live in the block-state map.
+   * Fast path: one load of usedpools, three header words, one free-list word.
    */
   alloc(szidx: number): number {
     const pool = this.usedpools[szidx]!;
@@ -100,19 +118,17 @@ export class Pools {
     const next = u32[block >>> 2]!;
     if (next !== 0) u32[h + 1] = next;
     else this.advance(u32, pool, szidx);
-    this.states.set(block, LIVE_SMALL);
     return block;
   }
 
   /**
-   * Frees a live pool block (the caller has checked that it is one).
-   * Fast path: one state write, two header words and the block's link word.
+   * Returns a block to its pool (the caller has checked that it is live and marked it freed).
+   * Fast path: two header words and the block's link word.
    */
-  free(ptr: number): void {
+  release(ptr: number): void {
     const u32 = this.memory.u32;
     const pool = ptr - (ptr & (this.poolSize - 1));
     const h = pool >>> 2;
-    this.states.set(ptr, FREED);
     const lastfree = u32[h + 1]!;
     u32[ptr >>> 2] = lastfree;
     u32[h + 1] = ptr;
@@ -211,8 +227,8 @@ export class Pools {
     u32[h + 2] = 0;
     u32[h + 3] = 0;
     this.usedpools[szidx] = pool;
+    this.poolClass[pool >>> this.poolShift] = szidx;
     this.advance(u32, pool, szidx);
-    this.states.set(block, LIVE_SMALL);
     return block;
   }
 
@@ -349,6 +365,7 @@ export class Pools {
   get metadataBytes(): number {
     return (
       this.usedpools.byteLength +
+      this.poolClass.byteLength +
       this.nfp2lasta.byteLength +
       6 * this.arenaAddress.byteLength +
       4 * this.unusedIds.length

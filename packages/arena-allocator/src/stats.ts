@@ -11,8 +11,10 @@ export interface SizeClassStats {
   /** Pools currently serving this class. */
   pools: number;
   blocksInUse: number;
-  /** Free blocks in those pools, never-carved ones included. */
+  /** Free blocks in those pools, never-carved ones included (cached ones not). */
   availableBlocks: number;
+  /** Freed blocks held in the block cache, ready for the next malloc of the class. */
+  cachedBlocks: number;
 }
 
 /** One arena's figures. */
@@ -35,6 +37,8 @@ export interface ByteBreakdown {
   smallInUse: number;
   /** Free bytes in used pools, in blocks ready to be handed out. */
   smallAvailable: number;
+  /** Bytes in freed blocks held by the block cache. */
+  smallCached: number;
   /** Pool headers of used pools. */
   poolHeaders: number;
   /** Tails of used pools too short for one more block. */
@@ -90,12 +94,14 @@ export function collectStats(heap: ArenaAllocator): AllocatorStats {
       pools: 0,
       blocksInUse: 0,
       availableBlocks: 0,
+      cachedBlocks: 0,
     });
   }
   const breakdown: ByteBreakdown = {
     alignment: tlsf.first - HEADER_BYTES - config.heapStart,
     smallInUse: 0,
     smallAvailable: 0,
+    smallCached: 0,
     poolHeaders: 0,
     poolQuantization: 0,
     freePools: 0,
@@ -104,6 +110,11 @@ export function collectStats(heap: ArenaAllocator): AllocatorStats {
     largeFree: 0,
     blockHeaders: HEADER_BYTES,
   };
+  const cachedPerPool = new Map<number, number>();
+  heap.cache.forEach((ptr) => {
+    const pool = ptr - (ptr & (poolSize - 1));
+    cachedPerPool.set(pool, (cachedPerPool.get(pool) ?? 0) + 1);
+  });
   const arenas: ArenaStats[] = [];
   const arenaAt = new Map<number, number>();
   for (let id = 1; id <= pools.maxArenaId; id++) {
@@ -120,10 +131,14 @@ export function collectStats(heap: ArenaAllocator): AllocatorStats {
       const h = pool >>> 2;
       const cls = sizeClasses[u32[h + 5]!]!;
       const capacity = Math.floor((poolSize - POOL_HEADER_BYTES) / cls.blockSize);
+      const cachedHere = cachedPerPool.get(pool) ?? 0;
+      const live = u32[h]! - cachedHere;
       cls.pools++;
-      cls.blocksInUse += u32[h]!;
+      cls.blocksInUse += live;
+      cls.cachedBlocks += cachedHere;
       cls.availableBlocks += capacity - u32[h]!;
-      breakdown.smallInUse += u32[h]! * cls.blockSize;
+      breakdown.smallInUse += live * cls.blockSize;
+      breakdown.smallCached += cachedHere * cls.blockSize;
       breakdown.smallAvailable += (capacity - u32[h]!) * cls.blockSize;
       breakdown.poolHeaders += POOL_HEADER_BYTES;
       breakdown.poolQuantization += poolSize - POOL_HEADER_BYTES - capacity * cls.blockSize;
@@ -144,7 +159,8 @@ export function collectStats(heap: ArenaAllocator): AllocatorStats {
   }
   const smallBlocks = sizeClasses.reduce((n, c) => n + c.blocksInUse, 0);
   const freeLists = tlsf.freeListTotals();
-  const metadataBytes = states.byteLength + tlsf.metadataBytes + pools.metadataBytes;
+  const metadataBytes =
+    states.byteLength + tlsf.metadataBytes + pools.metadataBytes + heap.cache.metadataBytes;
   const heapBytes = memory.byteLength - config.heapStart;
   return {
     blocksInUse: smallBlocks + largeBlocksInUse,
@@ -211,10 +227,14 @@ export function formatStats(s: AllocatorStats): string {
     '',
     row('# bytes in allocated blocks', b.smallInUse),
     row('# bytes in available blocks', b.smallAvailable),
+    row('# bytes in cached freed blocks', b.smallCached),
     row(`${b.freePools / s.poolSize} unused pools * ${s.poolSize} bytes`, b.freePools),
     row('# bytes lost to pool headers', b.poolHeaders),
     row('# bytes lost to quantization', b.poolQuantization),
-    row('Total', b.smallInUse + b.smallAvailable + b.freePools + b.poolHeaders + b.poolQuantization),
+    row(
+      'Total',
+      b.smallInUse + b.smallAvailable + b.smallCached + b.freePools + b.poolHeaders + b.poolQuantization,
+    ),
     '',
     row('# large blocks in use', s.largeBlocksInUse),
     row('# bytes in large blocks', b.largeInUse),

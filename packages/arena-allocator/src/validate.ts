@@ -1,6 +1,6 @@
 import { HeapCorruptionError } from '@heapkit/memory';
 import type { ArenaAllocator } from './arena-allocator.js';
-import { LIVE_LARGE, LIVE_SMALL } from './block-states.js';
+import { FREED, LIVE_LARGE, LIVE_SMALL } from './block-states.js';
 import { ALIGNMENT_SHIFT, POOL_HEADER_BYTES } from './config.js';
 import { checkDebugBlock } from './debug-guards.js';
 import { FREE_BIT, HEADER_BYTES } from './tlsf.js';
@@ -57,6 +57,7 @@ export function validateHeap(heap: ArenaAllocator): void {
 
   // 2. Arenas: their pools, the free-pool lists, and the sorted list of usable arenas.
   const poolSize = config.poolSize;
+  const cached = cachedBlocksByPool(heap, fail);
   const usedPoolClass = new Map<number, number>();
   let smallLive = 0;
   for (const [address, id] of arenaIds) {
@@ -78,10 +79,14 @@ export function validateHeap(heap: ArenaAllocator): void {
       fail(address, `arena ${id} counts ${pools.arenaFreePoolCount[id]} free pools, has ${nfree}`);
     }
     for (let pool = address; pool < carvedEnd; pool += poolSize) {
-      if (!freePools.has(pool)) smallLive += checkUsedPool(heap, pool, id, usedPoolClass, fail);
+      if (!freePools.has(pool))
+        smallLive += checkUsedPool(heap, pool, id, cached.get(pool), usedPoolClass, fail);
     }
   }
   checkUsableArenas(heap, fail);
+  for (const pool of cached.keys()) {
+    if (!usedPoolClass.has(pool)) fail(pool, 'the block cache holds a block of a pool that is not in use');
+  }
 
   // 3. usedpools: exactly the used pools that have a free block, each in its own class's list.
   let listed = 0;
@@ -127,6 +132,7 @@ function checkUsedPool(
   heap: ArenaAllocator,
   pool: number,
   arena: number,
+  cached: CachedInPool | undefined,
   usedPoolClass: Map<number, number>,
   fail: (ptr: number, detail: string) => never,
 ): number {
@@ -156,6 +162,7 @@ function checkUsedPool(
       fail(b, `pool ${pool}'s free list links to a bad block`);
     }
     if (states.get(b) === LIVE_SMALL) fail(b, 'a block in a pool free list is marked live');
+    if (cached?.blocks.has(b)) fail(b, 'a block is both in the block cache and in its pool free list');
     if (++free > carved) fail(pool, 'pool free list has a cycle');
   }
   let live = 0;
@@ -165,10 +172,58 @@ function checkUsedPool(
       live++;
     }
   }
-  if (live !== ref) fail(pool, `pool counts ${ref} live blocks, the state map ${live}`);
-  if (live + free !== carved) fail(pool, `pool has ${carved} carved blocks but ${live} live + ${free} free`);
+  const inCache = cached?.blocks.size ?? 0;
+  if (cached !== undefined) {
+    if (cached.sizeClass !== szidx)
+      fail(pool, `the block cache holds blocks of this pool under class ${cached.sizeClass}`);
+    for (const b of cached.blocks) {
+      if (
+        b < pool + POOL_HEADER_BYTES ||
+        b >= pool + nextoffset ||
+        (b - pool - POOL_HEADER_BYTES) % size !== 0
+      ) {
+        fail(b, 'the block cache holds a pointer that is not a carved block of its pool');
+      }
+    }
+  }
+  if (live + inCache !== ref) {
+    fail(
+      pool,
+      `pool counts ${ref} allocated blocks; the state map has ${live} live and the cache ${inCache}`,
+    );
+  }
+  if (live + free + inCache !== carved) {
+    fail(pool, `pool has ${carved} carved blocks but ${live} live + ${free} free + ${inCache} cached`);
+  }
   usedPoolClass.set(pool, szidx);
   return live;
+}
+
+interface CachedInPool {
+  sizeClass: number;
+  blocks: Set<number>;
+}
+
+/** The block cache's blocks, by pool; each must be FREED in the state map and cached once. */
+function cachedBlocksByPool(
+  heap: ArenaAllocator,
+  fail: (ptr: number, detail: string) => never,
+): Map<number, CachedInPool> {
+  const byPool = new Map<number, CachedInPool>();
+  const { poolSize } = heap.config;
+  heap.cache.forEach((ptr, c) => {
+    if (heap.states.get(ptr) !== FREED) fail(ptr, 'a block in the block cache is not marked freed');
+    const pool = ptr - (ptr & (poolSize - 1));
+    let entry = byPool.get(pool);
+    if (entry === undefined) {
+      entry = { sizeClass: c, blocks: new Set() };
+      byPool.set(pool, entry);
+    }
+    if (entry.sizeClass !== c) fail(ptr, 'the block cache holds blocks of one pool under two classes');
+    if (entry.blocks.has(ptr)) fail(ptr, 'a block is in the block cache twice');
+    entry.blocks.add(ptr);
+  });
+  return byPool;
 }
 
 /** The usable-arena list is sorted by free pools, fewest first, and nfp2lasta names each run's last. */
