@@ -151,8 +151,8 @@ export class ArenaAllocator implements Allocator {
   free(ptr: Ptr): void {
     // Fast path: a live pool block. Cost: three compares, one state-map word, then the block
     // cache (two JS-side words) or, when it is full, two pool-header words and the block's link word.
-    if (ptr >>> 0 === ptr && ptr < this.fastEnd && (ptr & 15) === 0 && this.states.get(ptr) === LIVE_SMALL) {
-      this.smallFree(ptr);
+    if (ptr >>> 0 === ptr && ptr < this.fastEnd && (ptr & 15) === 0 && this.states.freeIfLiveSmall(ptr)) {
+      this.cacheOrRelease(ptr);
       return;
     }
     this.freeSlow(ptr);
@@ -222,8 +222,8 @@ export class ArenaAllocator implements Allocator {
     return p;
   }
 
-  private smallFree(ptr: Ptr): void {
-    this.states.set(ptr, FREED);
+  /** A small block already marked FREED: into the block cache, or back to its pool when that is full. */
+  private cacheOrRelease(ptr: Ptr): void {
     if (!this.cache.push(this.pools.sizeClassOf(ptr), ptr)) this.pools.release(ptr);
   }
 
@@ -244,12 +244,9 @@ export class ArenaAllocator implements Allocator {
   }
 
   private rawFree(ptr: Ptr, state: number): void {
-    if (state === LIVE_SMALL) {
-      this.smallFree(ptr);
-    } else {
-      this.states.set(ptr, FREED);
-      this.tlsf.free(ptr);
-    }
+    this.states.set(ptr, FREED);
+    if (state === LIVE_SMALL) this.cacheOrRelease(ptr);
+    else this.tlsf.free(ptr);
   }
 
   /** Moves a raw block to a new one of `size` bytes, copying `keep` bytes. */

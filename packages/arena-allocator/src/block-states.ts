@@ -48,6 +48,19 @@ export class BlockStates {
     this.bits[w] = (this.bits[w]! & ~(3 << shift)) | (state << shift);
   }
 
+  /**
+   * If a live small block starts at `ptr`, marks it FREED and returns true (one read and one
+   * write of the same word: free's fast path); otherwise changes nothing and returns false.
+   */
+  freeIfLiveSmall(ptr: number): boolean {
+    const w = ptr >>> 8;
+    const shift = (ptr >>> 3) & 30;
+    const word = this.bits[w]!;
+    if (((word >>> shift) & 3) !== LIVE_SMALL) return false;
+    this.bits[w] = word ^ ((LIVE_SMALL ^ FREED) << shift);
+    return true;
+  }
+
   /** Bytes the map itself takes (JS-side metadata). */
   get byteLength(): number {
     return this.bits.byteLength;

@@ -145,8 +145,7 @@ export class Pools {
 
   /** Block size of the pool block at `ptr`. */
   blockSize(ptr: number): number {
-    const pool = ptr - (ptr & (this.poolSize - 1));
-    return (this.memory.u32[(pool >>> 2) + 5]! + 1) << ALIGNMENT_SHIFT;
+    return (this.poolClass[ptr >>> this.poolShift]! + 1) << ALIGNMENT_SHIFT;
   }
 
   /** The arena id owning address `ptr`, or 0 (a scan: for error messages and checks only). */
