@@ -7,7 +7,8 @@ import type { Suite } from './suite.js';
 export const HELP = `Usage: pnpm bench [options]        (from the repo root; or node dist/cli.js in bench/)
 
 Runs heapkit's benchmark suites against their peers, interleaved in one process, prints a
-comparison table per suite and writes the results as JSON.
+comparison table per suite and writes the results (JSON, a Markdown summary and an SVG chart)
+to bench/results/.
 
 Options:
   --quick            Short run (well under a minute): fewer rounds, smaller memory measurement.
@@ -16,15 +17,19 @@ Options:
                      are noise.
   --suite NAME       Run only this suite. Repeat it or give a comma list: --suite a,b.
   --list             List the suites and exit.
-  --json PATH        Write the results to PATH only (a relative PATH starts in bench/, where
-                     pnpm runs the script) instead of bench/results/<date>-<mode>.json and
-                     bench/results/latest.json.
+  --json PATH        Write the results as JSON to PATH only (a relative PATH starts in bench/,
+                     where pnpm runs the script) instead of bench/results/<date>-<mode>.json
+                     and bench/results/latest.{json,md,svg}.
+  --publish          Also write the tracked bench/RESULTS.md and bench/results.svg. A full run
+                     of every suite does this without the flag; --quick, --tiny and --suite
+                     runs only with it.
   --seed N           Seed of the generated inputs (default ${DEFAULT_SEED}; the same seed gives
                      every run the same inputs).
   -h, --help         Show this help.
 
 Environment: CI=true (or a non-TTY stderr) prints progress as plain lines; NO_COLOR turns
-colours off.
+colours off; HEAPKIT_BENCH_PYTHON=PATH runs the CPython peers with that interpreter instead of
+python3 (when it is missing, their rows say why they were skipped).
 `;
 
 export interface CliOptions {
@@ -35,6 +40,7 @@ export interface CliOptions {
   readonly help: boolean;
   readonly json: string | undefined;
   readonly seed: number | undefined;
+  readonly publish: boolean;
 }
 
 /** A bad command line; the message says what was wrong. */
@@ -71,6 +77,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
     help: values.help ?? false,
     json: values.json,
     seed,
+    publish: values.publish ?? false,
   };
 }
 
@@ -86,6 +93,7 @@ function parse(args: string[]) {
       list: { type: 'boolean' },
       json: { type: 'string' },
       seed: { type: 'string' },
+      publish: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -101,6 +109,15 @@ export function selectSuites(all: readonly Suite[], names: readonly string[]): S
     }
     return suite;
   });
+}
+
+/**
+ * Whether the run writes the tracked `RESULTS.md` and `results.svg`: when asked with
+ * `--publish`, or on a full run of every suite (a partial or short run would replace the
+ * published figures with fewer or noisier ones).
+ */
+export function shouldPublish(options: CliOptions): boolean {
+  return options.publish || (options.mode === 'full' && options.suites.length === 0);
 }
 
 export function formatSuiteList(all: readonly Suite[]): string {

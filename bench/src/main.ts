@@ -1,17 +1,17 @@
 /**
  * What `pnpm bench` does, as a function the smoke test can call: parse the command line, run
- * the chosen suites with progress on stderr, print the report on stdout, write the JSON.
+ * the chosen suites with progress on stderr, print the report on stdout, write the results.
  */
 import { resolve } from 'node:path';
 import picocolors from 'picocolors';
-import { formatSuiteList, HELP, parseCliArgs, selectSuites, UsageError } from './args.js';
+import { formatSuiteList, HELP, parseCliArgs, selectSuites, shouldPublish, UsageError } from './args.js';
 import { MODES } from './modes.js';
 import { createProgress, isLiveTerminal, type ProgressStream } from './progress.js';
 import { DEFAULT_SEED } from './random.js';
 import { formatReport } from './report.js';
 import { runSuites } from './runner.js';
 import { SUITES } from './suites/index.js';
-import { DEFAULT_RESULTS_DIR, type JsonTarget, writeResults } from './write-json.js';
+import { DEFAULT_PUBLISH_DIR, DEFAULT_RESULTS_DIR, writeOutputs } from './write-results.js';
 
 export interface MainIo {
   readonly stdout: ProgressStream;
@@ -21,8 +21,10 @@ export interface MainIo {
   readonly cwd: string;
   /** Colour the report. */
   readonly color: boolean;
-  /** Folder of the default results (the dated file and latest.json). */
+  /** Folder of the default results (the dated JSON and latest.{json,md,svg}). */
   readonly resultsDir: string;
+  /** Folder of the tracked RESULTS.md and results.svg that a published run writes. */
+  readonly publishDir: string;
 }
 
 export function processIo(): MainIo {
@@ -34,6 +36,7 @@ export function processIo(): MainIo {
     cwd: process.cwd(),
     color: picocolors.isColorSupported,
     resultsDir: DEFAULT_RESULTS_DIR,
+    publishDir: DEFAULT_PUBLISH_DIR,
   };
 }
 
@@ -65,13 +68,22 @@ export async function main(argv: readonly string[], io: MainIo = processIo()): P
       mode: MODES[options.mode],
       seed: options.seed ?? DEFAULT_SEED,
       onProgress: progress.update,
+      env: io.env,
     });
     progress.done();
     io.stdout.write(formatReport(run, io.color));
-    const target: JsonTarget =
-      options.json !== undefined ? { path: resolve(io.cwd, options.json) } : { dir: io.resultsDir };
-    const written = await writeResults(run, target);
-    io.stdout.write(`\nResults: ${written.join(', ')}\n`);
+    const publish = shouldPublish(options);
+    const written = await writeOutputs(run, {
+      jsonPath: options.json === undefined ? undefined : resolve(io.cwd, options.json),
+      resultsDir: io.resultsDir,
+      publishDir: publish ? io.publishDir : undefined,
+    });
+    io.stdout.write(`\nResults:\n${written.map((path) => `  ${path}\n`).join('')}`);
+    if (!publish) {
+      io.stdout.write(
+        'Not published: RESULTS.md and results.svg are written by a full run or with --publish.\n',
+      );
+    }
     return 0;
   } catch (error) {
     progress.done();

@@ -5,6 +5,7 @@
  */
 import Table from 'cli-table3';
 import picocolors from 'picocolors';
+import { formatBytes, formatNs, formatRate, formatRatio } from './format.js';
 import type { RatioResult, RunResult, SuiteResult } from './results.js';
 import type { MemoryReport } from './suite.js';
 
@@ -52,6 +53,10 @@ function formatSuite(suite: SuiteResult, run: RunResult, c: Colors): string {
       status(ratio, c),
     ]);
   }
+  for (const row of suite.skipped) {
+    const none = c.dim('—');
+    table.push([row.name, none, none, none, none, none, none, '', c.yellow(`skipped: ${row.reason}`)]);
+  }
   const parts = [
     `${c.bold(suite.name)} — ${suite.description}`,
     table.toString(),
@@ -90,38 +95,4 @@ function formatMemory(memory: MemoryReport, c: Colors): string {
 function status(ratio: RatioResult | undefined, c: Colors): string {
   if (ratio === undefined || ratio.met === null) return '';
   return ratio.met ? c.green('met') : c.red('not met');
-}
-
-/** Nanoseconds, 3 significant digits, in ns, µs or ms. */
-export function formatNs(ns: number): string {
-  if (!Number.isFinite(ns)) return 'n/a';
-  if (ns < 1000) return `${sig3(ns)} ns`;
-  if (ns < 1e6) return `${sig3(ns / 1e3)} µs`;
-  return `${sig3(ns / 1e6)} ms`;
-}
-
-/** Operations per second with a k / M / G suffix. */
-export function formatRate(perSecond: number): string {
-  if (!Number.isFinite(perSecond)) return 'n/a';
-  if (perSecond >= 1e9) return `${sig3(perSecond / 1e9)} G`;
-  if (perSecond >= 1e6) return `${sig3(perSecond / 1e6)} M`;
-  if (perSecond >= 1e3) return `${sig3(perSecond / 1e3)} k`;
-  return sig3(perSecond);
-}
-
-export function formatRatio(ratio: number): string {
-  if (!Number.isFinite(ratio)) return 'n/a';
-  if (ratio >= 100) return `${Math.round(ratio)}×`;
-  if (ratio >= 10) return `${ratio.toFixed(1)}×`;
-  return `${ratio.toFixed(2)}×`;
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes >= 1 << 20) return `${(bytes / (1 << 20)).toFixed(1)} MiB`;
-  if (bytes >= 1 << 10) return `${(bytes / (1 << 10)).toFixed(1)} KiB`;
-  return `${bytes} B`;
-}
-
-function sig3(x: number): string {
-  return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2);
 }

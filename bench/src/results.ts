@@ -5,7 +5,7 @@
  */
 import type { Environment } from './environment.js';
 import type { Mode, ModeName } from './modes.js';
-import type { MemoryReport } from './suite.js';
+import type { MemoryReport, SkippedCase } from './suite.js';
 
 export const RESULTS_SCHEMA_VERSION = 1;
 
@@ -47,7 +47,11 @@ export interface SuiteResult {
   readonly opsPerCall: number;
   /** Wall-clock time of the whole suite (setup, warm-up, rounds, memory), ms. */
   readonly durationMs: number;
+  /** The measured cases: the subject first, then the peers. */
   readonly cases: readonly CaseResult[];
+  /** Peers that could not be measured on this machine (e.g. no `python3`), with the reason. */
+  readonly skipped: readonly SkippedCase[];
+  /** The subject's ratio to every measured peer. */
   readonly ratios: readonly RatioResult[];
   readonly memory: MemoryReport | null;
 }

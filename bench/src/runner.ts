@@ -20,6 +20,14 @@
  * 4. Each case's statistics (median, p75, p99, min, max, mean) are computed over its merged
  *    samples, not tinybench's per-round figures.
  *
+ * External peers (a CPython process, say: {@link ExternalCase}) take part in the same
+ * round-robin. They are started before warm-up; in a peer's turn of a round the runner sends it
+ * the same time budget and minimum sample count and waits (asynchronously, doing nothing else)
+ * while the process runs and times its own calls, then merges the ns-per-call times it sends
+ * back. So a peer in another process runs between the in-process cases of every round, never
+ * at the same time as one. A peer that cannot start is listed as skipped with the reason; one
+ * that fails mid-run is skipped from then on, and its samples are dropped.
+ *
  * One sample is one call of a case's `run`, which performs `opsPerCall` operations; samples are
  * divided by that, so times are per operation and the timer's own cost is spread over the
  * batch. Cases keep their state between calls and rounds: the measured allocator is in the
@@ -38,7 +46,15 @@ import {
   type SuiteResult,
 } from './results.js';
 import { summarize } from './stats.js';
-import type { CaseSet, Suite, SuiteContext } from './suite.js';
+import {
+  type CaseSet,
+  type ExternalCase,
+  type ExternalSession,
+  PeerUnavailableError,
+  type SkippedCase,
+  type Suite,
+  type SuiteContext,
+} from './suite.js';
 
 export interface RunOptions {
   readonly suites: readonly Suite[];
@@ -46,6 +62,8 @@ export interface RunOptions {
   /** Seed of every input stream of the run. */
   readonly seed: number;
   readonly onProgress?: ProgressListener;
+  /** Environment the suites see (e.g. `HEAPKIT_BENCH_PYTHON`); defaults to `process.env`. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 export async function runSuites(options: RunOptions): Promise<RunResult> {
@@ -63,7 +81,12 @@ export async function runSuites(options: RunOptions): Promise<RunResult> {
         ...(round !== undefined ? { round, rounds } : {}),
       });
     };
-    suites.push(await runSuite(suite, options.mode, options.seed, report));
+    const ctx: SuiteContext = {
+      mode: options.mode.name,
+      seed: options.seed,
+      env: options.env ?? process.env,
+    };
+    suites.push(await runSuite(suite, options.mode, ctx, report));
   }
   return {
     schemaVersion: RESULTS_SCHEMA_VERSION,
@@ -78,9 +101,27 @@ export async function runSuites(options: RunOptions): Promise<RunResult> {
 
 type PhaseReporter = (phase: ProgressEvent['phase'], round?: number, rounds?: number) => void;
 
-async function runSuite(suite: Suite, mode: Mode, seed: number, report: PhaseReporter): Promise<SuiteResult> {
+/**
+ * One contender in the round-robin: an in-process tinybench task, or an external peer's
+ * session. `samples` collects its times in ns per operation; `skipped` is set when an external
+ * peer fails mid-run (its samples are then dropped).
+ */
+interface Slot {
+  readonly name: string;
+  readonly description: string;
+  readonly task: Task | null;
+  readonly session: ExternalSession | null;
+  readonly samples: number[];
+  skipped: string | null;
+}
+
+async function runSuite(
+  suite: Suite,
+  mode: Mode,
+  ctx: SuiteContext,
+  report: PhaseReporter,
+): Promise<SuiteResult> {
   const started = performance.now();
-  const ctx: SuiteContext = { mode: mode.name, seed };
 
   report('setup');
   const set = suite.createCases(ctx);
@@ -98,30 +139,63 @@ async function runSuite(suite: Suite, mode: Mode, seed: number, report: PhaseRep
     timestampProvider: 'hrtimeNow',
   });
   for (const c of set.cases) bench.add(c.name, c.run, { async: false });
-  const tasks = bench.tasks;
-  const n = tasks.length;
-
-  for (let round = 0; round < mode.warmupRounds; round++) {
-    report('warm-up', round + 1, mode.warmupRounds);
-    for (let k = 0; k < n; k++) {
-      const task = tasks[(round + k) % n]!;
-      task.reset(false);
-      task.warmupSync();
+  const slots: Slot[] = set.cases.map((c, i) => ({
+    name: c.name,
+    description: c.description,
+    task: bench.tasks[i]!,
+    session: null,
+    samples: [],
+    skipped: null,
+  }));
+  const skipped: SkippedCase[] = [...(set.unavailable ?? [])];
+  try {
+    for (const peer of set.external ?? []) {
+      const session = await startExternal(peer);
+      if (typeof session === 'string') {
+        skipped.push({ name: peer.name, description: peer.description, reason: session });
+      } else {
+        slots.push({
+          name: peer.name,
+          description: session.description,
+          task: null,
+          session,
+          samples: [],
+          skipped: null,
+        });
+      }
     }
-    await yieldToEventLoop();
-  }
 
-  const nsPerOp: number[][] = tasks.map(() => []);
-  const scale = 1e6 / set.opsPerCall; // ms per call → ns per operation
-  for (let round = 0; round < mode.rounds; round++) {
-    report('measure', round + 1, mode.rounds);
-    for (let k = 0; k < n; k++) {
-      const index = (round + k) % n;
-      const samples = runRound(tasks[index]!);
-      const into = nsPerOp[index]!;
-      for (let s = 0; s < samples.length; s++) into.push(samples[s]! * scale);
+    for (let round = 0; round < mode.warmupRounds; round++) {
+      report('warm-up', round + 1, mode.warmupRounds);
+      for (const slot of rotated(slots, round)) {
+        if (slot.task !== null) {
+          slot.task.reset(false);
+          slot.task.warmupSync();
+        } else {
+          await runExternal(slot, round, 'warm-up', (session) => session.warmup(mode.warmupMs));
+        }
+      }
+      await yieldToEventLoop();
     }
-    await yieldToEventLoop();
+
+    const msToNsPerOp = 1e6 / set.opsPerCall; // tinybench's ms per call → ns per operation
+    for (let round = 0; round < mode.rounds; round++) {
+      report('measure', round + 1, mode.rounds);
+      for (const slot of rotated(slots, round)) {
+        if (slot.task !== null) {
+          const samples = runRound(slot.task);
+          for (let s = 0; s < samples.length; s++) slot.samples.push(samples[s]! * msToNsPerOp);
+        } else {
+          const samples = await runExternal(slot, round, 'round', (session) =>
+            session.round(mode.roundMs, mode.minSamplesPerRound),
+          );
+          for (const ns of samples ?? []) slot.samples.push(ns / set.opsPerCall);
+        }
+      }
+      await yieldToEventLoop();
+    }
+  } finally {
+    await Promise.all(slots.map((slot) => slot.session?.close()));
   }
   set.teardown?.();
 
@@ -132,7 +206,12 @@ async function runSuite(suite: Suite, mode: Mode, seed: number, report: PhaseRep
   }
   report('done');
 
-  const cases = set.cases.map((c, i) => caseResult(c.name, c.description, nsPerOp[i]!, set.opsPerCall));
+  const measured = slots.filter((slot) => slot.skipped === null);
+  for (const slot of slots) {
+    if (slot.skipped !== null)
+      skipped.push({ name: slot.name, description: slot.description, reason: slot.skipped });
+  }
+  const cases = measured.map((slot) => caseResult(slot.name, slot.description, slot.samples, set.opsPerCall));
   return {
     name: suite.name,
     description: suite.description,
@@ -141,9 +220,52 @@ async function runSuite(suite: Suite, mode: Mode, seed: number, report: PhaseRep
     opsPerCall: set.opsPerCall,
     durationMs: performance.now() - started,
     cases,
+    skipped,
     ratios: ratios(suite, cases),
     memory,
   };
+}
+
+/** The slots still running, in round `round`'s order: starting with slot `round mod n`. */
+function rotated(slots: readonly Slot[], round: number): Slot[] {
+  const n = slots.length;
+  const order: Slot[] = [];
+  for (let k = 0; k < n; k++) {
+    const slot = slots[(round + k) % n]!;
+    if (slot.skipped === null) order.push(slot);
+  }
+  return order;
+}
+
+/** Starts an external peer; resolves to its session, or to the reason it is skipped. */
+async function startExternal(peer: ExternalCase): Promise<ExternalSession | string> {
+  try {
+    return await peer.start();
+  } catch (error) {
+    if (error instanceof PeerUnavailableError) return error.message;
+    throw error;
+  }
+}
+
+/**
+ * Runs one step of an external peer. If the peer fails (its process died, it answered
+ * nonsense), the peer is skipped from then on with the reason, and the run goes on.
+ */
+async function runExternal<T>(
+  slot: Slot,
+  round: number,
+  what: string,
+  step: (session: ExternalSession) => Promise<T>,
+): Promise<T | undefined> {
+  try {
+    return await step(slot.session!);
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    slot.skipped = `failed in ${what} ${round + 1}: ${why}`;
+    slot.samples.length = 0;
+    await slot.session!.close();
+    return undefined;
+  }
 }
 
 /** Runs one task for one round and returns its latency samples (ms per call). */
@@ -189,12 +311,14 @@ function ratios(suite: Suite, cases: readonly CaseResult[]): RatioResult[] {
 }
 
 function checkCaseSet(suite: Suite, set: CaseSet): void {
-  const names = set.cases.map((c) => c.name);
+  const names = [...set.cases, ...(set.external ?? []), ...(set.unavailable ?? [])].map((c) => c.name);
   if (new Set(names).size !== names.length) {
     throw new Error(`bench: suite '${suite.name}' has duplicate case names: ${names.join(', ')}`);
   }
-  if (!names.includes(suite.subject)) {
-    throw new Error(`bench: suite '${suite.name}' has no case named '${suite.subject}' (its subject)`);
+  if (!set.cases.some((c) => c.name === suite.subject)) {
+    throw new Error(
+      `bench: suite '${suite.name}' has no in-process case named '${suite.subject}' (its subject)`,
+    );
   }
   for (const target of suite.targets) {
     if (!names.includes(target.peer) || target.peer === suite.subject) {

@@ -1,19 +1,26 @@
 /**
- * Smoke test of the harness: every suite runs in tiny mode through the CLI's own `main`, and the
- * JSON it writes has every field. Never asserts a time.
+ * Smoke test of the harness: every suite runs in tiny mode through the CLI's own `main`; the
+ * JSON it writes has every field, and the Markdown summary and the SVG chart are written (and
+ * published only when asked). Never asserts a time.
  */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseCliArgs, selectSuites, UsageError } from './args.js';
+import { parseCliArgs, selectSuites, shouldPublish, UsageError } from './args.js';
+import { chartData, logAxis } from './chart.js';
+import { formatRatio } from './format.js';
 import { type MainIo, main } from './main.js';
 import { MODES } from './modes.js';
+import { wasmUnavailable } from './peers/assemblyscript.js';
 import { BareFreeList } from './peers/bare-free-list.js';
 import { Random } from './random.js';
 import type { RunResult } from './results.js';
 import { SUITES } from './suites/index.js';
-import { resultFileName, writeResults } from './write-json.js';
+import { resultFileName, writeOutputs } from './write-results.js';
 
 let dir: string;
 
@@ -37,8 +44,19 @@ function captureIo(): MainIo & { out: string[]; err: string[] } {
     cwd: dir,
     color: false,
     resultsDir: join(dir, 'results'),
+    publishDir: join(dir, 'publish'),
   };
 }
+
+/** Parses `text` as XML (throwing on any error) and returns the name of its root element. */
+function xmlRoot(text: string): string {
+  const valid = XMLValidator.validate(text);
+  if (valid !== true) throw new Error(`not XML: ${valid.err.msg} (line ${valid.err.line})`);
+  const doc = new XMLParser({ ignoreAttributes: false }).parse(text) as Record<string, unknown>;
+  return Object.keys(doc).filter((k) => !k.startsWith('?'))[0]!;
+}
+
+const hasPython = spawnSync('python3', ['--version']).status === 0;
 
 const isNumber = (x: unknown): boolean => typeof x === 'number' && !Number.isNaN(x);
 
@@ -48,10 +66,10 @@ describe('bench --tiny', () => {
 
   beforeAll(async () => {
     io = captureIo();
-    const code = await main(['--tiny', '--json', 'tiny.json'], io);
+    const code = await main(['--tiny', '--publish'], io);
     expect(io.err.join('')).not.toMatch(/bench: .*Error/);
     expect(code).toBe(0);
-    run = JSON.parse(await readFile(join(dir, 'tiny.json'), 'utf8')) as RunResult;
+    run = JSON.parse(await readFile(join(io.resultsDir, 'latest.json'), 'utf8')) as RunResult;
   });
 
   it('records the run and its environment', () => {
@@ -112,11 +130,39 @@ describe('bench --tiny', () => {
       }
     }
     const churn = run.suites.find((s) => s.name === 'churn')!;
-    expect(Object.fromEntries(churn.ratios.map((r) => [r.peer, r.target]))).toEqual({
+    expect(Object.fromEntries(churn.ratios.map((r) => [r.peer, r.target]))).toMatchObject({
       'v8-object': 1.2,
       'thi.ng/malloc': 100,
       'bare-free-list': 0.5,
     });
+  });
+
+  it('runs the AssemblyScript peer when it is built, and says how to build it otherwise', () => {
+    const churn = run.suites.find((s) => s.name === 'churn')!;
+    const as = churn.cases.find((c) => c.name === 'assemblyscript');
+    if (wasmUnavailable('churn.wasm') === null) {
+      expect(as, JSON.stringify(churn.skipped)).toBeDefined();
+      expect(as!.description).toContain('TLSF + incremental GC');
+      expect(churn.ratios.find((r) => r.peer === 'assemblyscript')!.target).toBeNull();
+    } else {
+      expect(churn.skipped.find((c) => c.name === 'assemblyscript')!.reason).toMatch(
+        /^not built: run `pnpm build`/,
+      );
+    }
+  });
+
+  it('runs the CPython peer when python3 is here, and says why not otherwise', () => {
+    const churn = run.suites.find((s) => s.name === 'churn')!;
+    expect(Array.isArray(churn.skipped)).toBe(true);
+    const cpython = churn.cases.find((c) => c.name === 'cpython');
+    if (hasPython) {
+      expect(cpython, JSON.stringify(churn.skipped)).toBeDefined();
+      expect(cpython!.description).toMatch(/\(CPython 3\.\d+\.\d+.*\)$/);
+      expect(cpython!.samples).toBeGreaterThanOrEqual(MODES.tiny.rounds * MODES.tiny.minSamplesPerRound);
+      expect(churn.ratios.find((r) => r.peer === 'cpython')!.target).toBeNull();
+    } else {
+      expect(churn.skipped.find((c) => c.name === 'cpython')!.reason).toBe('python3 not found');
+    }
   });
 
   it('has the memory figures', () => {
@@ -153,27 +199,140 @@ describe('bench --tiny', () => {
 });
 
 describe('results files', () => {
-  it('writes <date>-<mode>.json and latest.json into the results folder', async () => {
-    const io = captureIo();
-    const resultsDir = join(dir, 'default');
-    expect(await main(['--tiny', '--suite', 'churn', '--seed', '7'], { ...io, resultsDir })).toBe(0);
+  it('writes the dated JSON and latest.{json,md,svg}, and publishes with --publish', async () => {
+    const resultsDir = join(dir, 'results');
     const files = (await readdir(resultsDir)).sort();
-    expect(files).toHaveLength(2);
-    expect(files).toContain('latest.json');
-    const dated = files.find((f) => f !== 'latest.json')!;
+    expect(files).toHaveLength(4);
+    expect(files).toEqual(expect.arrayContaining(['latest.json', 'latest.md', 'latest.svg']));
+    const dated = files.find((f) => !f.startsWith('latest.'))!;
     expect(dated).toMatch(/^\d{4}-\d{2}-\d{2}T\d{6}Z-tiny\.json$/);
     const latest = await readFile(join(resultsDir, 'latest.json'), 'utf8');
     expect(await readFile(join(resultsDir, dated), 'utf8')).toBe(latest);
-    expect((JSON.parse(latest) as RunResult).seed).toBe(7);
+    // The run of 'bench --tiny' above passed --publish: the tracked copies went to publishDir.
+    expect((await readdir(join(dir, 'publish'))).sort()).toEqual(['RESULTS.md', 'results.svg']);
+  });
+
+  it('writes a Markdown summary naming every suite, the environment and the chart', async () => {
+    const run = JSON.parse(await readFile(join(dir, 'results', 'latest.json'), 'utf8')) as RunResult;
+    const md = await readFile(join(dir, 'results', 'latest.md'), 'utf8');
+    expect(md).toMatch(/^# heapkit benchmark results\n/);
+    expect(md).toContain(`| Node | ${process.version}`);
+    expect(md).toContain('![');
+    expect(md).toContain('(latest.svg)');
+    for (const suite of run.suites) {
+      expect(md).toContain(`## \`${suite.name}\``);
+      for (const c of suite.cases)
+        expect(md).toMatch(new RegExp(`^\\| (\\*\\*)?${escapeRegExp(c.name)}(\\*\\*)? \\|`, 'm'));
+      if (suite.memory !== null) expect(md).toContain(`### Memory: ${suite.memory.description}`);
+    }
+    expect(md).toMatch(/\| ≥ 1\.20× \| (✅ met|❌ not met) \|/);
+    const published = await readFile(join(dir, 'publish', 'RESULTS.md'), 'utf8');
+    expect(published).toContain('(results.svg)');
+    expect(published.replace('(results.svg)', '(latest.svg)').replace('(README.md)', '(../README.md)')).toBe(
+      md,
+    );
+  });
+
+  it('writes the chart as an SVG document with a bar per peer', async () => {
+    const run = JSON.parse(await readFile(join(dir, 'results', 'latest.json'), 'utf8')) as RunResult;
+    const svg = await readFile(join(dir, 'results', 'latest.svg'), 'utf8');
+    expect(xmlRoot(svg)).toBe('svg');
+    expect(svg.trimStart().startsWith('<svg')).toBe(true);
+    for (const suite of run.suites) {
+      expect(svg).toContain(`${suite.name}: ${suite.subject} ÷ peer`);
+      for (const r of suite.ratios) expect(svg).toContain(`row: ${r.peer}`); // the bars' aria-labels
+    }
+    expect(await readFile(join(dir, 'publish', 'results.svg'), 'utf8')).toBe(svg);
+    const bars = chartData(run);
+    expect(bars.length).toBe(run.suites.reduce((n, s) => n + s.ratios.length, 0));
+    expect(bars.find((b) => b.peer === 'v8-object')!.row).toBe('v8-object (target ≥ 1.20×)');
+  });
+
+  it('formats ratios with enough digits', () => {
+    expect([0.0052, 0.37, 0.5, 1.2, 12.34, 3535.4].map(formatRatio)).toEqual([
+      '0.0052×',
+      '0.37×',
+      '0.50×',
+      '1.20×',
+      '12.3×',
+      '3535×',
+    ]);
+  });
+
+  it('puts every ratio and target on the log axis', () => {
+    expect(logAxis([0.37, 3535, 100])).toEqual({
+      domain: [0.1, 10000],
+      ticks: [0.1, 1, 10, 100, 1000, 10000],
+    });
+    expect(logAxis([0.6, 1.4])).toEqual({ domain: [0.1, 10], ticks: [0.1, 0.2, 0.5, 1, 2, 5, 10] });
+  });
+
+  it('without --publish leaves the tracked copies alone', async () => {
+    const io = captureIo();
+    const resultsDir = join(dir, 'unpublished');
+    const publishDir = join(dir, 'not-published');
+    expect(await main(['--tiny', '--suite', 'churn', '--seed', '7'], { ...io, resultsDir, publishDir })).toBe(
+      0,
+    );
+    expect(await readdir(resultsDir)).toHaveLength(4);
+    expect(existsSync(publishDir)).toBe(false);
+    expect((JSON.parse(await readFile(join(resultsDir, 'latest.json'), 'utf8')) as RunResult).seed).toBe(7);
+    expect(io.out.join('')).toContain('Not published');
+  });
+
+  it('skips the CPython peer with a clear message when python3 is missing', async () => {
+    const io = captureIo();
+    const env = { ...io.env, HEAPKIT_BENCH_PYTHON: join(dir, 'nonexistent') };
+    const resultsDir = join(dir, 'no-python');
+    expect(await main(['--tiny', '--suite', 'churn'], { ...io, env, resultsDir })).toBe(0);
+    const message = `skipped: python3 not found (HEAPKIT_BENCH_PYTHON=${env.HEAPKIT_BENCH_PYTHON})`;
+    expect(io.out.join('')).toMatch(new RegExp(`^│ cpython .*│ ${escapeRegExp(message)} │$`, 'm'));
+    const run = JSON.parse(await readFile(join(resultsDir, 'latest.json'), 'utf8')) as RunResult;
+    const churn = run.suites[0]!;
+    expect(churn.cases.map((c) => c.name)).not.toContain('cpython');
+    expect(churn.ratios.map((r) => r.peer)).not.toContain('cpython');
+    expect(churn.skipped.find((c) => c.name === 'cpython')).toEqual({
+      name: 'cpython',
+      description: expect.stringContaining('bytearray'),
+      reason: message.slice('skipped: '.length),
+    });
+    expect(await readFile(join(resultsDir, 'latest.md'), 'utf8')).toContain(`| cpython | ${message} |`);
+    expect(await readFile(join(resultsDir, 'latest.svg'), 'utf8')).toContain(
+      `Not measured: cpython (${message.slice('skipped: '.length)})`,
+    );
+  });
+
+  it('with --json writes only that file', async () => {
+    const io = captureIo();
+    const resultsDir = join(dir, 'json-only');
+    const publishDir = join(dir, 'json-only-publish');
+    expect(
+      await main(['--tiny', '--suite', 'churn', '--json', 'x/out.json'], { ...io, resultsDir, publishDir }),
+    ).toBe(0);
+    expect((JSON.parse(await readFile(join(dir, 'x', 'out.json'), 'utf8')) as RunResult).mode).toBe('tiny');
+    expect(existsSync(resultsDir)).toBe(false);
+    expect(existsSync(publishDir)).toBe(false);
   });
 
   it('names files by start time and mode', async () => {
     const run = { date: '2025-11-24T10:15:30.123Z', mode: 'quick' } as RunResult;
     expect(resultFileName(run)).toBe('2025-11-24T101530Z-quick.json');
     const path = join(dir, 'nested', 'x.json');
-    expect(await writeResults(run, { path })).toEqual([path]);
+    expect(await writeOutputs(run, { jsonPath: path, resultsDir: join(dir, 'unused') })).toEqual([path]);
+  });
+
+  it('publishes full runs of every suite, and other runs only with --publish', () => {
+    expect(shouldPublish(parseCliArgs([]))).toBe(true);
+    expect(shouldPublish(parseCliArgs(['--suite', 'churn']))).toBe(false);
+    expect(shouldPublish(parseCliArgs(['--quick']))).toBe(false);
+    expect(shouldPublish(parseCliArgs(['--tiny']))).toBe(false);
+    expect(shouldPublish(parseCliArgs(['--quick', '--publish']))).toBe(true);
   });
 });
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
 
 describe('command line', () => {
   it('parses modes, suites and paths', () => {

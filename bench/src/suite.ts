@@ -10,6 +10,8 @@ export interface SuiteContext {
   readonly mode: ModeName;
   /** The run's seed. Derive each input stream's seed with `deriveSeed(ctx.seed, 'label')`. */
   readonly seed: number;
+  /** The environment (e.g. `HEAPKIT_BENCH_PYTHON` for the CPython peers). */
+  readonly env: Readonly<Record<string, string | undefined>>;
 }
 
 /** One contender of a suite: heapkit or a peer. */
@@ -27,14 +29,62 @@ export interface BenchCase {
   readonly run: () => void;
 }
 
+/**
+ * A peer that runs in another process (CPython, say), measured in the same rounds as the
+ * in-process cases: in its turn of each round the runner asks it for one round and waits. The
+ * process times its own calls. See `src/peers/external-process.ts` for the implementation that
+ * speaks the line protocol, and `src/peers/python.ts` for CPython peers.
+ */
+export interface ExternalCase {
+  /** Short name, unique in the suite (as {@link BenchCase.name}). */
+  readonly name: string;
+  /** One line: what this case does per operation. */
+  readonly description: string;
+  /**
+   * Starts the peer with its inputs, untimed. Rejects with {@link PeerUnavailableError} when
+   * the peer cannot run here (its row then says `skipped: <message>`); any other rejection
+   * fails the run.
+   */
+  start(): Promise<ExternalSession>;
+}
+
+/** A started external peer, holding its state from warm-up through all rounds. */
+export interface ExternalSession {
+  /** The case's description, completed with what the peer reported (e.g. its version). */
+  readonly description: string;
+  /** Runs calls for about `ms` (at least one), discarding the times. */
+  warmup(ms: number): Promise<void>;
+  /** Runs calls for about `ms` (at least `minSamples`); resolves to each call's time in ns. */
+  round(ms: number, minSamples: number): Promise<readonly number[]>;
+  /** Ends the peer; never rejects. */
+  close(): Promise<void>;
+}
+
+/** A peer that cannot run on this machine (not installed, failed): reported, not fatal. */
+export class PeerUnavailableError extends Error {
+  override readonly name = 'PeerUnavailableError';
+}
+
 /** The cases of one suite run, built fresh for every run by {@link Suite.createCases}. */
 export interface CaseSet {
   /** Operations one call of `run` performs, the same for every case. */
   readonly opsPerCall: number;
-  /** The subject first, then its peers. */
+  /** The subject first, then its in-process peers. */
   readonly cases: readonly BenchCase[];
+  /** Peers in other processes, doing the same `opsPerCall` operations per call; their rows come last. */
+  readonly external?: readonly ExternalCase[];
+  /** Peers known to be unavailable when the cases were built, with the reason. */
+  readonly unavailable?: readonly SkippedCase[];
   /** Called once after the measured rounds: check invariants, drop big buffers. */
   readonly teardown?: () => void;
+}
+
+/** A case that was not measured, and why. */
+export interface SkippedCase {
+  readonly name: string;
+  readonly description: string;
+  /** Why, for the row: `skipped: <reason>` (e.g. `python3 not found`). */
+  readonly reason: string;
 }
 
 /** A throughput target: subject ops/s ÷ peer ops/s must be at least `minRatio`. */

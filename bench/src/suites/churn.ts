@@ -1,9 +1,11 @@
 /**
  * Small-block churn: 10,000 live blocks of random size 8..512 B; each step frees a random one
  * and allocates a new one of a random size in its place. heapkit's ArenaAllocator against V8
- * allocating a 3-field object per step (as a JS runtime would), @thi.ng/malloc's MemPool, and a
- * bare segregated free list (the practical limit). Also: heap bytes used for 1,000,000 live
- * blocks of random 8..512 B divided by the sum of the requested sizes.
+ * allocating a 3-field object per step (as a JS runtime would), @thi.ng/malloc's MemPool, a
+ * bare segregated free list (the practical limit), AssemblyScript's TLSF allocator and
+ * incremental GC compiled to WebAssembly (`bench/assembly/churn.ts`) and, in its own process,
+ * CPython doing the same with bytearrays (`bench/python/churn.py`). Also: heap bytes used for
+ * 1,000,000 live blocks of random 8..512 B divided by the sum of the requested sizes.
  *
  * Every case does the same work per step, from the same pre-generated seeded stream of
  * (slot, size) pairs, so no random numbers are drawn in a timed loop: pick the step's slot,
@@ -16,9 +18,19 @@
 import { ArenaAllocator } from '@heapkit/arena-allocator';
 import { MemPool } from '@thi.ng/malloc';
 import { byMode } from '../modes.js';
+import { loadChurnWasm, wasmUnavailable } from '../peers/assemblyscript.js';
 import { BareFreeList } from '../peers/bare-free-list.js';
+import { pythonPeer } from '../peers/python.js';
 import { deriveSeed, Random } from '../random.js';
-import type { BenchCase, MemoryFigure, MemoryReport, Suite, SuiteContext } from '../suite.js';
+import type {
+  BenchCase,
+  ExternalCase,
+  MemoryFigure,
+  MemoryReport,
+  SkippedCase,
+  Suite,
+  SuiteContext,
+} from '../suite.js';
 
 /** Live blocks during churn. */
 const LIVE_BLOCKS = 10_000;
@@ -36,6 +48,8 @@ const HEAPKIT = 'heapkit';
 const V8_OBJECT = 'v8-object';
 const THING_MALLOC = 'thi.ng/malloc';
 const BARE_FREE_LIST = 'bare-free-list';
+const ASSEMBLYSCRIPT = 'assemblyscript';
+const CPYTHON = 'cpython';
 
 /** The inputs every case replays. */
 interface ChurnInput {
@@ -186,6 +200,45 @@ function bareFreeListCase(input: ChurnInput): BenchCase {
   };
 }
 
+const ASSEMBLYSCRIPT_DESCRIPTION =
+  'AS 0.28 module (bench/assembly/churn.ts), TLSF + incremental GC: new ArrayBuffer(size) (zero-filled) ' +
+  "replaces the slot's block (garbage for the GC), store<u32>";
+
+/**
+ * AssemblyScript compiled to WebAssembly with its TLSF allocator and incremental GC: the loop
+ * is in the module (`bench/assembly/churn.ts`); one call is one call into it.
+ */
+function assemblyScriptCase(input: ChurnInput): BenchCase | SkippedCase {
+  const missing = wasmUnavailable('churn.wasm');
+  if (missing !== null) {
+    return { name: ASSEMBLYSCRIPT, description: ASSEMBLYSCRIPT_DESCRIPTION, reason: missing };
+  }
+  const wasm = loadChurnWasm(input.initialSizes, input.slots, input.sizes);
+  return {
+    name: ASSEMBLYSCRIPT,
+    description: ASSEMBLYSCRIPT_DESCRIPTION,
+    run: () => {
+      wasm.run(STEPS_PER_CALL);
+    },
+  };
+}
+
+/**
+ * CPython doing the same steps with its own allocator: `bench/python/churn.py`, in its own
+ * process, replaying the same streams (written to a file for it) in the same rounds.
+ */
+function cpythonCase(ctx: SuiteContext, input: ChurnInput): ExternalCase {
+  return pythonPeer(ctx, {
+    name: CPYTHON,
+    description:
+      "bytearray per block in a list of 10,000: drop the slot's block (refcount → pymalloc free), " +
+      'bytearray(size) (zero-filled), struct pack_into of a u32',
+    script: 'churn.py',
+    inputs: { initial_sizes: input.initialSizes, slots: input.slots, sizes: input.sizes },
+    params: { live_blocks: LIVE_BLOCKS, steps_per_call: STEPS_PER_CALL },
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 // Memory: footprint of N live blocks of random 8..512 B over the sum of the requested sizes.
 
@@ -313,9 +366,19 @@ export const churn: Suite = {
   ],
   createCases(ctx) {
     const input = churnInput(ctx.seed);
+    const assemblyScript = assemblyScriptCase(input);
+    const inProcess = 'run' in assemblyScript;
     return {
       opsPerCall: STEPS_PER_CALL,
-      cases: [heapkitCase(input), v8ObjectCase(input), thingMallocCase(input), bareFreeListCase(input)],
+      cases: [
+        heapkitCase(input),
+        v8ObjectCase(input),
+        thingMallocCase(input),
+        bareFreeListCase(input),
+        ...(inProcess ? [assemblyScript] : []),
+      ],
+      external: [cpythonCase(ctx, input)],
+      unavailable: inProcess ? [] : [assemblyScript],
     };
   },
   measureMemory,
