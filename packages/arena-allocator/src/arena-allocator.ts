@@ -192,8 +192,10 @@ export class ArenaAllocator implements Allocator {
    * Returns the number of arenas released.
    */
   trim(): number {
+    const before = this.pools.arenasReleased;
     this.cache.flush((ptr) => this.pools.release(ptr));
-    return this.pools.releaseFreeArenas();
+    this.pools.releaseFreeArenas();
+    return this.pools.arenasReleased - before;
   }
 
   private mallocSlow(size: number): Ptr {

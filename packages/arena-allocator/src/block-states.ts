@@ -31,9 +31,10 @@ export class BlockStates {
 
   /** Makes room for a memory of `memoryBytes` bytes, keeping every state. */
   resize(memoryBytes: number): void {
-    const words = wordsFor(memoryBytes);
-    if (words <= this.bits.length) return;
-    const bits = new Uint32Array(words);
+    const needed = wordsFor(memoryBytes);
+    if (needed <= this.bits.length) return;
+    // Grow by a quarter at least, so a heap growing 1 MiB at a time copies in linear total time.
+    const bits = new Uint32Array(Math.max(needed, Math.ceil(this.bits.length * 1.25)));
     bits.set(this.bits);
     this.bits = bits;
   }

@@ -82,7 +82,7 @@ export class Pools {
   resize(byteLength: number): void {
     const pools = Math.ceil(byteLength / this.poolSize);
     if (pools <= this.poolClass.length) return;
-    const poolClass = new Uint8Array(pools);
+    const poolClass = new Uint8Array(Math.max(pools, Math.ceil(this.poolClass.length * 1.25)));
     poolClass.set(this.poolClass);
     this.poolClass = poolClass;
   }

@@ -1,3 +1,4 @@
+import { HeapCorruptionError } from '@heapkit/memory';
 import type { ArenaAllocator } from './arena-allocator.js';
 import { LIVE_LARGE, LIVE_SMALL } from './block-states.js';
 import { ALIGNMENT_SHIFT, POOL_HEADER_BYTES } from './config.js';
@@ -53,6 +54,8 @@ export interface ByteBreakdown {
   largeFree: number;
   /** TLSF block headers, the heap-end sentinel's included. */
   blockHeaders: number;
+  /** Bytes after the heap's end (an odd-sized memory's last bytes, or beyond 4 GiB - 16). */
+  beyondHeapEnd: number;
 }
 
 /** What `ArenaAllocator.stats()` returns. */
@@ -109,6 +112,7 @@ export function collectStats(heap: ArenaAllocator): AllocatorStats {
     largeInUse: 0,
     largeFree: 0,
     blockHeaders: HEADER_BYTES,
+    beyondHeapEnd: memory.byteLength - tlsf.end,
   };
   const cachedPerPool = new Map<number, number>();
   heap.cache.forEach((ptr) => {
@@ -148,6 +152,12 @@ export function collectStats(heap: ArenaAllocator): AllocatorStats {
   for (let p = tlsf.first; p !== tlsf.end; ) {
     const sizeFlags = u32[(p >>> 2) - 3]!;
     const size = (sizeFlags & ~15) >>> 0;
+    if (p + size + HEADER_BYTES > tlsf.end) {
+      throw new HeapCorruptionError(
+        p,
+        `TLSF block of ${size} bytes runs past the heap's end (run validate())`,
+      );
+    }
     breakdown.blockHeaders += HEADER_BYTES;
     if ((sizeFlags & FREE_BIT) !== 0) breakdown.largeFree += size;
     else if (arenaAt.has(p)) breakdown.arenaSlack += size - config.arenaSize;

@@ -32,13 +32,15 @@ const SL_SHIFT = 5;
 const SL_COUNT = 1 << SL_SHIFT;
 const SMALL_LIMIT = 1 << (SL_SHIFT + 4);
 const FL_COUNT = 24;
+/** The heap's end never passes this, so that every block pointer, the sentinel's included, is below 2^32. */
+const MAX_HEAP_END = 2 ** 32 - 16;
 /** The largest block we ever try to find (keeps the mapping below 2^32). */
 export const MAX_BLOCK = 0xf000_0000;
 
 export class Tlsf {
   /** First block's payload pointer. */
   readonly first: number;
-  /** End of the heap: the sentinel's payload pointer, always `memory.byteLength`. */
+  /** End of the heap: the sentinel's payload pointer (the memory's end, 16-byte aligned, below 2^32). */
   end: number;
   /** Memory grows by at least this much at a time. */
   private readonly growStep: number;
@@ -185,7 +187,10 @@ export class Tlsf {
   }
 
   /** Takes the memory up to `newEnd` (after the memory grew) into the heap as free space. */
-  extend(newEnd: number): void {
+  extend(memoryEnd: number): void {
+    // The end stays 16-byte aligned and below 2^32, so the sentinel's payload pointer (the end)
+    // is a valid 32-bit address; a few bytes of an odd-sized memory may stay outside the heap.
+    const newEnd = Math.min(memoryEnd - (memoryEnd % 16), MAX_HEAP_END);
     const oldEnd = this.end;
     if (newEnd - oldEnd < HEADER_BYTES + MIN_BLOCK) return;
     const u32 = this.memory.u32;

@@ -173,8 +173,8 @@ export class Memory {
     this.byteLength = length;
     // Explicit lengths make these fixed-length views even over a resizable buffer.
     this.u8 = new Uint8Array(buffer, 0, length);
-    this.i32 = new Int32Array(buffer, 0, length >>> 2);
-    this.u32 = new Uint32Array(buffer, 0, length >>> 2);
+    this.i32 = new Int32Array(buffer, 0, Math.floor(length / 4));
+    this.u32 = new Uint32Array(buffer, 0, Math.floor(length / 4));
     this.f64 = new Float64Array(buffer, 0, Math.floor(length / 8));
     this.view = new DataView(buffer, 0, length);
   }
