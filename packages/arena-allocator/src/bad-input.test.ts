@@ -5,6 +5,7 @@ import { ArenaAllocator } from './arena-allocator.js';
 import { NONE } from './block-states.js';
 import { type ArenaAllocatorOptions, POOL_HEADER_BYTES } from './config.js';
 import { LiveBlocks } from './test-support/live-blocks.js';
+import { thrownBy } from './test-support/thrown-by.js';
 
 /**
  * Bad input of every kind: pointers that are not live blocks, double frees, bad sizes, frees
@@ -27,15 +28,6 @@ function callWith(heap: ArenaAllocator, op: PointerOp, ptr: unknown): unknown {
     case 'usableSize':
       return heap.usableSize(p);
   }
-}
-
-function thrownBy(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (error) {
-    return error as Error;
-  }
-  return expect.fail('expected an error, but the call returned');
 }
 
 type Expected = 'invalid' | 'double';

@@ -2,6 +2,7 @@ import { DoubleFreeError, formatPtr, HeapCorruptionError } from '@heapkit/memory
 import { describe, expect, it } from 'vitest';
 import { ArenaAllocator } from './arena-allocator.js';
 import { LiveBlocks } from './test-support/live-blocks.js';
+import { thrownBy } from './test-support/thrown-by.js';
 
 /**
  * Debug mode (PYTHONMALLOC=debug in spirit): fresh bytes 0xCD, freed bytes 0xDD, 0xFD guards on
@@ -11,15 +12,6 @@ import { LiveBlocks } from './test-support/live-blocks.js';
 const CLEAN = 0xcd;
 const DEAD = 0xdd;
 const FORBIDDEN = 0xfd;
-
-function thrownBy(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (error) {
-    return error as Error;
-  }
-  return expect.fail('expected an error, but the call returned');
-}
 
 function expectBytes(heap: ArenaAllocator, p: number, n: number, byte: number): void {
   const u8 = heap.memory.u8;
