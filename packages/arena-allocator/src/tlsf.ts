@@ -88,12 +88,8 @@ export class Tlsf {
   malloc(size: number): number {
     if (size > MAX_BLOCK) return 0;
     size = size <= MIN_BLOCK ? MIN_BLOCK : ((size + 15) & ~15) >>> 0;
-    let p = this.findFit(size);
-    if (p === 0) {
-      if (!this.growFor(size)) return 0;
-      p = this.findFit(size);
-      if (p === 0) return 0;
-    }
+    const p = this.findOrGrow(size);
+    if (p === 0) return 0;
     const u32 = this.memory.u32;
     this.unlink(u32, p, (u32[(p >>> 2) - 3]! & ~15) >>> 0);
     u32[(p >>> 2) - 3] &= ~FREE_BIT;
@@ -106,12 +102,8 @@ export class Tlsf {
     size = ((size + 15) & ~15) >>> 0;
     const search = size + alignment + 2 * HEADER_BYTES;
     if (search > MAX_BLOCK) return 0;
-    let b = this.findFit(search);
-    if (b === 0) {
-      if (!this.growFor(search)) return 0;
-      b = this.findFit(search);
-      if (b === 0) return 0;
-    }
+    const b = this.findOrGrow(search);
+    if (b === 0) return 0;
     const u32 = this.memory.u32;
     const blockSize = (u32[(b >>> 2) - 3]! & ~15) >>> 0;
     this.unlink(u32, b, blockSize);
@@ -259,6 +251,13 @@ export class Tlsf {
   /** Bytes the TLSF control structure takes on the JS side. */
   get metadataBytes(): number {
     return this.slBitmaps.byteLength + this.heads.byteLength + 8;
+  }
+
+  /** A free block of at least `size` bytes, growing the memory when none fits; 0 if it cannot. */
+  private findOrGrow(size: number): number {
+    const p = this.findFit(size);
+    if (p !== 0 || !this.growFor(size)) return p;
+    return this.findFit(size);
   }
 
   private findFit(size: number): number {
