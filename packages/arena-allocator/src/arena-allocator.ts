@@ -130,7 +130,7 @@ export class ArenaAllocator implements Allocator {
 
   /**
    * Resizes a block (`PyObject_Realloc`). A small block stays in place when the new size fits
-   * its size class and is at least 75% of it; a large block shrinks in place or grows into a
+   * its size class and is more than 75% of it (as CPython); a large block shrinks in place or grows into a
    * free neighbour when it can, else moves. Returns 0 on exhaustion, leaving `ptr` untouched.
    */
   realloc(ptr: Ptr, size: number): Ptr {
