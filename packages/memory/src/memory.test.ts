@@ -450,6 +450,13 @@ describe('Memory: bad options', () => {
     expect((thrown as Error).name).toBe('ConfigurationError');
     expect((thrown as Error).message).toMatch(message);
   });
+
+  it('rejects a buffer larger than 4 GiB, which 32-bit pointers cannot reach', () => {
+    // Untouched pages of an ArrayBuffer are not committed, so this costs no real memory.
+    const buffer = new ArrayBuffer(2 ** 32 + PAGE_BYTES);
+    expect(() => new Memory({ buffer })).toThrow(ConfigurationError);
+    expect(() => new Memory({ buffer })).toThrow(/beyond 4 GiB/);
+  });
 });
 
 describe('Memory: property', () => {

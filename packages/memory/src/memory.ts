@@ -102,10 +102,13 @@ export class Memory {
       const own = growable(buffer) ? maxByteLengthOf(buffer) : buffer.byteLength;
       this.maxBytes = Math.min(own, requestedMax, MAX_MEMORY_BYTES);
     }
-    this.attach(this.currentBuffer());
-    if (this.byteLength > MAX_MEMORY_BYTES) {
-      throw new ConfigurationError(`Memory: a buffer of ${this.byteLength} bytes is beyond 4 GiB`);
+    const initial = this.currentBuffer();
+    if (initial.byteLength > MAX_MEMORY_BYTES) {
+      throw new ConfigurationError(
+        `Memory: a buffer of ${initial.byteLength} bytes is beyond 4 GiB, the reach of 32-bit pointers`,
+      );
     }
+    this.attach(initial);
   }
 
   /**
