@@ -2,6 +2,7 @@ import {
   type Allocator,
   ConfigurationError,
   DoubleFreeError,
+  formatPtr,
   InvalidPointerError,
   InvalidSizeError,
   Memory,
@@ -141,10 +142,10 @@ export class ArenaAllocator implements Allocator {
     if (state === LIVE_SMALL) {
       const blockSize = this.pools.blockSize(ptr);
       if (size <= blockSize && 4 * size > 3 * blockSize) return ptr;
-      return this.moveBlock(ptr, size, Math.min(size, blockSize), false);
+      return this.moveBlock(ptr, state, size, Math.min(size, blockSize));
     }
     if (this.tlsf.resizeInPlace(ptr, size)) return ptr;
-    return this.moveBlock(ptr, size, this.tlsf.sizeOf(ptr), true);
+    return this.moveBlock(ptr, state, size, this.tlsf.sizeOf(ptr));
   }
 
   /** Frees a block (`PyObject_Free`). `free(0)` does nothing. */
@@ -164,7 +165,7 @@ export class ArenaAllocator implements Allocator {
       const inner = this.innerOf(ptr, 'usableSize');
       return checkDebugBlock(this.memory.u8, this.memory.u32, inner, this.rawUsableSize(inner));
     }
-    return this.stateOf(ptr, 'usableSize') === LIVE_SMALL ? this.pools.blockSize(ptr) : this.tlsf.sizeOf(ptr);
+    return this.rawUsableSize(ptr, this.stateOf(ptr, 'usableSize'));
   }
 
   /**
@@ -188,8 +189,8 @@ export class ArenaAllocator implements Allocator {
 
   /**
    * Releases what can be released: the block cache is emptied into the pools, and wholly free
-   * arenas, the spare included, go back to the region manager for large blocks or new arenas. (A WebAssembly memory cannot shrink.)
-   * Returns the number of arenas released.
+   * arenas, the spare included, go back to the region manager for large blocks or new arenas
+   * (a WebAssembly memory cannot shrink). Returns the number of arenas released.
    */
   trim(): number {
     const before = this.pools.arenasReleased;
@@ -240,9 +241,9 @@ export class ArenaAllocator implements Allocator {
     return p;
   }
 
-  /** @internal Usable size of a raw block known to be live. */
-  rawUsableSize(ptr: Ptr): number {
-    return this.states.get(ptr) === LIVE_SMALL ? this.pools.blockSize(ptr) : this.tlsf.sizeOf(ptr);
+  /** @internal Usable size of a raw block known to be live (`state` is its state-map entry). */
+  rawUsableSize(ptr: Ptr, state = this.states.get(ptr)): number {
+    return state === LIVE_SMALL ? this.pools.blockSize(ptr) : this.tlsf.sizeOf(ptr);
   }
 
   private rawFree(ptr: Ptr, state: number): void {
@@ -251,13 +252,12 @@ export class ArenaAllocator implements Allocator {
     else this.tlsf.free(ptr);
   }
 
-  /** Moves a raw block to a new one of `size` bytes, copying `keep` bytes. */
-  private moveBlock(ptr: Ptr, size: number, keep: number, large: boolean): Ptr {
+  /** Moves live raw block `ptr` (in `state`) to a new one of `size` bytes, copying `keep` bytes. */
+  private moveBlock(ptr: Ptr, state: number, size: number, keep: number): Ptr {
     const q = this.rawMalloc(size);
     if (q === 0) return 0;
-    const u8 = this.memory.u8;
-    u8.copyWithin(q, ptr, ptr + keep);
-    this.rawFree(ptr, large ? LIVE_LARGE : LIVE_SMALL);
+    this.memory.u8.copyWithin(q, ptr, ptr + keep);
+    this.rawFree(ptr, state);
     return q;
   }
 
@@ -300,7 +300,7 @@ export class ArenaAllocator implements Allocator {
       if (ptr >= pool + POOL_HEADER_BYTES && this.states.get(start) === LIVE_SMALL) {
         return new InvalidPointerError(
           ptr,
-          `points ${ptr - start} bytes inside the live ${size}-byte block at 0x${start.toString(16).padStart(8, '0')}`,
+          `points ${ptr - start} bytes inside the live ${size}-byte block at ${formatPtr(start)}`,
           operation,
         );
       }

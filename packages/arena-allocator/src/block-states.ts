@@ -62,6 +62,18 @@ export class BlockStates {
     return true;
   }
 
+  /** Calls `visit(ptr, state)` for every live block (LIVE_SMALL or LIVE_LARGE), lowest first. */
+  forEachLive(visit: (ptr: number, state: number) => void): void {
+    const bits = this.bits;
+    for (let w = 0; w < bits.length; w++) {
+      let word = bits[w]!;
+      for (let g = 0; word !== 0; g++, word >>>= 2) {
+        const state = word & 3;
+        if (state === LIVE_SMALL || state === LIVE_LARGE) visit((w * 16 + g) * 16, state);
+      }
+    }
+  }
+
   /** Bytes the map itself takes (JS-side metadata). */
   get byteLength(): number {
     return this.bits.byteLength;

@@ -1,6 +1,5 @@
 import { HeapCorruptionError } from '@heapkit/memory';
 import type { ArenaAllocator } from './arena-allocator.js';
-import { LIVE_LARGE, LIVE_SMALL } from './block-states.js';
 import { ALIGNMENT_SHIFT, POOL_HEADER_BYTES } from './config.js';
 import { FREE_BIT, HEADER_BYTES } from './tlsf.js';
 
@@ -195,16 +194,11 @@ export function collectStats(heap: ArenaAllocator): AllocatorStats {
 
 /** In debug mode a block's usable size is what was asked for, kept in its debug header. */
 function debugBytesInUse(heap: ArenaAllocator): number {
-  const bits = heap.states.bits;
   const u32 = heap.memory.u32;
   let total = 0;
-  for (let w = 0; w < bits.length; w++) {
-    let word = bits[w]!;
-    for (let g = 0; word !== 0; g++, word >>>= 2) {
-      const state = word & 3;
-      if (state === LIVE_SMALL || state === LIVE_LARGE) total += u32[((w * 16 + g) * 16) >>> 2]!;
-    }
-  }
+  heap.states.forEachLive((ptr) => {
+    total += u32[ptr >>> 2]!;
+  });
   return total;
 }
 

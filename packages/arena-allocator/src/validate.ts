@@ -106,21 +106,13 @@ export function validateHeap(heap: ArenaAllocator): void {
   if (withFree !== listed) fail(0, `${withFree} pools have a free block but ${listed} are in usedpools`);
 
   // 4. The block-state map agrees with what the structures say is live; debug guards hold.
-  const bits = states.bits;
   let mapSmall = 0;
   let mapLarge = 0;
-  for (let w = 0; w < bits.length; w++) {
-    let word = bits[w]!;
-    if (word === 0) continue;
-    for (let g = 0; word !== 0; g++, word >>>= 2) {
-      const state = word & 3;
-      if (state !== LIVE_SMALL && state !== LIVE_LARGE) continue;
-      const ptr = (w * 16 + g) * 16;
-      if (state === LIVE_SMALL) mapSmall++;
-      else mapLarge++;
-      if (config.debug) checkDebugBlock(memory.u8, memory.u32, ptr, heap.rawUsableSize(ptr));
-    }
-  }
+  states.forEachLive((ptr, state) => {
+    if (state === LIVE_SMALL) mapSmall++;
+    else mapLarge++;
+    if (config.debug) checkDebugBlock(memory.u8, memory.u32, ptr, heap.rawUsableSize(ptr, state));
+  });
   if (mapSmall !== smallLive)
     fail(0, `the block-state map has ${mapSmall} live small blocks, the pools ${smallLive}`);
   if (mapLarge !== largeLive)
