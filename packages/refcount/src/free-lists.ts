@@ -1,0 +1,85 @@
+/**
+ * Free lists of object blocks, by block size (as CPython keeps free lists of tuples, floats,
+ * lists and dicts): a freed object's block is kept here instead of going back to the allocator,
+ * and the next object of the same block size reuses it. Allocating and freeing a small object is
+ * then a pop and a push, which matters when a runtime frees and rebuilds whole structures.
+ *
+ * The lists are intrusive: a cached block's first word links to the next block of its size.
+ * They hold at most `limitBytes` in all; `clear()` gives everything back to the allocator (a full
+ * collection does it too, as CPython's `gc.collect()` clears its free lists).
+ *
+ * ```
+ *   heads[c]  c = blockBytes >>> 3 (8-byte steps up to MAX_BLOCK_BYTES)
+ *      │
+ *      ▼
+ *   ┌──────┬────┐   ┌──────┬────┐
+ *   │ next ├──… │──►│  0   │ …  │
+ *   └──────┴────┘   └──────┴────┘
+ * ```
+ */
+import type { Allocator } from '@heapkit/memory';
+
+/** Blocks up to this size are cached. */
+export const MAX_BLOCK_BYTES = 512;
+/** Default cap of the bytes held in all free lists. */
+export const DEFAULT_FREE_LIST_BYTES = 4 << 20;
+
+export class FreeLists {
+  /** First cached block of each size class, 0 when none. */
+  private readonly heads = new Uint32Array((MAX_BLOCK_BYTES >>> 3) + 1);
+  /** Bytes held in all lists. */
+  bytes = 0;
+  /** Blocks held in all lists. */
+  blocks = 0;
+
+  constructor(
+    private readonly allocator: Allocator,
+    /** Cap on {@link bytes}; 0 turns the free lists off. */
+    readonly limitBytes: number,
+  ) {}
+
+  /**
+   * A cached block of exactly `blockBytes` (a multiple of 8), or 0. `u32` is the memory's
+   * current view (the caller has it at hand).
+   */
+  pop(u32: Uint32Array, blockBytes: number): number {
+    if (blockBytes > MAX_BLOCK_BYTES) return 0;
+    const c = blockBytes >>> 3;
+    const block = this.heads[c]!;
+    if (block !== 0) {
+      this.heads[c] = u32[block >>> 2]!;
+      this.bytes -= blockBytes;
+      this.blocks--;
+    }
+    return block;
+  }
+
+  /** Keeps a freed block of `blockBytes`; false (and nothing kept) when it does not fit. */
+  push(u32: Uint32Array, block: number, blockBytes: number): boolean {
+    if (blockBytes > MAX_BLOCK_BYTES || this.bytes + blockBytes > this.limitBytes) return false;
+    const c = blockBytes >>> 3;
+    u32[block >>> 2] = this.heads[c]!;
+    this.heads[c] = block;
+    this.bytes += blockBytes;
+    this.blocks++;
+    return true;
+  }
+
+  /** Gives every cached block back to the allocator. Returns the number of blocks freed. */
+  clear(): number {
+    const freed = this.blocks;
+    const heads = this.heads;
+    for (let c = 0; c < heads.length; c++) {
+      let block = heads[c]!;
+      heads[c] = 0;
+      while (block !== 0) {
+        const next = this.allocator.memory.u32[block >>> 2]!;
+        this.allocator.free(block);
+        block = next;
+      }
+    }
+    this.bytes = 0;
+    this.blocks = 0;
+    return freed;
+  }
+}
