@@ -230,7 +230,7 @@ export class ObjectSpace {
    * Cost: the allocator's malloc, a few header stores, one store per payload word.
    */
   alloc(typeId: number, length = 0): Ptr {
-    if (typeId >= 1 && typeId < this.typeCount && length === 0) {
+    if ((typeId | 0) === typeId && typeId >= 1 && typeId < this.typeCount && length === 0) {
       const bytes = this.tBlock[typeId]!; // 0 for a variable-length type
       if (bytes !== 0) {
         const block = this.freeLists.pop(this.u32, bytes);
