@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Per-package install check: packs @heapkit/memory and @heapkit/arena-allocator with `pnpm pack`,
+ * Per-package install check: packs every public package (see PACKAGES) with `pnpm pack`,
  * installs the tarballs with plain npm into an empty scratch project outside the workspace, and
  * runs each package's README example there, as a user who copied it would.
  *
@@ -30,7 +30,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** Package directories under packages/, in install order (dependencies first). */
-const PACKAGES = ['memory', 'arena-allocator'];
+const PACKAGES = ['memory', 'arena-allocator', 'refcount'];
 const STEP_TIMEOUT_MS = 120_000;
 const IS_WINDOWS = process.platform === 'win32';
 
