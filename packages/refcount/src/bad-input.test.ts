@@ -1,10 +1,9 @@
-import { HeapCorruptionError, HeapkitError } from '@heapkit/memory';
+import { HeapCorruptionError, type HeapkitError } from '@heapkit/memory';
 import { describe, expect, it } from 'vitest';
 import {
   FreedObjectError,
   InvalidObjectError,
   InvalidSlotError,
-  type ObjectSpace,
   RefcountError,
   TypeSpecError,
   UnknownTypeError,
@@ -163,7 +162,11 @@ describe('bad input: typed errors, nothing changed', () => {
     const w = world();
     expectError(() => w.space.alloc(w.Pair.id, 3), InvalidSlotError, /fixed-size type takes no length/);
     for (const length of [-1, 1.5, 2 ** 40, Number.NaN]) {
-      expectError(() => w.space.alloc(w.Str.id, length), InvalidSlotError, /length must be a non-negative integer/);
+      expectError(
+        () => w.space.alloc(w.Str.id, length),
+        InvalidSlotError,
+        /length must be a non-negative integer/,
+      );
     }
     w.intact();
   });
@@ -184,7 +187,11 @@ describe('bad input: typed errors, nothing changed', () => {
     expectError(() => w.space.setU32(p, 10, 1), InvalidSlotError, /not aligned to 4/);
     expectError(() => w.space.getF64(p, 4), InvalidSlotError, /not aligned to 8/);
     expectError(() => w.space.readBytes(w.s, 2, 4), InvalidSlotError, /do not fit/);
-    const error = expectError(() => w.space.setRef(p, 8, 0), InvalidSlotError, /setRef\(0x[0-9a-f]+ \(Pair\), 8\)/);
+    const error = expectError(
+      () => w.space.setRef(p, 8, 0),
+      InvalidSlotError,
+      /setRef\(0x[0-9a-f]+ \(Pair\), 8\)/,
+    );
     expect(error.typeName).toBe('Pair');
     expect(error.offset).toBe(8);
     w.intact();
@@ -242,6 +249,3 @@ describe('bad input: typed errors, nothing changed', () => {
     w.intact();
   });
 });
-
-// Type-only use, so the import list stays honest.
-export type { ObjectSpace };

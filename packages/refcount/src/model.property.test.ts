@@ -33,7 +33,10 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   },
   { arbitrary: fc.record({ kind: fc.constant('incref' as const), ref: fc.nat() }), weight: 2 },
   { arbitrary: fc.record({ kind: fc.constant('decref' as const), ref: fc.nat() }), weight: 5 },
-  { arbitrary: fc.record({ kind: fc.constant('weakref' as const), ref: fc.nat(), callback: fc.boolean() }), weight: 2 },
+  {
+    arbitrary: fc.record({ kind: fc.constant('weakref' as const), ref: fc.nat(), callback: fc.boolean() }),
+    weight: 2,
+  },
   { arbitrary: fc.record({ kind: fc.constant('weakrefGet' as const), ref: fc.nat() }), weight: 1 },
 );
 
@@ -214,7 +217,9 @@ function run(ops: readonly Op[], freeListBytes: number): void {
         const target = targets[op.ref % targets.length]!;
         const basic = target.weakrefs.find((wr) => !wr.hasCallback);
         const wrPtr = op.callback
-          ? space.weakref(target.ptr, (wr) => log.push(`cb ${wr} ${space.weakrefGet(wr) === 0 ? target.ptr : -1}`))
+          ? space.weakref(target.ptr, (wr) =>
+              log.push(`cb ${wr} ${space.weakrefGet(wr) === 0 ? target.ptr : -1}`),
+            )
           : space.weakref(target.ptr);
         if (!op.callback && basic !== undefined) {
           expect(wrPtr).toBe(basic.ptr);

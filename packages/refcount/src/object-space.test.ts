@@ -41,7 +41,7 @@ describe('ObjectSpace: objects', () => {
     expect(space.length(t)).toBe(3);
     expect(space.payloadSize(t)).toBe(4 + 3 * 4);
     const leaves = [space.alloc(Leaf.id), space.alloc(Leaf.id), space.alloc(Leaf.id)];
-    leaves.forEach((leaf, i) => space.setRefSteal(t, 4 + 4 * i, leaf));
+    for (const [i, leaf] of leaves.entries()) space.setRefSteal(t, 4 + 4 * i, leaf);
     expect(leaves.map((_, i) => space.getRef(t, 4 + 4 * i))).toEqual(leaves);
     space.setU32(t, 0, 7); // the fixed part is not a reference slot
     expect(space.countsByType().get(Leaf)).toBe(3);
@@ -57,7 +57,9 @@ describe('ObjectSpace: objects', () => {
     const Var = space.registerType({ name: 'Var', size: 4, itemSize: 8, gc: true });
     expect(space.getSizeOf(space.alloc(Plain.id))).toBe(HEADER_BYTES + 12);
     expect(space.getSizeOf(space.alloc(Gc.id))).toBe(GC_HEAD_BYTES + HEADER_BYTES + 12);
-    expect(space.getSizeOf(space.alloc(Var.id, 5))).toBe(GC_HEAD_BYTES + HEADER_BYTES + VAR_HEADER_BYTES + 4 + 40);
+    expect(space.getSizeOf(space.alloc(Var.id, 5))).toBe(
+      GC_HEAD_BYTES + HEADER_BYTES + VAR_HEADER_BYTES + 4 + 40,
+    );
   });
 
   it('a GC type keeps its pre-header before the object pointer, zeroed', () => {
@@ -79,7 +81,12 @@ describe('ObjectSpace: objects', () => {
     expect(space.typeOf(a1)).toBe(A);
     expect(space.typeName(a1)).toBe('A');
     expect(space.getType(B.id)).toBe(B);
-    expect(space.countsByType()).toEqual(new Map([[A, 2], [B, 1]]));
+    expect(space.countsByType()).toEqual(
+      new Map([
+        [A, 2],
+        [B, 1],
+      ]),
+    );
     expect(space.liveObjects).toBe(3);
     expect(space.registeredTypes.map((t) => t.name)).toEqual(['weakref', 'A', 'B']);
   });

@@ -25,6 +25,7 @@ import {
   RefcountError,
   UnknownTypeError,
 } from './errors.js';
+import { DEFAULT_FREE_LIST_BYTES, FreeLists } from './free-lists.js';
 import {
   FINALIZED,
   HAS_WEAKREFS,
@@ -35,7 +36,6 @@ import {
   TYPE_ID_MASK,
   VAR_HEADER_BYTES,
 } from './header.js';
-import { DEFAULT_FREE_LIST_BYTES, FreeLists } from './free-lists.js';
 import { FREED, LIVE, ObjectStates } from './object-states.js';
 import { PtrStack } from './ptr-stack.js';
 import {
@@ -175,9 +175,12 @@ export class ObjectSpace {
     this.u32 = this.memory.u32;
     this.knownBytes = this.memory.byteLength;
     this.memory.onGrow(() => this.syncViews());
-    const freeListBytes = options.freeListBytes ?? Math.min(DEFAULT_FREE_LIST_BYTES, Math.floor(this.memory.maxBytes / 8));
+    const freeListBytes =
+      options.freeListBytes ?? Math.min(DEFAULT_FREE_LIST_BYTES, Math.floor(this.memory.maxBytes / 8));
     if (!Number.isSafeInteger(freeListBytes) || freeListBytes < 0) {
-      throw new ConfigurationError(`ObjectSpace: freeListBytes must be a non-negative integer, got ${String(freeListBytes)}`);
+      throw new ConfigurationError(
+        `ObjectSpace: freeListBytes must be a non-negative integer, got ${String(freeListBytes)}`,
+      );
     }
     this.freeLists = new FreeLists(allocator, this.debug ? 0 : freeListBytes);
     this.weakrefs = new WeakrefTable(this.memory);
@@ -251,7 +254,8 @@ export class ObjectSpace {
 
   /** `alloc` of a variable-length type (or a fixed-size one given a length: an error). */
   private allocVar(typeId: number, length: number): Ptr {
-    if ((this.tFlags[typeId]! & T_VAR) === 0) throw this.lengthError(typeId, length, 'a fixed-size type takes no length');
+    if ((this.tFlags[typeId]! & T_VAR) === 0)
+      throw this.lengthError(typeId, length, 'a fixed-size type takes no length');
     const bytes = (this.varBytes(typeId, this.tBase[typeId]!, length) + 7) & ~7;
     let block = this.freeLists.pop(this.u32, bytes);
     if (block === 0) block = this.mallocBlock(typeId, bytes);
@@ -280,7 +284,11 @@ export class ObjectSpace {
   private varBytes(typeId: number, base: number, length: number): number {
     const itemBytes = this.types.itemBytes[typeId]!;
     if (!Number.isSafeInteger(length) || length < 0 || length * itemBytes > MAX_OBJECT_BYTES - base) {
-      throw this.lengthError(typeId, length, 'length must be a non-negative integer within the object size limit');
+      throw this.lengthError(
+        typeId,
+        length,
+        'length must be a non-negative integer within the object size limit',
+      );
     }
     return base + length * itemBytes;
   }
@@ -293,13 +301,19 @@ export class ObjectSpace {
   private mallocBlock(typeId: number, bytes: number): number {
     let block = this.allocator.malloc(bytes);
     if (block === 0 && this.freeLists.clear() > 0) block = this.allocator.malloc(bytes);
-    if (block === 0) throw new MemoryError(bytes, `alloc(${this.types.types[typeId - 1]!.name}): memory exhausted`);
+    if (block === 0)
+      throw new MemoryError(bytes, `alloc(${this.types.types[typeId - 1]!.name}): memory exhausted`);
     if ((block & 7) !== 0) {
       this.allocator.free(block);
-      throw new ConfigurationError(`ObjectSpace: the allocator returned ${formatPtr(block)}, which is not 8-aligned`);
+      throw new ConfigurationError(
+        `ObjectSpace: the allocator returned ${formatPtr(block)}, which is not 8-aligned`,
+      );
     }
-    if (block + bytes > this.knownBytes && (this.memory.refresh(), block + bytes > this.knownBytes)) {
-      throw new ConfigurationError(`ObjectSpace: the allocator returned ${formatPtr(block)}, beyond the memory`);
+    if (block + bytes > this.knownBytes) this.memory.refresh(); // grown behind our back (a WASM module)
+    if (block + bytes > this.knownBytes) {
+      throw new ConfigurationError(
+        `ObjectSpace: the allocator returned ${formatPtr(block)}, beyond the memory`,
+      );
     }
     return block;
   }
@@ -386,7 +400,6 @@ export class ObjectSpace {
     if (!this.draining) this.drain();
   }
 
-
   /** Makes `obj` immortal (PEP 683): its count is never changed again and it is never freed. */
   makeImmortal(obj: Ptr): void {
     this.liveRefcountWord(obj, 'makeImmortal');
@@ -422,7 +435,10 @@ export class ObjectSpace {
   private getRefSlow(obj: Ptr, offset: number): Ptr {
     const value = this.u32[this.refSlot(obj, offset, 'getRef')]!;
     if (this.debug && value !== 0 && this.states.get(value) !== LIVE) {
-      throw new HeapCorruptionError(obj, `getRef(${formatPtr(obj)}, ${offset}): the slot holds ${formatPtr(value)}, which is not a live object`);
+      throw new HeapCorruptionError(
+        obj,
+        `getRef(${formatPtr(obj)}, ${offset}): the slot holds ${formatPtr(value)}, which is not a live object`,
+      );
     }
     return value;
   }
@@ -487,7 +503,10 @@ export class ObjectSpace {
 
   /** True for 0 and for a live object that is not dying (its count is at least 1). */
   private isUsable(value: Ptr): boolean {
-    return value === 0 || ((value >>> 3) * 8 === value && this.states.get(value) === LIVE && this.i32[value >>> 2]! >= 1);
+    return (
+      value === 0 ||
+      ((value >>> 3) * 8 === value && this.states.get(value) === LIVE && this.i32[value >>> 2]! >= 1)
+    );
   }
 
   /**
@@ -632,7 +651,9 @@ export class ObjectSpace {
 
   /** True when `obj` is a weakref object. */
   isWeakref(obj: Ptr): boolean {
-    return this.isAlive(obj) && (this.types.flags[this.i32[(obj >>> 2) + 1]! & TYPE_ID_MASK]! & T_WEAKREF) !== 0;
+    return (
+      this.isAlive(obj) && (this.types.flags[this.i32[(obj >>> 2) + 1]! & TYPE_ID_MASK]! & T_WEAKREF) !== 0
+    );
   }
 
   // --- introspection ---------------------------------------------------------------------------
@@ -715,7 +736,8 @@ export class ObjectSpace {
    * allocated or freed from now on. One collector per space.
    */
   attachCollector(hooks: CollectorHooks): void {
-    if (this.collector !== undefined) throw new ConfigurationError('ObjectSpace: a collector is already attached');
+    if (this.collector !== undefined)
+      throw new ConfigurationError('ObjectSpace: a collector is already attached');
     this.collector = hooks;
   }
 
@@ -741,21 +763,30 @@ export class ObjectSpace {
       }
       this.visitOwned(obj, t, (child) => {
         if (this.states.get(child) !== LIVE || (child >>> 3) * 8 !== child) {
-          throw new HeapCorruptionError(obj, `a reference slot holds ${formatPtr(child)}, which is not a live object`);
+          throw new HeapCorruptionError(
+            obj,
+            `a reference slot holds ${formatPtr(child)}, which is not a live object`,
+          );
         }
         incoming.set(child, (incoming.get(child) ?? 0) + 1);
       });
       if ((this.types.flags[t]! & T_WEAKREF) !== 0) {
         const target = this.weakrefs.target(obj);
         if (target !== 0 && (this.states.get(target) !== LIVE || !this.weakrefs.list(target).includes(obj))) {
-          throw new HeapCorruptionError(obj, `the weakref's target ${formatPtr(target)} is not live or does not list it`);
+          throw new HeapCorruptionError(
+            obj,
+            `the weakref's target ${formatPtr(target)} is not live or does not list it`,
+          );
         }
       }
     });
     for (const [obj, n] of incoming) {
       const rc = this.i32[obj >>> 2]!;
       if (rc < IMMORTAL_REFCOUNT && rc < n) {
-        throw new HeapCorruptionError(obj, `refcount ${rc} is below the ${n} references held by other objects`);
+        throw new HeapCorruptionError(
+          obj,
+          `refcount ${rc} is below the ${n} references held by other objects`,
+        );
       }
     }
   }
@@ -798,7 +829,11 @@ export class ObjectSpace {
             if (child === 0) continue;
             const c = child >>> 2;
             const rc = i32[c]!;
-            if (((states[child >>> 7]! >>> ((child >>> 2) & 30)) & 3) !== LIVE || (child & 7) !== 0 || rc < 1) {
+            if (
+              ((states[child >>> 7]! >>> ((child >>> 2) & 30)) & 3) !== LIVE ||
+              (child & 7) !== 0 ||
+              rc < 1
+            ) {
               this.dropChild(child); // reports the damage
             } else if (rc > 1) {
               if (rc < IMMORTAL_REFCOUNT) i32[c] = rc - 1;
@@ -811,7 +846,8 @@ export class ObjectSpace {
           const shift = (obj >>> 2) & 30;
           states[w] = (states[w]! & ~(3 << shift)) | (FREED << shift);
           const bytes = tBlock[t]!;
-          if (bytes !== 0 && this.freedTypes === undefined && freeLists.push(u32, obj - tPre[t]!, bytes)) continue;
+          if (bytes !== 0 && this.freedTypes === undefined && freeLists.push(u32, obj - tPre[t]!, bytes))
+            continue;
           this.freeBlock(obj, t);
         }
         // Something ran that may have grown the memory: take the views again.
@@ -887,7 +923,11 @@ export class ObjectSpace {
     if ((flags & T_GC) !== 0 && this.collector !== undefined) this.collector.onFree(obj);
     if (this.i32[h]! !== 0) {
       // Nothing a callback is given can revive the object; a raw pointer kept by a bug could.
-      this.report(this.zeroCount(obj, 'deallocation', 'a weakref callback revived a dying object'), 'weakref callback', obj);
+      this.report(
+        this.zeroCount(obj, 'deallocation', 'a weakref callback revived a dying object'),
+        'weakref callback',
+        obj,
+      );
       return;
     }
     try {
@@ -1007,7 +1047,10 @@ export class ObjectSpace {
     const rc = this.i32[obj >>> 2]!;
     const t = this.i32[(obj >>> 2) + 1]! & TYPE_ID_MASK;
     if (t < 1 || t >= this.types.count || rc === POISON_WORD) {
-      throw new HeapCorruptionError(obj, `${operation}: the object's header is damaged (type id ${t}, refcount ${rc})`);
+      throw new HeapCorruptionError(
+        obj,
+        `${operation}: the object's header is damaged (type id ${t}, refcount ${rc})`,
+      );
     }
   }
 
@@ -1018,11 +1061,13 @@ export class ObjectSpace {
   private payloadBytes(obj: Ptr, t: number): number {
     const types = this.types;
     const fixed = types.fixedBytes[t]!;
-    return (this.tFlags[t]! & T_VAR) !== 0 ? fixed + this.u32[(obj >>> 2) + LENGTH_WORD]! * types.itemBytes[t]! : fixed;
+    return (this.tFlags[t]! & T_VAR) !== 0
+      ? fixed + this.u32[(obj >>> 2) + LENGTH_WORD]! * types.itemBytes[t]!
+      : fixed;
   }
 
   /** True when the 32-bit payload word at byte `offset` (4-aligned) is a reference slot. */
-  private isRefWord(obj: Ptr, t: number, offset: number): boolean {
+  private isRefWord(t: number, offset: number): boolean {
     const types = this.types;
     const fixed = types.fixedBytes[t]!;
     if (offset < fixed) return types.fixedRefMask[t]![offset >>> 2] === 1;
@@ -1034,9 +1079,15 @@ export class ObjectSpace {
   private refSlot(obj: Ptr, offset: number, operation: string): number {
     const t = this.typeIdOf(obj, operation);
     if (!Number.isInteger(offset) || offset < 0 || offset + 4 > this.payloadBytes(obj, t)) {
-      throw this.slotError(obj, t, offset, operation, `offset outside the ${this.payloadBytes(obj, t)}-byte payload`);
+      throw this.slotError(
+        obj,
+        t,
+        offset,
+        operation,
+        `offset outside the ${this.payloadBytes(obj, t)}-byte payload`,
+      );
     }
-    if (offset % 4 !== 0 || !this.isRefWord(obj, t, offset)) {
+    if (offset % 4 !== 0 || !this.isRefWord(t, offset)) {
       throw this.slotError(obj, t, offset, operation, 'not a reference slot of the type');
     }
     return (obj + this.payloadOffset(t) + offset) >>> 2;
@@ -1046,9 +1097,16 @@ export class ObjectSpace {
   private fieldAddress(obj: Ptr, offset: number, width: number, operation: string, write: boolean): number {
     const t = this.typeIdOf(obj, operation);
     if (!Number.isInteger(offset) || offset < 0 || offset + width > this.payloadBytes(obj, t)) {
-      throw this.slotError(obj, t, offset, operation, `offset outside the ${this.payloadBytes(obj, t)}-byte payload`);
+      throw this.slotError(
+        obj,
+        t,
+        offset,
+        operation,
+        `offset outside the ${this.payloadBytes(obj, t)}-byte payload`,
+      );
     }
-    if (offset % width !== 0) throw this.slotError(obj, t, offset, operation, `not aligned to ${width} bytes`);
+    if (offset % width !== 0)
+      throw this.slotError(obj, t, offset, operation, `not aligned to ${width} bytes`);
     if (write) this.checkNoRefs(obj, t, offset, width, operation);
     return obj + this.payloadOffset(t) + offset;
   }
@@ -1056,10 +1114,22 @@ export class ObjectSpace {
   private rangeAddress(obj: Ptr, offset: number, length: number, operation: string, write: boolean): number {
     const t = this.typeIdOf(obj, operation);
     if (!Number.isInteger(length) || length < 0) {
-      throw this.slotError(obj, t, offset, operation, `length must be a non-negative integer, got ${String(length)}`);
+      throw this.slotError(
+        obj,
+        t,
+        offset,
+        operation,
+        `length must be a non-negative integer, got ${String(length)}`,
+      );
     }
     if (!Number.isInteger(offset) || offset < 0 || offset + length > this.payloadBytes(obj, t)) {
-      throw this.slotError(obj, t, offset, operation, `${length} bytes do not fit in the ${this.payloadBytes(obj, t)}-byte payload`);
+      throw this.slotError(
+        obj,
+        t,
+        offset,
+        operation,
+        `${length} bytes do not fit in the ${this.payloadBytes(obj, t)}-byte payload`,
+      );
     }
     if (write) this.checkNoRefs(obj, t, offset, length, operation);
     return obj + this.payloadOffset(t) + offset;
@@ -1067,13 +1137,25 @@ export class ObjectSpace {
 
   private checkNoRefs(obj: Ptr, t: number, offset: number, length: number, operation: string): void {
     for (let word = offset & ~3; word < offset + length; word += 4) {
-      if (this.isRefWord(obj, t, word)) {
-        throw this.slotError(obj, t, offset, operation, `would overwrite the reference slot at ${word} (use setRef)`);
+      if (this.isRefWord(t, word)) {
+        throw this.slotError(
+          obj,
+          t,
+          offset,
+          operation,
+          `would overwrite the reference slot at ${word} (use setRef)`,
+        );
       }
     }
   }
 
-  private slotError(obj: Ptr, t: number, offset: unknown, operation: string, detail: string): InvalidSlotError {
+  private slotError(
+    obj: Ptr,
+    t: number,
+    offset: unknown,
+    operation: string,
+    detail: string,
+  ): InvalidSlotError {
     return new InvalidSlotError(obj, this.types.types[t - 1]!.name, offset, operation, detail);
   }
 
@@ -1083,10 +1165,15 @@ export class ObjectSpace {
     }
     if (obj === 0) return new InvalidObjectError(obj, 'NULL', operation);
     if (obj % 8 !== 0) return new InvalidObjectError(obj, 'objects are 8-aligned', operation);
-    if (obj >= this.memory.byteLength) return new InvalidObjectError(obj, 'beyond the end of the memory', operation);
+    if (obj >= this.memory.byteLength)
+      return new InvalidObjectError(obj, 'beyond the end of the memory', operation);
     if (this.states.get(obj) === FREED) {
       const t = this.freedTypes?.get(obj);
-      return new FreedObjectError(obj, operation, t === undefined ? undefined : this.types.types[t - 1]!.name);
+      return new FreedObjectError(
+        obj,
+        operation,
+        t === undefined ? undefined : this.types.types[t - 1]!.name,
+      );
     }
     return new InvalidObjectError(obj, 'no object starts here', operation);
   }
@@ -1098,7 +1185,8 @@ export class ObjectSpace {
       obj,
       name,
       operation,
-      detail ?? 'the reference count is already 0: the object is being deallocated (a reference was dropped twice)',
+      detail ??
+        'the reference count is already 0: the object is being deallocated (a reference was dropped twice)',
     );
   }
 

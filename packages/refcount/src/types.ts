@@ -140,9 +140,11 @@ export class TypeRegistry {
 
   /** Validates `spec` and adds it as the next type id. */
   register(spec: TypeSpec, internalFlags = 0): ObjectType {
-    if (spec === null || typeof spec !== 'object') throw new TypeSpecError(spec, 'the spec must be an object');
+    if (spec === null || typeof spec !== 'object')
+      throw new TypeSpecError(spec, 'the spec must be an object');
     const { name } = spec;
-    if (typeof name !== 'string' || name === '') throw new TypeSpecError(name, 'name must be a non-empty string');
+    if (typeof name !== 'string' || name === '')
+      throw new TypeSpecError(name, 'name must be a non-empty string');
     const size = spec.size ?? 0;
     checkBytes(name, 'size', size, 0);
     const isVar = spec.itemSize !== undefined;
@@ -250,7 +252,10 @@ function grow<T extends Uint8Array | Int32Array>(from: T, to: T): T {
 
 function checkBytes(name: string, key: string, value: unknown, min: number): void {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > MAX_OBJECT_BYTES) {
-    throw new TypeSpecError(name, `${key} must be an integer from ${min} to ${MAX_OBJECT_BYTES}, got ${String(value)}`);
+    throw new TypeSpecError(
+      name,
+      `${key} must be an integer from ${min} to ${MAX_OBJECT_BYTES}, got ${String(value)}`,
+    );
   }
 }
 
