@@ -742,6 +742,37 @@ export class ObjectSpace {
   }
 
   /**
+   * Calls `obj`'s finalizer if its type has one and it has not run yet, and marks the object
+   * finalized (`PyObject_CallFinalizer`): the cycle collector's step for garbage with finalizers.
+   * The caller must own a reference to `obj` across the call. An error is reported through
+   * {@link onUnraisable}. Returns true when the finalizer ran.
+   */
+  callFinalizer(obj: Ptr): boolean {
+    const t = this.liveRefcountWord(obj, 'callFinalizer');
+    const h = obj >>> 2;
+    if ((this.tFlags[t]! & T_FINALIZE) === 0 || (this.i32[h + 1]! & FINALIZED) !== 0) return false;
+    this.i32[h + 1]! |= FINALIZED;
+    const type = this.types.types[t - 1]!;
+    try {
+      type.finalize!(obj);
+    } catch (error) {
+      this.report(error, `finalizer of ${type.name}`, obj);
+    }
+    return true;
+  }
+
+  /**
+   * Clears every weakref to `target` now (their target becomes 0) and calls the callbacks of
+   * those for which `shouldCall(weakref)` is true, newest first, each once (CPython's
+   * `handle_weakrefs`: the collector calls back only weakrefs that are not garbage themselves).
+   * Without `shouldCall`, every live weakref's callback runs, as at deallocation.
+   */
+  clearWeakrefsOf(target: Ptr, shouldCall?: (weakref: Ptr) => boolean): void {
+    this.typeIdOf(target, 'clearWeakrefsOf');
+    if ((this.i32[(target >>> 2) + 1]! & HAS_WEAKREFS) !== 0) this.clearWeakrefs(target, shouldCall);
+  }
+
+  /**
    * Validates every live object: its header, its count (at least the number of references to it
    * from other objects' slots), every reference slot (0 or a live object), weakref lists and the
    * per-type counts. Throws `HeapCorruptionError` naming the first damaged object.
@@ -823,23 +854,14 @@ export class ObjectSpace {
         if ((tFlags[t]! & T_SLOW_DEALLOC) !== 0 || (word & HAS_WEAKREFS) !== 0) {
           this.deallocateSlow(obj, t);
         } else {
-          const end = refStart[t + 1]!;
-          for (let k = refStart[t]!; k < end; k++) {
-            const child = u32[h + refWords[k]!]!;
-            if (child === 0) continue;
-            const c = child >>> 2;
-            const rc = i32[c]!;
-            if (
-              ((states[child >>> 7]! >>> ((child >>> 2) & 30)) & 3) !== LIVE ||
-              (child & 7) !== 0 ||
-              rc < 1
-            ) {
-              this.dropChild(child); // reports the damage
-            } else if (rc > 1) {
-              if (rc < IMMORTAL_REFCOUNT) i32[c] = rc - 1;
-            } else {
-              i32[c] = 0;
-              pending.push(child);
+          // The first two slots unrolled (most objects have at most two), then the rest.
+          const first = refStart[t]!;
+          const count = refStart[t + 1]! - first;
+          if (count > 0) {
+            this.dropOwnedRef(u32[h + refWords[first]!]!, i32, states);
+            if (count > 1) {
+              this.dropOwnedRef(u32[h + refWords[first + 1]!]!, i32, states);
+              for (let k = 2; k < count; k++) this.dropOwnedRef(u32[h + refWords[first + k]!]!, i32, states);
             }
           }
           const w = obj >>> 7;
@@ -857,6 +879,33 @@ export class ObjectSpace {
       }
     } finally {
       this.draining = false;
+    }
+  }
+
+  /**
+   * The drain loop's inline drop of one reference a dying object owned (0: none): decrement, or
+   * queue the child when it was the last reference. Anything odd goes to {@link dropChild}.
+   */
+  private dropOwnedRef(child: Ptr, i32: Int32Array, states: Int32Array): void {
+    if (child === 0) return;
+    const c = child >>> 2;
+    const rc = i32[c]!;
+    if (
+      rc > 1 &&
+      rc < IMMORTAL_REFCOUNT &&
+      ((states[child >>> 7]! >>> ((child >>> 2) & 30)) & 3) === LIVE &&
+      (child & 7) === 0
+    ) {
+      i32[c] = rc - 1;
+    } else if (
+      rc === 1 &&
+      ((states[child >>> 7]! >>> ((child >>> 2) & 30)) & 3) === LIVE &&
+      (child & 7) === 0
+    ) {
+      i32[c] = 0;
+      this.pending.push(child);
+    } else {
+      this.dropChild(child); // immortal, or damage to report
     }
   }
 
@@ -939,10 +988,18 @@ export class ObjectSpace {
   }
 
   /** Clears `target`'s weakrefs and calls their callbacks, newest first (`PyObject_ClearWeakRefs`). */
-  private clearWeakrefs(target: Ptr): void {
+  private clearWeakrefs(target: Ptr, shouldCall?: (weakref: Ptr) => boolean): void {
     const refs: Ptr[] = [];
     const callbacks: WeakrefCallback[] = [];
     this.weakrefs.clear(target, refs, callbacks);
+    if (shouldCall !== undefined) {
+      for (let k = refs.length - 1; k >= 0; k--) {
+        if (!shouldCall(refs[k]!)) {
+          refs.splice(k, 1);
+          callbacks.splice(k, 1);
+        }
+      }
+    }
     // Keep each weakref alive across its callback (the callback may drop the last reference).
     for (const wr of refs) this.incref(wr);
     for (let k = 0; k < refs.length; k++) {

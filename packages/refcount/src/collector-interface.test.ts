@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import type { CollectorHooks } from './index.js';
+import { GC_HEAD_BYTES } from './index.js';
+import { makeSpace } from './test-support/space.js';
+
+describe("the collector's interface", () => {
+  it('tells an attached collector about every GC object allocated and freed, and no other', () => {
+    const { space } = makeSpace();
+    const events: string[] = [];
+    const hooks: CollectorHooks = {
+      onAlloc: (obj) => events.push(`alloc ${obj}`),
+      onFree: (obj) => events.push(`free ${obj}`),
+    };
+    space.attachCollector(hooks);
+    expect(() => space.attachCollector(hooks)).toThrow(/already attached/);
+    const Gc = space.registerType({ name: 'Gc', size: 4, refs: [0], gc: true });
+    const Plain = space.registerType({ name: 'Plain' });
+    const a = space.alloc(Gc.id);
+    const b = space.alloc(Gc.id);
+    space.setRefSteal(a, 0, b);
+    space.decref(space.alloc(Plain.id));
+    space.decref(a);
+    expect(events).toEqual([`alloc ${a}`, `alloc ${b}`, `free ${a}`, `free ${b}`]);
+    expect(a % 8).toBe(0);
+    expect(GC_HEAD_BYTES).toBe(16);
+  });
+
+  it('callFinalizer runs a finalizer once and marks the object', () => {
+    const { space, unraisable } = makeSpace();
+    let calls = 0;
+    const F = space.registerType({
+      name: 'F',
+      finalize: () => {
+        calls++;
+        throw new Error('in finalizer');
+      },
+    });
+    const P = space.registerType({ name: 'P' });
+    const f = space.alloc(F.id);
+    expect(space.callFinalizer(f)).toBe(true);
+    expect(space.callFinalizer(f)).toBe(false);
+    expect(space.isFinalized(f)).toBe(true);
+    expect(space.callFinalizer(space.alloc(P.id))).toBe(false);
+    expect(calls).toBe(1);
+    expect(unraisable.map((u) => u.message)).toEqual(['finalizer of F']);
+    space.decref(f); // already finalized: not called again
+    expect(calls).toBe(1);
+  });
+
+  it('clearWeakrefsOf clears every weakref and calls back only those chosen', () => {
+    const { space } = makeSpace();
+    const T = space.registerType({ name: 'T' });
+    const t = space.alloc(T.id);
+    const called: number[] = [];
+    const w1 = space.weakref(t, (wr) => called.push(wr));
+    const w2 = space.weakref(t, (wr) => called.push(wr));
+    const w3 = space.weakref(t, (wr) => called.push(wr));
+    space.clearWeakrefsOf(t, (wr) => wr !== w2);
+    expect(called).toEqual([w3, w1]);
+    for (const wr of [w1, w2, w3]) expect(space.weakrefGet(wr)).toBe(0);
+    expect(space.getWeakrefCount(t)).toBe(0);
+    space.decref(t); // no callbacks left
+    expect(called).toEqual([w3, w1]);
+    space.validate();
+  });
+});
