@@ -63,4 +63,23 @@ describe("the collector's interface", () => {
     expect(called).toEqual([w3, w1]);
     space.validate();
   });
+
+  it('clearWeakrefsOf with callbacksOnly leaves the callback-less weakrefs; clearWeakref clears one', () => {
+    const { space } = makeSpace();
+    const T = space.registerType({ name: 'T' });
+    const t = space.alloc(T.id);
+    const called: number[] = [];
+    const basic = space.weakref(t);
+    const w1 = space.weakref(t, (wr) => called.push(wr));
+    space.clearWeakrefsOf(t, undefined, true);
+    expect(called).toEqual([w1]);
+    expect(space.getWeakrefs(t)).toEqual([basic]);
+    const got = space.weakrefGet(basic);
+    expect(got).toBe(t);
+    space.decref(got);
+    space.clearWeakref(basic);
+    expect(space.weakrefGet(basic)).toBe(0);
+    expect(space.getWeakrefCount(t)).toBe(0);
+    space.validate();
+  });
 });

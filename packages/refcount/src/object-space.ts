@@ -765,11 +765,23 @@ export class ObjectSpace {
    * Clears every weakref to `target` now (their target becomes 0) and calls the callbacks of
    * those for which `shouldCall(weakref)` is true, newest first, each once (CPython's
    * `handle_weakrefs`: the collector calls back only weakrefs that are not garbage themselves).
-   * Without `shouldCall`, every live weakref's callback runs, as at deallocation.
+   * Without `shouldCall`, every live weakref's callback runs, as at deallocation. With
+   * `callbacksOnly`, the weakrefs without a callback stay (the collector clears them after the
+   * finalizers ran, so that a finalizer still sees them).
    */
-  clearWeakrefsOf(target: Ptr, shouldCall?: (weakref: Ptr) => boolean): void {
+  clearWeakrefsOf(target: Ptr, shouldCall?: (weakref: Ptr) => boolean, callbacksOnly = false): void {
     this.typeIdOf(target, 'clearWeakrefsOf');
-    if ((this.i32[(target >>> 2) + 1]! & HAS_WEAKREFS) !== 0) this.clearWeakrefs(target, shouldCall);
+    if ((this.i32[(target >>> 2) + 1]! & HAS_WEAKREFS) !== 0)
+      this.clearWeakrefs(target, shouldCall, callbacksOnly);
+  }
+
+  /**
+   * Clears the weakref `wr` without calling its callback, which will never run: its target
+   * becomes 0 (`_PyWeakref_ClearRef` on a weakref that is garbage itself).
+   */
+  clearWeakref(wr: Ptr): void {
+    this.checkWeakref(wr, 'clearWeakref');
+    this.weakrefs.detach(wr);
   }
 
   /**
@@ -988,10 +1000,10 @@ export class ObjectSpace {
   }
 
   /** Clears `target`'s weakrefs and calls their callbacks, newest first (`PyObject_ClearWeakRefs`). */
-  private clearWeakrefs(target: Ptr, shouldCall?: (weakref: Ptr) => boolean): void {
+  private clearWeakrefs(target: Ptr, shouldCall?: (weakref: Ptr) => boolean, callbacksOnly = false): void {
     const refs: Ptr[] = [];
     const callbacks: WeakrefCallback[] = [];
-    this.weakrefs.clear(target, refs, callbacks);
+    this.weakrefs.clear(target, refs, callbacks, callbacksOnly);
     if (shouldCall !== undefined) {
       for (let k = refs.length - 1; k >= 0; k--) {
         if (!shouldCall(refs[k]!)) {

@@ -122,17 +122,28 @@ export class WeakrefTable {
    * `target` is dying: clears every weakref to it (their target becomes 0) and returns, in
    * list order, the weakrefs whose callback must now run: those with a callback that are
    * themselves still alive, with their callbacks at the same index of `outCallbacks`. Each
-   * callback is taken off its weakref, so it runs once; the caller calls it.
+   * callback is taken off its weakref, so it runs once; the caller calls it. With
+   * `callbacksOnly`, only the weakrefs that have a callback are cleared (the cycle collector
+   * clears the others later, after finalizers ran).
    */
-  clear(target: Ptr, out: Ptr[], outCallbacks: WeakrefCallback[]): void {
+  clear(target: Ptr, out: Ptr[], outCallbacks: WeakrefCallback[], callbacksOnly = false): void {
     const u32 = this.memory.u32;
     const i32 = this.memory.i32;
     let wr = this.heads.get(target) ?? 0;
-    this.heads.delete(target);
-    i32[(target >>> 2) + TYPE_WORD]! &= ~HAS_WEAKREFS;
+    if (!callbacksOnly) {
+      this.heads.delete(target);
+      i32[(target >>> 2) + TYPE_WORD]! &= ~HAS_WEAKREFS;
+    }
     while (wr !== 0) {
       const w = wr >>> 2;
       const next = u32[w + NEXT]!;
+      if (callbacksOnly) {
+        if (u32[w + CALLBACK] === 0) {
+          wr = next;
+          continue;
+        }
+        this.unlink(target, wr);
+      }
       u32[w + TARGET] = 0;
       u32[w + NEXT] = 0;
       u32[w + PREV] = 0;
