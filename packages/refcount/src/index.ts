@@ -25,7 +25,12 @@ export {
   TYPE_ID_MASK,
   VAR_HEADER_BYTES,
 } from './header.js';
-export { type CollectorHooks, ObjectSpace, type ObjectSpaceOptions } from './object-space.js';
+export {
+  type CollectorHooks,
+  ObjectSpace,
+  type ObjectSpaceOptions,
+  type PendingCallbacks,
+} from './object-space.js';
 export { MAX_OBJECT_BYTES, type ObjectType, type TypeSpec, type Visit } from './types.js';
 export { defaultUnraisableHook, type Unraisable, type UnraisableHook } from './unraisable.js';
 export type { WeakrefCallback } from './weakrefs.js';

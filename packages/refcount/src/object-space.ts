@@ -86,6 +86,16 @@ export interface CollectorHooks {
   onFree(obj: Ptr): void;
 }
 
+/**
+ * Weakref callbacks cleared but not yet called, with a reference held on each weakref (see
+ * {@link ObjectSpace.clearWeakrefsOf}): the collector clears every garbage object's weakrefs
+ * first and calls back afterwards, as CPython's `handle_weakref_callbacks` does.
+ */
+export interface PendingCallbacks {
+  readonly refs: Ptr[];
+  readonly callbacks: WeakrefCallback[];
+}
+
 /** Words from the object pointer to the payload, for a fixed-size and a variable-length type. */
 const FIXED_PAYLOAD_WORD = HEADER_BYTES >>> 2;
 const VAR_PAYLOAD_OFFSET = HEADER_BYTES + VAR_HEADER_BYTES;
@@ -184,7 +194,11 @@ export class ObjectSpace {
     }
     this.freeLists = new FreeLists(allocator, this.debug ? 0 : freeListBytes);
     this.weakrefs = new WeakrefTable(this.memory);
-    this.weakrefType = this.types.register({ name: 'weakref', size: WEAKREF_PAYLOAD_BYTES }, T_WEAKREF);
+    // Weakrefs carry the GC pre-header, as in CPython: the collector must know when one is garbage.
+    this.weakrefType = this.types.register(
+      { name: 'weakref', size: WEAKREF_PAYLOAD_BYTES, gc: true },
+      T_WEAKREF,
+    );
     this.cacheTypeTables();
   }
 
@@ -769,10 +783,35 @@ export class ObjectSpace {
    * `callbacksOnly`, the weakrefs without a callback stay (the collector clears them after the
    * finalizers ran, so that a finalizer still sees them).
    */
-  clearWeakrefsOf(target: Ptr, shouldCall?: (weakref: Ptr) => boolean, callbacksOnly = false): void {
+  clearWeakrefsOf(
+    target: Ptr,
+    shouldCall?: (weakref: Ptr) => boolean,
+    callbacksOnly = false,
+    deferTo?: PendingCallbacks,
+  ): void {
     this.typeIdOf(target, 'clearWeakrefsOf');
-    if ((this.i32[(target >>> 2) + 1]! & HAS_WEAKREFS) !== 0)
-      this.clearWeakrefs(target, shouldCall, callbacksOnly);
+    if ((this.i32[(target >>> 2) + 1]! & HAS_WEAKREFS) !== 0) {
+      this.clearWeakrefs(target, shouldCall, callbacksOnly, deferTo);
+    }
+  }
+
+  /**
+   * Runs callbacks collected by {@link clearWeakrefsOf} with `deferTo`, in order, each once;
+   * errors go to {@link onUnraisable}. Drops the reference held on each weakref, and empties
+   * `pending`.
+   */
+  runWeakrefCallbacks(pending: PendingCallbacks): void {
+    const { refs, callbacks } = pending;
+    for (let k = 0; k < refs.length; k++) {
+      try {
+        callbacks[k]!(refs[k]!);
+      } catch (error) {
+        this.report(error, 'weakref callback', refs[k]!);
+      }
+      this.decref(refs[k]!);
+    }
+    refs.length = 0;
+    callbacks.length = 0;
   }
 
   /**
@@ -1000,7 +1039,12 @@ export class ObjectSpace {
   }
 
   /** Clears `target`'s weakrefs and calls their callbacks, newest first (`PyObject_ClearWeakRefs`). */
-  private clearWeakrefs(target: Ptr, shouldCall?: (weakref: Ptr) => boolean, callbacksOnly = false): void {
+  private clearWeakrefs(
+    target: Ptr,
+    shouldCall?: (weakref: Ptr) => boolean,
+    callbacksOnly = false,
+    deferTo?: PendingCallbacks,
+  ): void {
     const refs: Ptr[] = [];
     const callbacks: WeakrefCallback[] = [];
     this.weakrefs.clear(target, refs, callbacks, callbacksOnly);
@@ -1014,14 +1058,12 @@ export class ObjectSpace {
     }
     // Keep each weakref alive across its callback (the callback may drop the last reference).
     for (const wr of refs) this.incref(wr);
-    for (let k = 0; k < refs.length; k++) {
-      try {
-        callbacks[k]!(refs[k]!);
-      } catch (error) {
-        this.report(error, 'weakref callback', refs[k]!);
-      }
-      this.decref(refs[k]!);
+    if (deferTo !== undefined) {
+      deferTo.refs.push(...refs);
+      deferTo.callbacks.push(...callbacks);
+      return;
     }
+    this.runWeakrefCallbacks({ refs, callbacks });
   }
 
   private free(obj: Ptr, t: number): void {
