@@ -135,33 +135,54 @@ describe('bench --tiny', () => {
       'thi.ng/malloc': 100,
       'bare-free-list': 0.5,
     });
+    const trees = run.suites.find((s) => s.name === 'binary-trees')!;
+    expect(trees.opName).toBe('program run');
+    expect(trees.opsPerCall).toBe(1);
+    expect(trees.subject).toBe('heapkit');
+    expect(Object.fromEntries(trees.ratios.map((r) => [r.peer, r.target]))).toMatchObject({
+      'v8-object': 0.5,
+    });
+    const treesRows = [...trees.cases, ...trees.skipped].map((c) => c.name).sort();
+    expect(treesRows).toEqual(['assemblyscript', 'cpython', 'heapkit', 'v8-object']);
   });
 
-  it('runs the AssemblyScript peer when it is built, and says how to build it otherwise', () => {
-    const churn = run.suites.find((s) => s.name === 'churn')!;
-    const as = churn.cases.find((c) => c.name === 'assemblyscript');
-    if (wasmUnavailable('churn.wasm') === null) {
-      expect(as, JSON.stringify(churn.skipped)).toBeDefined();
-      expect(as!.description).toContain('TLSF + incremental GC');
-      expect(churn.ratios.find((r) => r.peer === 'assemblyscript')!.target).toBeNull();
-    } else {
-      expect(churn.skipped.find((c) => c.name === 'assemblyscript')!.reason).toMatch(
-        /^not built: run `pnpm build`/,
-      );
+  it('runs the AssemblyScript peers when they are built, and says how to build them otherwise', () => {
+    for (const [name, file] of [
+      ['churn', 'churn.wasm'],
+      ['binary-trees', 'binary-trees.wasm'],
+    ] as const) {
+      const suite = run.suites.find((s) => s.name === name)!;
+      const as = suite.cases.find((c) => c.name === 'assemblyscript');
+      if (wasmUnavailable(file) === null) {
+        expect(as, JSON.stringify(suite.skipped)).toBeDefined();
+        expect(as!.description).toContain('TLSF + incremental GC');
+        expect(suite.ratios.find((r) => r.peer === 'assemblyscript')!.target).toBeNull();
+      } else {
+        expect(suite.skipped.find((c) => c.name === 'assemblyscript')!.reason).toMatch(
+          new RegExp(
+            `^not built: run \`pnpm build\` \\(bench/dist/wasm/${file.replace('.', '\\.')} is missing\\)$`,
+          ),
+        );
+      }
     }
   });
 
-  it('runs the CPython peer when python3 is here, and says why not otherwise', () => {
-    const churn = run.suites.find((s) => s.name === 'churn')!;
-    expect(Array.isArray(churn.skipped)).toBe(true);
-    const cpython = churn.cases.find((c) => c.name === 'cpython');
-    if (hasPython) {
-      expect(cpython, JSON.stringify(churn.skipped)).toBeDefined();
-      expect(cpython!.description).toMatch(/\(CPython 3\.\d+\.\d+.*\)$/);
-      expect(cpython!.samples).toBeGreaterThanOrEqual(MODES.tiny.rounds * MODES.tiny.minSamplesPerRound);
-      expect(churn.ratios.find((r) => r.peer === 'cpython')!.target).toBeNull();
-    } else {
-      expect(churn.skipped.find((c) => c.name === 'cpython')!.reason).toBe('python3 not found');
+  it('runs the CPython peers when python3 is here, and says why not otherwise', () => {
+    for (const [name, target] of [
+      ['churn', null],
+      ['binary-trees', 4],
+    ] as const) {
+      const suite = run.suites.find((s) => s.name === name)!;
+      expect(Array.isArray(suite.skipped)).toBe(true);
+      const cpython = suite.cases.find((c) => c.name === 'cpython');
+      if (hasPython) {
+        expect(cpython, JSON.stringify(suite.skipped)).toBeDefined();
+        expect(cpython!.description).toMatch(/\(CPython 3\.\d+\.\d+.*\)$/);
+        expect(cpython!.samples).toBeGreaterThanOrEqual(MODES.tiny.rounds * MODES.tiny.minSamplesPerRound);
+        expect(suite.ratios.find((r) => r.peer === 'cpython')!.target).toBe(target);
+      } else {
+        expect(suite.skipped.find((c) => c.name === 'cpython')!.reason).toBe('python3 not found');
+      }
     }
   });
 
@@ -346,13 +367,16 @@ describe('command line', () => {
     expect(() => parseCliArgs(['--bogus'])).toThrow(UsageError);
     expect(() => parseCliArgs(['--quick', '--tiny'])).toThrow(UsageError);
     expect(() => parseCliArgs(['--seed', '-1'])).toThrow(UsageError);
-    expect(() => selectSuites(SUITES, ['nope'])).toThrow(/unknown suite 'nope'; known suites: churn/);
+    expect(() => selectSuites(SUITES, ['nope'])).toThrow(
+      /unknown suite 'nope'; known suites: churn, binary-trees/,
+    );
   });
 
   it('lists suites, prints help and rejects bad usage with exit code 2', async () => {
     const io = captureIo();
     expect(await main(['--list'], io)).toBe(0);
-    expect(io.out.join('')).toMatch(/^churn {2}Small-block churn/m);
+    expect(io.out.join('')).toMatch(/^churn {9}Small-block churn/m);
+    expect(io.out.join('')).toMatch(/^binary-trees {2}binary-trees \(benchmarks game\) at depth 16/m);
     expect(await main(['--help'], io)).toBe(0);
     expect(io.out.join('')).toContain('--suite NAME');
     expect(await main(['--suite', 'nope'], io)).toBe(2);

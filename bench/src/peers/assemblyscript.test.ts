@@ -1,7 +1,7 @@
 /**
- * The AssemblyScript churn module does the suite's steps: built here with the exact command of
+ * The AssemblyScript modules do their suites' work: built here with the exact commands of
  * `pnpm build` (package.json's `build:wasm`) into a temporary folder, then checked against a
- * plain JS model of the same steps. Never asserts a time.
+ * plain JS model (churn's steps) or the known node counts (binary-trees). Never asserts a time.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -11,30 +11,52 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Random } from '../random.js';
-import { type ChurnWasm, loadChurnWasm, wasmUnavailable } from './assemblyscript.js';
+import { expectedCheck, treeNodes } from '../suites/binary-trees.js';
+import { type ChurnWasm, loadBinaryTreesWasm, loadChurnWasm, wasmUnavailable } from './assemblyscript.js';
 
 const BENCH_DIR = fileURLToPath(new URL('../../', import.meta.url));
 let dir: string;
 let wasmFile: string;
+let binaryTreesFile: string;
+
+/** The `asc` commands of `build:wasm`, as argument lists, by module source (`assembly/NAME.ts`). */
+function ascCommands(script: string): Map<string, string[]> {
+  const commands = new Map<string, string[]>();
+  for (const command of script.split(' && ')) {
+    const [program, source, ...args] = command.split(' ');
+    expect(program).toBe('asc');
+    commands.set(source!, [source!, ...args]);
+  }
+  return commands;
+}
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'heapkit-bench-asc-'));
   wasmFile = join(dir, 'churn.wasm');
+  binaryTreesFile = join(dir, 'binary-trees.wasm');
   const scripts = JSON.parse(await readFile(join(BENCH_DIR, 'package.json'), 'utf8')).scripts;
-  const [command, ...args] = (scripts['build:wasm'] as string).split(' ');
-  expect(command).toBe('asc');
-  const outFile = args.indexOf('--outFile');
-  expect(outFile).toBeGreaterThan(-1);
-  args[outFile + 1] = wasmFile;
+  const commands = ascCommands(scripts['build:wasm'] as string);
+  expect([...commands.keys()]).toEqual(['assembly/churn.ts', 'assembly/binary-trees.ts']);
   const asc = join(
     dirname(createRequire(import.meta.url).resolve('assemblyscript/package.json')),
     'bin',
     'asc.js',
   );
-  const built = spawnSync(process.execPath, [asc, ...args], { cwd: BENCH_DIR, encoding: 'utf8' });
-  expect(built.stderr + built.stdout).toBe('');
-  expect(built.status).toBe(0);
-}, 60_000);
+  const flags: string[][] = [];
+  for (const [source, args] of commands) {
+    const outFile = args.indexOf('--outFile');
+    expect(outFile).toBeGreaterThan(-1);
+    expect(args[outFile + 1]).toBe(`dist/wasm/${source.slice('assembly/'.length, -'.ts'.length)}.wasm`);
+    args[outFile + 1] = source === 'assembly/churn.ts' ? wasmFile : binaryTreesFile;
+    flags.push(args.slice(outFile + 2));
+    const built = spawnSync(process.execPath, [asc, ...args], { cwd: BENCH_DIR, encoding: 'utf8' });
+    expect(built.stderr + built.stdout).toBe('');
+    expect(built.status).toBe(0);
+  }
+  // Every module is built with the same runtime and optimisation flags.
+  expect(flags[1]).toEqual(flags[0]);
+  expect(flags[0]).toContain('incremental');
+}, 120_000);
 
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -101,5 +123,28 @@ describe('assembly/churn.ts', () => {
     expect(wasmUnavailable('nope.wasm')).toBe(
       'not built: run `pnpm build` (bench/dist/wasm/nope.wasm is missing)',
     );
+  });
+});
+
+describe('assembly/binary-trees.ts', () => {
+  it('builds complete trees: a tree of depth d has 2^(d+1) - 1 nodes', () => {
+    const wasm = loadBinaryTreesWasm(binaryTreesFile);
+    for (let depth = 0; depth <= 12; depth++)
+      expect(wasm.treeCheck(depth), `depth ${depth}`).toBe(treeNodes(depth));
+  });
+
+  it('runs the whole program: the sum of the checks is the known node count', () => {
+    const wasm = loadBinaryTreesWasm(binaryTreesFile);
+    expect(expectedCheck(4)).toBe(63 + 31 + 16 * 31); // stretch, long-lived, 16 trees of depth 4
+    for (const maxDepth of [4, 5, 6, 8, 10])
+      expect(wasm.run(maxDepth), `depth ${maxDepth}`).toBe(expectedCheck(maxDepth));
+  });
+
+  it('keeps its memory bounded over many runs (dropped trees are collected)', () => {
+    const wasm = loadBinaryTreesWasm(binaryTreesFile);
+    wasm.run(10);
+    const after = wasm.memory.buffer.byteLength;
+    for (let i = 0; i < 20; i++) expect(wasm.run(10)).toBe(expectedCheck(10)); // ~1.3 M nodes in all
+    expect(wasm.memory.buffer.byteLength).toBeLessThanOrEqual(after * 2);
   });
 });

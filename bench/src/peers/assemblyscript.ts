@@ -85,3 +85,17 @@ export function loadChurnWasm(
   wasm.fill();
   return wasm;
 }
+
+/** The exports of `assembly/binary-trees.ts`. */
+export interface BinaryTreesWasm {
+  readonly memory: WebAssembly.Memory;
+  /** One whole program run at `maxDepth`; returns the sum of its checks. */
+  run(maxDepth: number): number;
+  /** Builds and checks one tree of `depth`; returns its node count (for the tests). */
+  treeCheck(depth: number): number;
+}
+
+/** A fresh instance of the binary-trees module. */
+export function loadBinaryTreesWasm(path = wasmPath('binary-trees.wasm')): BinaryTreesWasm {
+  return instantiateWasm<BinaryTreesWasm>(path);
+}

@@ -3,9 +3,10 @@
  * exporting a `Suite`, import it here and append it to `SUITES`.
  */
 import type { Suite } from '../suite.js';
+import { binaryTrees } from './binary-trees.js';
 import { churn } from './churn.js';
 
-export const SUITES: readonly Suite[] = [churn];
+export const SUITES: readonly Suite[] = [churn, binaryTrees];
 
 /** The suite of that name, or undefined. */
 export function findSuite(name: string): Suite | undefined {
