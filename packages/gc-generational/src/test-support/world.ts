@@ -1,0 +1,36 @@
+import { ArenaAllocator } from '@heapkit/arena-allocator';
+import { ObjectSpace, type Unraisable } from '@heapkit/refcount';
+import { CycleCollector, type CycleCollectorOptions } from '../index.js';
+
+/**
+ * A space with a collector and the types the CPython tests use: `List` (a GC container of
+ * `n` references, like a Python list or instance dict), `Atom` (no references, not tracked).
+ * Automatic collection is off unless the options say otherwise, so counts are exact.
+ */
+export function makeWorld(options: CycleCollectorOptions & { enabled?: boolean } = {}) {
+  const allocator = new ArenaAllocator();
+  const unraisable: Unraisable[] = [];
+  const space = new ObjectSpace(allocator, { onUnraisable: (u) => unraisable.push(u), freeListBytes: 0 });
+  const lines: string[] = [];
+  const gc = new CycleCollector(space, { debugSink: (line) => lines.push(line), ...options });
+  if (options.enabled !== true) gc.disable();
+  const List = space.registerType({ name: 'list', itemSize: 4, itemRefs: [0], gc: true });
+  const Pair = space.registerType({ name: 'Pair', size: 8, refs: [0, 4], gc: true });
+  const Atom = space.registerType({ name: 'int', size: 8 });
+  /** A list of `items` (stolen references), like `[a, b, ...]`. */
+  const list = (...items: number[]) => {
+    const l = space.alloc(List.id, items.length);
+    items.forEach((item, i) => {
+      space.setRefSteal(l, 4 * i, item);
+    });
+    return l;
+  };
+  /** A Pair with `a` and `b` (new references added). */
+  const pair = (a = 0, b = 0) => {
+    const p = space.alloc(Pair.id);
+    if (a !== 0) space.setRef(p, 0, a);
+    if (b !== 0) space.setRef(p, 4, b);
+    return p;
+  };
+  return { allocator, space, gc, unraisable, lines, List, Pair, Atom, list, pair };
+}
