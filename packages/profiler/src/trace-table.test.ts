@@ -1,0 +1,52 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { TraceTable } from './trace-table.js';
+
+describe('TraceTable against a Map (property)', () => {
+  it('finds, inserts, overwrites and removes like a Map, through growth and dense probe runs', () => {
+    const ops = fc.array(
+      fc.tuple(
+        fc.constantFrom('set', 'delete', 'delete', 'clear'),
+        fc.integer({ min: 1, max: 3000 }),
+        fc.nat(1e6),
+      ),
+      { minLength: 200, maxLength: 4000, size: 'max' },
+    );
+    fc.assert(
+      fc.property(ops, (list) => {
+        const table = new TraceTable();
+        const model = new Map<number, [number, number, number]>();
+        for (const [kind, key, value] of list) {
+          if (kind === 'set') {
+            const slot = table.insert(key, value, value >>> 3, 1 + (value % 7));
+            expect(table.keys[slot]).toBe(key);
+            model.set(key, [value, value >>> 3, 1 + (value % 7)]);
+          } else if (kind === 'delete') {
+            const slot = table.find(key);
+            expect(slot >= 0).toBe(model.has(key));
+            if (slot >= 0) table.removeAt(slot);
+            model.delete(key);
+          } else if (model.size > 2000) {
+            table.clear();
+            model.clear();
+          }
+        }
+        expect(table.count).toBe(model.size);
+        for (const [key, [size, tb, weight]] of model) {
+          const slot = table.find(key);
+          expect(slot, `key ${key}`).toBeGreaterThanOrEqual(0);
+          expect([table.sizes[slot], table.tracebacks[slot], table.weights[slot]]).toEqual([
+            size,
+            tb,
+            weight,
+          ]);
+        }
+        let occupied = 0;
+        for (const k of table.keys) if (k !== 0) occupied++;
+        expect(occupied).toBe(model.size);
+        expect(table.byteSize()).toBe(table.keys.length * (4 + 4 + 4 + 8));
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
