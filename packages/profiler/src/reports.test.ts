@@ -1,4 +1,3 @@
-import { gunzipSync } from 'node:zlib';
 import { Profile } from 'pprof-format';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from './errors.js';
