@@ -4,8 +4,9 @@
  */
 import type { Suite } from '../suite.js';
 import { churn } from './churn.js';
+import { profiler } from './profiler.js';
 
-export const SUITES: readonly Suite[] = [churn];
+export const SUITES: readonly Suite[] = [churn, profiler];
 
 /** The suite of that name, or undefined. */
 export function findSuite(name: string): Suite | undefined {
