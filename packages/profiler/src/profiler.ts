@@ -68,7 +68,8 @@ export class Profiler implements TraceRecorder {
   readonly samplingInterval: number;
 
   private readonly seed: number;
-  private sampler: PoissonSampler | null = null;
+  /** @internal The sampler while tracing in sampling mode, else null. */
+  sampler: PoissonSampler | null = null;
   private nframe = 1;
   private current = 0;
   private peak = 0;
@@ -199,10 +200,9 @@ export class Profiler implements TraceRecorder {
     const traces: Trace[] = [];
     for (const [domain, traced] of this.domains) {
       const { keys, sizes, tracebacks, weights } = traced.table;
-      const sampled = this.sampler !== null;
       for (let slot = 0; slot < keys.length; slot++) {
         if (keys[slot] === 0) continue;
-        traces.push(new Trace(domain, sizes[slot]!, build(tracebacks[slot]!), sampled ? weights[slot]! : 1));
+        traces.push(new Trace(domain, sizes[slot]!, build(tracebacks[slot]!), weights[slot]!));
       }
     }
     return new Snapshot(traces, this.nframe, this.samplingInterval);
@@ -220,23 +220,24 @@ export class Profiler implements TraceRecorder {
     return slot < 0 ? null : this.tracebackBuilder()(traced.table.tracebacks[slot]!);
   }
 
-  /** @internal Called by a traced allocator after a successful allocation. */
+  /**
+   * @internal Called by a traced allocator after a successful allocation; when sampling, only
+   * for an allocation the sampler's countdown reached (the allocator counts the bytes down).
+   */
   recordAlloc(table: TraceTable, ptr: Ptr, size: number, entry: StackCutoff): void {
     let weight = 1;
     const sampler = this.sampler;
     if (sampler !== null) {
-      // The fast path of sampling: one subtraction and a predictable branch per allocation.
-      sampler.remaining -= size;
-      if (sampler.remaining > 0) return;
       sampler.remaining = sampler.nextGap();
       weight = sampler.weight(size);
     }
-    const existing = table.find(ptr);
-    if (existing >= 0) {
-      // A block freed behind the profiler's back (e.g. while it was busy): forget the old trace.
-      this.current -= table.sizes[existing]! * (sampler === null ? 1 : table.weights[existing]!);
-    }
-    table.insert(ptr, size, this.frameSource.capture(this.tracebacks, this.nframe, entry), weight);
+    // A block freed behind the profiler's back (e.g. while it was busy) loses its old trace.
+    this.current -= table.insert(
+      ptr,
+      size,
+      this.frameSource.capture(this.tracebacks, this.nframe, entry),
+      weight,
+    );
     this.current += size * weight;
     if (this.current > this.peak) this.peak = this.current;
   }
@@ -245,7 +246,7 @@ export class Profiler implements TraceRecorder {
   recordFree(table: TraceTable, ptr: Ptr): void {
     const slot = table.find(ptr);
     if (slot < 0) return;
-    this.current -= table.sizes[slot]! * (this.sampler === null ? 1 : table.weights[slot]!);
+    this.current -= table.sizes[slot]! * table.weights[slot]!;
     table.removeAt(slot);
   }
 

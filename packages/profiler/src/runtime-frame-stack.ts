@@ -10,14 +10,19 @@
  * ```
  *
  * Capture cost: when nothing changed since the last capture (same stack, same lines), the
- * previous traceback id is returned at once; otherwise `min(depth, limit)` integer frame
- * lookups and one traceback lookup in the profiler's table. push, pop and setLine are a few
- * typed-array stores.
+ * previous traceback id is returned at once. With a limit of 1 (tracemalloc's default), a small
+ * direct-mapped memo from (top file, top line, depth) to the traceback id answers most of the
+ * rest with one probe, so an interpreter moving from line to line does not re-intern its
+ * traceback at every allocation. Otherwise: `min(depth, limit)` integer frame lookups and one
+ * traceback lookup in the profiler's table. push, pop and setLine are a few typed-array stores.
  */
 
 import { UNKNOWN_FILENAME } from './frame.js';
 import type { FrameSource, StackCutoff } from './frame-source.js';
 import type { TracebackTable } from './traceback-table.js';
+
+/** Slots of the limit-1 memo (a power of two). */
+const MEMO_SLOTS = 1024;
 
 export class RuntimeFrameStack implements FrameSource {
   private names: string[] = [];
@@ -31,6 +36,12 @@ export class RuntimeFrameStack implements FrameSource {
   private cachedGeneration = -1;
   private cachedLimit = 0;
   private cachedTraceback = 0;
+  /** The limit-1 memo: slot → (file, line, depth, traceback id); valid for `memoGeneration`. */
+  private readonly memoFile = new Int32Array(MEMO_SLOTS).fill(-1);
+  private readonly memoLine = new Int32Array(MEMO_SLOTS);
+  private readonly memoDepth = new Int32Array(MEMO_SLOTS);
+  private readonly memoTraceback = new Int32Array(MEMO_SLOTS);
+  private memoGeneration = -1;
   /** Guest file id → file id in the table of generation `tableGeneration` (-1: not yet). */
   private tableFiles = new Int32Array(64).fill(-1);
   private tableGeneration = -1;
@@ -97,6 +108,32 @@ export class RuntimeFrameStack implements FrameSource {
     ) {
       return this.cachedTraceback;
     }
+    if (limit === 1 && this.top > 0) return this.captureTop(table);
+    return this.intern(table, limit);
+  }
+
+  /** Limit 1: the memo, else intern and remember. */
+  private captureTop(table: TracebackTable): number {
+    if (this.memoGeneration !== table.generation) {
+      this.memoFile.fill(-1);
+      this.memoGeneration = table.generation;
+    }
+    const file = this.files[this.top - 1]!;
+    const line = this.lines[this.top - 1]!;
+    const slot = (Math.imul(line, 0x9e3779b1) ^ Math.imul(file, 0x85ebca77) ^ this.top) & (MEMO_SLOTS - 1);
+    if (this.memoFile[slot] === file && this.memoLine[slot] === line && this.memoDepth[slot] === this.top) {
+      return this.memoTraceback[slot]!;
+    }
+    const id = this.intern(table, 1);
+    this.memoFile[slot] = file;
+    this.memoLine[slot] = line;
+    this.memoDepth[slot] = this.top;
+    this.memoTraceback[slot] = id;
+    return id;
+  }
+
+  /** Interns the top `limit` frames in the table (and caches the id for an unchanged stack). */
+  private intern(table: TracebackTable, limit: number): number {
     if (this.tableGeneration !== table.generation) {
       this.tableFiles.fill(-1);
       this.tableGeneration = table.generation;

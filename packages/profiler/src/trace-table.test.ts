@@ -18,8 +18,10 @@ describe('TraceTable against a Map (property)', () => {
         const model = new Map<number, [number, number, number]>();
         for (const [kind, key, value] of list) {
           if (kind === 'set') {
-            const slot = table.insert(key, value, value >>> 3, 1 + (value % 7));
-            expect(table.keys[slot]).toBe(key);
+            const old = model.get(key);
+            const replaced = table.insert(key, value, value >>> 3, 1 + (value % 7));
+            expect(replaced).toBe(old === undefined ? 0 : old[0] * old[2]);
+            expect(table.keys[table.find(key)]).toBe(key);
             model.set(key, [value, value >>> 3, 1 + (value % 7)]);
           } else if (kind === 'delete') {
             const slot = table.find(key);

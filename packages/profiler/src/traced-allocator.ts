@@ -8,13 +8,16 @@
  * another or a frame source allocates. `free` always removes the block's trace (CPython untracks
  * on every free, nested or not).
  *
- * Cost when tracing: a flag test and a try/finally around the wrapped call (measured: no
- * difference on V8 11 to a version without it), plus the recorder's work; when not tracing, one
- * flag test. A wrapped call that throws (a bad free, say) records nothing and leaves the
+ * Cost when tracing: two flag tests and stores and a try/finally around the wrapped call
+ * (measured: no difference on V8 11 to a version without it), plus the recorder's work; when
+ * sampling, most allocations cost one subtraction more (the sampler's byte countdown, inline
+ * here) and most frees one hash-slot load (`TraceTable.mayHold`). When not tracing: one flag
+ * test. A wrapped call that throws (a bad free, say) records nothing and leaves the
  * profiler usable.
  */
 import type { Allocator, Memory, Ptr } from '@heapkit/memory';
 import type { StackCutoff } from './frame-source.js';
+import type { PoissonSampler } from './sampler.js';
 import type { TraceTable } from './trace-table.js';
 
 /** What a traced allocator calls; the `Profiler` implements it. */
@@ -23,7 +26,9 @@ export interface TraceRecorder {
   readonly tracing: boolean;
   /** True while a traced call is in progress (the reentrancy guard). */
   busy: boolean;
-  /** Records a new block (or not, when sampling). */
+  /** The sampler when sampling, else null: the allocators test and count down its bytes. */
+  readonly sampler: PoissonSampler | null;
+  /** Records a new block (when sampling: one the sampler picked). */
   recordAlloc(table: TraceTable, ptr: Ptr, size: number, entry: StackCutoff): void;
   /** Forgets a block's trace, if it has one. */
   recordFree(table: TraceTable, ptr: Ptr): void;
@@ -61,7 +66,13 @@ export class TracedAllocator implements Allocator {
     recorder.busy = true;
     try {
       const ptr = this.inner.malloc(size);
-      if (ptr !== 0) recorder.recordAlloc(this.table, ptr, size, TRACED_MALLOC);
+      if (ptr !== 0) {
+        // Sampling's fast path, inline: count the bytes down; most blocks stop here.
+        const sampler = recorder.sampler;
+        if (sampler === null || (sampler.remaining -= size) <= 0) {
+          recorder.recordAlloc(this.table, ptr, size, TRACED_MALLOC);
+        }
+      }
       return ptr;
     } finally {
       recorder.busy = false;
@@ -74,7 +85,12 @@ export class TracedAllocator implements Allocator {
     recorder.busy = true;
     try {
       const ptr = this.inner.calloc(count, size);
-      if (ptr !== 0) recorder.recordAlloc(this.table, ptr, count * size, TRACED_CALLOC);
+      if (ptr !== 0) {
+        const sampler = recorder.sampler;
+        if (sampler === null || (sampler.remaining -= count * size) <= 0) {
+          recorder.recordAlloc(this.table, ptr, count * size, TRACED_CALLOC);
+        }
+      }
       return ptr;
     } finally {
       recorder.busy = false;
@@ -98,7 +114,10 @@ export class TracedAllocator implements Allocator {
       const moved = this.inner.realloc(ptr, size);
       if (moved !== 0) {
         if (ptr !== 0) recorder.recordFree(this.table, ptr);
-        recorder.recordAlloc(this.table, moved, size, TRACED_REALLOC);
+        const sampler = recorder.sampler;
+        if (sampler === null || (sampler.remaining -= size) <= 0) {
+          recorder.recordAlloc(this.table, moved, size, TRACED_REALLOC);
+        }
       }
       return moved;
     } finally {
@@ -108,7 +127,8 @@ export class TracedAllocator implements Allocator {
 
   free(ptr: Ptr): void {
     this.inner.free(ptr);
-    if (ptr !== 0 && this.recorder.tracing) this.recorder.recordFree(this.table, ptr);
+    // One load decides for most untraced blocks (see TraceTable.mayHold).
+    if (this.recorder.tracing && this.table.mayHold(ptr)) this.recorder.recordFree(this.table, ptr);
   }
 
   usableSize(ptr: Ptr): number {
