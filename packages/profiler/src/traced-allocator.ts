@@ -66,13 +66,8 @@ export class TracedAllocator implements Allocator {
     recorder.busy = true;
     try {
       const ptr = this.inner.malloc(size);
-      if (ptr !== 0) {
-        // Sampling's fast path, inline: count the bytes down; most blocks stop here.
-        const sampler = recorder.sampler;
-        if (sampler === null || (sampler.remaining -= size) <= 0) {
-          recorder.recordAlloc(this.table, ptr, size, TRACED_MALLOC);
-        }
-      }
+      if (ptr !== 0 && picks(recorder.sampler, size))
+        recorder.recordAlloc(this.table, ptr, size, TRACED_MALLOC);
       return ptr;
     } finally {
       recorder.busy = false;
@@ -85,11 +80,8 @@ export class TracedAllocator implements Allocator {
     recorder.busy = true;
     try {
       const ptr = this.inner.calloc(count, size);
-      if (ptr !== 0) {
-        const sampler = recorder.sampler;
-        if (sampler === null || (sampler.remaining -= count * size) <= 0) {
-          recorder.recordAlloc(this.table, ptr, count * size, TRACED_CALLOC);
-        }
+      if (ptr !== 0 && picks(recorder.sampler, count * size)) {
+        recorder.recordAlloc(this.table, ptr, count * size, TRACED_CALLOC);
       }
       return ptr;
     } finally {
@@ -114,10 +106,7 @@ export class TracedAllocator implements Allocator {
       const moved = this.inner.realloc(ptr, size);
       if (moved !== 0) {
         if (ptr !== 0) recorder.recordFree(this.table, ptr);
-        const sampler = recorder.sampler;
-        if (sampler === null || (sampler.remaining -= size) <= 0) {
-          recorder.recordAlloc(this.table, moved, size, TRACED_REALLOC);
-        }
+        if (picks(recorder.sampler, size)) recorder.recordAlloc(this.table, moved, size, TRACED_REALLOC);
       }
       return moved;
     } finally {
@@ -134,6 +123,17 @@ export class TracedAllocator implements Allocator {
   usableSize(ptr: Ptr): number {
     return this.inner.usableSize(ptr);
   }
+}
+
+/**
+ * Whether a new block of `size` bytes is traced: always when not sampling; when sampling, when
+ * the sampler's byte countdown reaches a sample point inside it (one subtraction: small enough
+ * for V8 to inline into the allocators' fast paths).
+ */
+function picks(sampler: PoissonSampler | null, size: number): boolean {
+  if (sampler === null) return true;
+  sampler.remaining -= size;
+  return sampler.remaining <= 0;
 }
 
 // The methods a user calls: a JS stack capture is cut there, so the first frame is the caller's.
