@@ -199,10 +199,12 @@ export class Profiler implements TraceRecorder {
     const build = this.tracebackBuilder();
     const traces: Trace[] = [];
     for (const [domain, traced] of this.domains) {
-      const { keys, sizes, tracebacks, weights } = traced.table;
-      for (let slot = 0; slot < keys.length; slot++) {
-        if (keys[slot] === 0) continue;
-        traces.push(new Trace(domain, sizes[slot]!, build(tracebacks[slot]!), weights[slot]!));
+      const table = traced.table;
+      for (let slot = 0; slot < table.capacity; slot++) {
+        if (table.keyAt(slot) === 0) continue;
+        traces.push(
+          new Trace(domain, table.sizeAt(slot), build(table.tracebackAt(slot)), table.weightAt(slot)),
+        );
       }
     }
     return new Snapshot(traces, this.nframe, this.samplingInterval);
@@ -217,7 +219,7 @@ export class Profiler implements TraceRecorder {
     const traced = this.domains.get(domain);
     if (traced === undefined || typeof ptr !== 'number' || ptr >>> 0 !== ptr || ptr === 0) return null;
     const slot = traced.table.find(ptr);
-    return slot < 0 ? null : this.tracebackBuilder()(traced.table.tracebacks[slot]!);
+    return slot < 0 ? null : this.tracebackBuilder()(traced.table.tracebackAt(slot));
   }
 
   /**
@@ -229,7 +231,7 @@ export class Profiler implements TraceRecorder {
     const sampler = this.sampler;
     if (sampler !== null) {
       sampler.remaining = sampler.nextGap();
-      weight = sampler.weight(size);
+      weight = Math.fround(sampler.weight(size)); // as the table stores it
     }
     // A block freed behind the profiler's back (e.g. while it was busy) loses its old trace.
     this.current -= table.insert(
@@ -246,7 +248,7 @@ export class Profiler implements TraceRecorder {
   recordFree(table: TraceTable, ptr: Ptr): void {
     const slot = table.find(ptr);
     if (slot < 0) return;
-    this.current -= table.sizes[slot]! * table.weights[slot]!;
+    this.current -= table.sizeAt(slot) * table.weightAt(slot);
     table.removeAt(slot);
   }
 

@@ -21,7 +21,7 @@ describe('TraceTable against a Map (property)', () => {
             const old = model.get(key);
             const replaced = table.insert(key, value, value >>> 3, 1 + (value % 7));
             expect(replaced).toBe(old === undefined ? 0 : old[0] * old[2]);
-            expect(table.keys[table.find(key)]).toBe(key);
+            expect(table.keyAt(table.find(key))).toBe(key);
             model.set(key, [value, value >>> 3, 1 + (value % 7)]);
           } else if (kind === 'delete') {
             const slot = table.find(key);
@@ -34,19 +34,22 @@ describe('TraceTable against a Map (property)', () => {
           }
         }
         expect(table.count).toBe(model.size);
+        if (model.size === 0) expect(table.mayHold(1 + (list.length % 3000))).toBe(false);
         for (const [key, [size, tb, weight]] of model) {
           const slot = table.find(key);
           expect(slot, `key ${key}`).toBeGreaterThanOrEqual(0);
-          expect([table.sizes[slot], table.tracebacks[slot], table.weights[slot]]).toEqual([
+          expect(table.mayHold(key)).toBe(true); // never a false "certainly absent"
+          expect([table.sizeAt(slot), table.tracebackAt(slot), table.weightAt(slot)]).toEqual([
             size,
             tb,
             weight,
           ]);
         }
         let occupied = 0;
-        for (const k of table.keys) if (k !== 0) occupied++;
+        for (let slot = 0; slot < table.capacity; slot++) if (table.keyAt(slot) !== 0) occupied++;
         expect(occupied).toBe(model.size);
-        expect(table.byteSize()).toBe(table.keys.length * (4 + 4 + 4 + 8));
+        expect(table.byteSize()).toBe(table.capacity * 16);
+        expect(table.count * 2).toBeLessThanOrEqual(table.capacity);
       }),
       { numRuns: 60 },
     );
