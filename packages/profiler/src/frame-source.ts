@@ -9,6 +9,7 @@ import type { TracebackTable } from './traceback-table.js';
 /** A function whose frame and everything above it a JS stack capture leaves out. */
 export type StackCutoff = (...args: never[]) => unknown;
 
+/** Where a profiler's tracebacks come from (see the file comment). */
 export interface FrameSource {
   /**
    * Interns the current traceback, at most `limit` frames, most recent first, and returns its

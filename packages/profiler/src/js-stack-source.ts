@@ -24,7 +24,11 @@ type PrepareStackTrace = (error: Error, sites: CallSite[]) => unknown;
 
 const returnCallSites: PrepareStackTrace = (_error, sites) => sites;
 
-/** The JS call stack as the frame source (the default). Only on V8 (Node.js, Chromium, Deno, Bun's JSC lacks it). */
+/**
+ * The JS call stack as the frame source (the default). Needs V8's stack trace API
+ * (`Error.captureStackTrace`, `Error.prepareStackTrace` receiving CallSites): Node.js, Deno,
+ * Chromium-based browsers.
+ */
 export class JsStackFrameSource implements FrameSource {
   /** Receives the captured stack; one object reused by every capture. */
   private readonly holder: { stack?: unknown } = {};

@@ -24,6 +24,11 @@ import type { TracebackTable } from './traceback-table.js';
 /** Slots of the limit-1 memo (a power of two). */
 const MEMO_SLOTS = 1024;
 
+/**
+ * A frame source fed by a runtime: register each guest file once, then `push` on call, `setLine`
+ * as execution moves, `pop` on return. Pass it as `new Profiler({ frameSource })`. Not in
+ * CPython, whose tracemalloc reads the interpreter's own frames the same way.
+ */
 export class RuntimeFrameStack implements FrameSource {
   private names: string[] = [];
   private nameIds = new Map<string, number>();

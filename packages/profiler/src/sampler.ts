@@ -15,6 +15,11 @@
  * The gaps come from a seeded xorshift128+ generator, so a run is reproducible.
  */
 
+/**
+ * The sampler of a `Profiler` in sampling mode: a byte countdown to the next sample point
+ * (`remaining`), exponential gaps (`nextGap`) and the weight of a sampled block (`weight`). Not
+ * in CPython (tracemalloc traces every block).
+ */
 export class PoissonSampler {
   /** Mean distance between sample points, in bytes. */
   readonly interval: number;

@@ -10,8 +10,11 @@ import { compareTracebacks, type Traceback } from './frame.js';
  * estimates, rounded to integers.
  */
 export class Statistic {
+  /** The place: a one-frame traceback for `'filename'` (line 0) and `'lineno'`, else the whole one. */
   readonly traceback: Traceback;
+  /** Total bytes (`size`). */
   readonly size: number;
+  /** Number of blocks (`count`). */
   readonly count: number;
 
   constructor(traceback: Traceback, size: number, count: number) {

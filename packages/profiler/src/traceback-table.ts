@@ -22,6 +22,10 @@ const EMPTY = -1;
 /** Total frame count stored for "more frames than the limit, exact number unknown". */
 export const UNKNOWN_TOTAL = 0xffffffff;
 
+/**
+ * The interned files, frames and tracebacks of a profiler (CPython's `tracemalloc_filenames` and
+ * `tracemalloc_tracebacks` tables); frame sources write tracebacks into it (see the file comment).
+ */
 export class TracebackTable {
   /** Bumped by every {@link reset}: ids from an older generation are meaningless. */
   generation = 0;

@@ -60,6 +60,7 @@ export class TracedAllocator implements Allocator {
     return this.inner.memory;
   }
 
+  /** The wrapped allocator's `malloc`; the block is traced (or, when sampling, maybe traced). */
   malloc(size: number): Ptr {
     const recorder = this.recorder;
     if (!recorder.tracing || recorder.busy) return this.inner.malloc(size);
@@ -74,6 +75,7 @@ export class TracedAllocator implements Allocator {
     }
   }
 
+  /** The wrapped allocator's `calloc`; the block is traced with size `count * size`. */
   calloc(count: number, size: number): Ptr {
     const recorder = this.recorder;
     if (!recorder.tracing || recorder.busy) return this.inner.calloc(count, size);
@@ -114,12 +116,14 @@ export class TracedAllocator implements Allocator {
     }
   }
 
+  /** The wrapped allocator's `free`; the block's trace is forgotten (after the free succeeds). */
   free(ptr: Ptr): void {
     this.inner.free(ptr);
     // One load decides for most untraced blocks (see TraceTable.mayHold).
     if (this.recorder.tracing && this.table.mayHold(ptr)) this.recorder.recordFree(this.table, ptr);
   }
 
+  /** The wrapped allocator's `usableSize`. */
   usableSize(ptr: Ptr): number {
     return this.inner.usableSize(ptr);
   }
