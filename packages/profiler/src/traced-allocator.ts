@@ -14,6 +14,13 @@
  * here) and most frees one hash-slot load (`TraceTable.mayHold`). When not tracing: one flag
  * test. A wrapped call that throws (a bad free, say) records nothing and leaves the
  * profiler usable.
+ *
+ * Measured on the bench's `profiler` suite (a random churn of 10,000 live blocks over an
+ * ArenaAllocator, 19 ns per free + malloc untraced; Node 20, 2 cores): exact tracing with a
+ * RuntimeFrameStack adds about 45 ns per step, of which about 5 ns is the capture, 4 ns this
+ * wrapper and the rest the trace table's insert and delete, whose slots for randomly chosen
+ * blocks miss the cache (a direct map instead of the hash table saved only 8 ns); sampling at
+ * 512 KiB adds about 14 ns, about 5 ns of it the amortized JS stack captures.
  */
 import type { Allocator, Memory, Ptr } from '@heapkit/memory';
 import type { StackCutoff } from './frame-source.js';
