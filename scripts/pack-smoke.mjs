@@ -30,7 +30,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** Package directories under packages/, in install order (dependencies first). */
-const PACKAGES = ['memory', 'arena-allocator', 'refcount'];
+const PACKAGES = ['memory', 'arena-allocator', 'refcount', 'profiler'];
 const STEP_TIMEOUT_MS = 120_000;
 const IS_WINDOWS = process.platform === 'win32';
 
@@ -163,12 +163,14 @@ projectManifest.private = true;
 writeFileSync(path.join(project, 'package.json'), `${JSON.stringify(projectManifest, null, 2)}\n`);
 step(`scratch project ${project} (npm init -y, "type": "module")`);
 
-// 5. Install every tarball in one npm command, offline: the tarballs must satisfy each other, so
-// npm never asks the registry for @heapkit/* (with --offline it would fail instead of fetching).
+// 5. Install every tarball in one npm command. The tarballs must satisfy each other: the lockfile
+// check below fails if any @heapkit/* package came from anywhere else. Third-party dependencies
+// (the profiler's commander and pprof-format) come from npm's cache, or from the registry when
+// the cache does not have them (--prefer-offline).
 run(
   'npm install',
   'npm',
-  ['install', '--offline', '--no-audit', '--no-fund', ...packages.map((p) => p.tarball)],
+  ['install', '--prefer-offline', '--no-audit', '--no-fund', ...packages.map((p) => p.tarball)],
   project,
 );
 const lock = readJson(path.join(project, 'package-lock.json'));
@@ -192,7 +194,7 @@ for (const pkg of packages) {
 const nested = Object.keys(lock.packages ?? {}).filter((key) => /node_modules\/.+\/node_modules\//.test(key));
 if (nested.length > 0) fail(`npm install: nested copies instead of one shared install: ${nested.join(', ')}`);
 step(
-  `npm install --offline of ${packages.length} tarballs: ok (all from the tarballs, none from a registry)`,
+  `npm install of ${packages.length} tarballs: ok (every @heapkit package from its tarball, none from a registry)`,
 );
 
 // 6. Each README example, as an ES module with plain node.

@@ -20,13 +20,17 @@ export function formatMarkdown(run: RunResult, options: MarkdownOptions): string
   const env = run.environment;
   const s = run.settings;
   const met = run.suites.flatMap((suite) => suite.ratios).filter((r) => r.met !== null);
+  const slowdownsMet = run.suites.flatMap((suite) => suite.slowdowns).filter((r) => r.met !== null);
   const lines = [
     '# heapkit benchmark results',
     '',
     `<!-- Written by \`pnpm bench\` (bench/src/markdown.ts); do not edit by hand. -->`,
     '',
     `${capitalize(run.mode)} run of ${run.date}, seed ${run.seed}: ` +
-      `${met.filter((r) => r.met).length} of ${met.length} throughput targets met. ` +
+      `${met.filter((r) => r.met).length} of ${met.length} throughput targets met` +
+      (slowdownsMet.length === 0
+        ? '. '
+        : `, ${slowdownsMet.filter((r) => r.met).length} of ${slowdownsMet.length} slowdown targets met. `) +
       `See [bench/README.md](${options.readme}) for what each suite measures and how the ` +
       'comparison is kept fair.',
     '',
@@ -88,6 +92,24 @@ function formatSuite(suite: SuiteResult, run: RunResult): string[] {
     '',
     '</details>',
   );
+  if (suite.slowdowns.length > 0) {
+    lines.push(
+      '',
+      "### Slowdown: median time per operation ÷ the baseline's",
+      '',
+      row(['case', 'baseline', 'case ÷ baseline', 'target', 'met']),
+      row(['---', '---', '---:', '---:', '---']),
+      ...suite.slowdowns.map((s) =>
+        row([
+          s.case,
+          s.baseline,
+          formatRatio(s.ratio),
+          s.maxRatio === null ? '' : `≤ ${formatRatio(s.maxRatio)}`,
+          metText(s.met),
+        ]),
+      ),
+    );
+  }
   if (suite.memory !== null) lines.push('', ...formatMemory(suite.memory));
   return lines;
 }

@@ -6,7 +6,7 @@
 import Table from 'cli-table3';
 import picocolors from 'picocolors';
 import { formatBytes, formatNs, formatRate, formatRatio } from './format.js';
-import type { RatioResult, RunResult, SuiteResult } from './results.js';
+import type { RatioResult, RunResult, SlowdownResult, SuiteResult } from './results.js';
 import type { MemoryReport } from './suite.js';
 
 type Colors = ReturnType<typeof picocolors.createColors>;
@@ -66,8 +66,28 @@ function formatSuite(suite: SuiteResult, run: RunResult, c: Colors): string {
         `after ${run.settings.warmupRounds} warm-up round(s). Suite took ${(suite.durationMs / 1000).toFixed(1)} s.`,
     ),
   ];
+  if (suite.slowdowns.length > 0) parts.push(formatSlowdowns(suite.slowdowns, c));
   if (suite.memory !== null) parts.push(formatMemory(suite.memory, c));
   return parts.join('\n');
+}
+
+function formatSlowdowns(slowdowns: readonly SlowdownResult[], c: Colors): string {
+  const table = new Table({
+    head: ['case', 'baseline', 'case ÷ baseline', 'target', ''].map((h) => c.bold(h)),
+    colAligns: ['left', 'left', 'right', 'right', 'left'],
+    style: { head: [], border: [] },
+    chars: COMPACT,
+  });
+  for (const s of slowdowns) {
+    table.push([
+      s.case,
+      s.baseline,
+      formatRatio(s.ratio),
+      s.maxRatio === null ? '' : `≤ ${formatRatio(s.maxRatio)}`,
+      s.met === null ? '' : s.met ? c.green('met') : c.red('not met'),
+    ]);
+  }
+  return [`Slowdown: median time per operation ÷ the baseline's`, table.toString()].join('\n');
 }
 
 function formatMemory(memory: MemoryReport, c: Colors): string {

@@ -39,6 +39,18 @@ export interface RatioResult {
   readonly met: boolean | null;
 }
 
+/** A case's median time per operation divided by its baseline's (see `Suite.slowdowns`). */
+export interface SlowdownResult {
+  readonly case: string;
+  readonly baseline: string;
+  /** case median ns/op ÷ baseline median ns/op (above 1: the case is slower). */
+  readonly ratio: number;
+  /** The target maximum ratio, or null when there is none. */
+  readonly maxRatio: number | null;
+  /** Whether the target is met, or null when there is none. */
+  readonly met: boolean | null;
+}
+
 export interface SuiteResult {
   readonly name: string;
   readonly description: string;
@@ -53,6 +65,11 @@ export interface SuiteResult {
   readonly skipped: readonly SkippedCase[];
   /** The subject's ratio to every measured peer. */
   readonly ratios: readonly RatioResult[];
+  /**
+   * The suite's slowdowns whose case and baseline were both measured (empty when it declares
+   * none; a skipped case's row says why its slowdown is missing).
+   */
+  readonly slowdowns: readonly SlowdownResult[];
   readonly memory: MemoryReport | null;
 }
 

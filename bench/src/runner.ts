@@ -43,6 +43,7 @@ import {
   type RatioResult,
   RESULTS_SCHEMA_VERSION,
   type RunResult,
+  type SlowdownResult,
   type SuiteResult,
 } from './results.js';
 import { summarize } from './stats.js';
@@ -222,6 +223,7 @@ async function runSuite(
     cases,
     skipped,
     ratios: ratios(suite, cases),
+    slowdowns: slowdowns(suite, cases),
     memory,
   };
 }
@@ -310,6 +312,24 @@ function ratios(suite: Suite, cases: readonly CaseResult[]): RatioResult[] {
     });
 }
 
+function slowdowns(suite: Suite, cases: readonly CaseResult[]): SlowdownResult[] {
+  const results: SlowdownResult[] = [];
+  for (const s of suite.slowdowns ?? []) {
+    const measured = cases.find((c) => c.name === s.case);
+    const baseline = cases.find((c) => c.name === s.baseline);
+    if (measured === undefined || baseline === undefined) continue;
+    const ratio = measured.medianNs / baseline.medianNs;
+    results.push({
+      case: s.case,
+      baseline: s.baseline,
+      ratio,
+      maxRatio: s.maxRatio,
+      met: s.maxRatio === null ? null : ratio <= s.maxRatio,
+    });
+  }
+  return results;
+}
+
 function checkCaseSet(suite: Suite, set: CaseSet): void {
   const names = [...set.cases, ...(set.external ?? []), ...(set.unavailable ?? [])].map((c) => c.name);
   if (new Set(names).size !== names.length) {
@@ -323,6 +343,13 @@ function checkCaseSet(suite: Suite, set: CaseSet): void {
   for (const target of suite.targets) {
     if (!names.includes(target.peer) || target.peer === suite.subject) {
       throw new Error(`bench: suite '${suite.name}' has a target for unknown peer '${target.peer}'`);
+    }
+  }
+  for (const slowdown of suite.slowdowns ?? []) {
+    for (const name of [slowdown.case, slowdown.baseline]) {
+      if (!names.includes(name)) {
+        throw new Error(`bench: suite '${suite.name}' has a slowdown naming unknown case '${name}'`);
+      }
     }
   }
   if (!Number.isInteger(set.opsPerCall) || set.opsPerCall < 1) {

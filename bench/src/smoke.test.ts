@@ -186,6 +186,38 @@ describe('bench --tiny', () => {
     }
   });
 
+  it('has the profiler suite’s slowdowns against the untraced run, with their targets', () => {
+    const profiler = run.suites.find((s) => s.name === 'profiler')!;
+    expect(profiler.subject).toBe('untraced');
+    const byCase = Object.fromEntries(profiler.slowdowns.map((s) => [s.case, s]));
+    expect(Object.keys(byCase)).toEqual(
+      expect.arrayContaining(['runtime-exact-1', 'js-sampled-512k', 'js-exact-1', 'js-exact-25']),
+    );
+    expect(byCase['runtime-exact-1']!.maxRatio).toBe(2);
+    expect(byCase['js-sampled-512k']!.maxRatio).toBe(1.1);
+    expect(byCase['js-exact-25']!.maxRatio).toBeNull();
+    for (const s of profiler.slowdowns) {
+      const c = profiler.cases.find((x) => x.name === s.case)!;
+      const b = profiler.cases.find((x) => x.name === s.baseline)!;
+      expect(s.ratio).toBeCloseTo(c.medianNs / b.medianNs, 12);
+      expect(s.met === null).toBe(s.maxRatio === null);
+      if (s.maxRatio !== null) expect(s.met).toBe(s.ratio <= s.maxRatio);
+    }
+    if (hasPython) {
+      expect(byCase['cpython-tracemalloc']!.baseline).toBe('cpython');
+      expect(profiler.cases.find((c) => c.name === 'cpython-tracemalloc')!.description).toMatch(
+        /tracemalloc\.start\(1\).*\(CPython 3\.\d+\.\d+.*\)$/,
+      );
+    } else {
+      expect(profiler.skipped.map((c) => c.name)).toEqual(['cpython', 'cpython-tracemalloc']);
+    }
+    expect(run.suites.find((s) => s.name === 'churn')!.slowdowns).toEqual([]);
+    expect(io.out.join('')).toMatch(/^Slowdown: median time per operation ÷ the baseline's$/m);
+    expect(io.out.join('')).toMatch(
+      /^│ runtime-exact-1 +│ untraced │ +[\d.]+× │ ≤ 2\.00× │ (met|not met) +│$/m,
+    );
+  });
+
   it('has the memory figures', () => {
     const churn = run.suites.find((s) => s.name === 'churn')!;
     const memory = churn.memory!;
@@ -247,6 +279,9 @@ describe('results files', () => {
       if (suite.memory !== null) expect(md).toContain(`### Memory: ${suite.memory.description}`);
     }
     expect(md).toMatch(/\| ≥ 1\.20× \| (✅ met|❌ not met) \|/);
+    expect(md).toContain("### Slowdown: median time per operation ÷ the baseline's");
+    expect(md).toMatch(/^\| js-sampled-512k \| untraced \| [\d.]+× \| ≤ 1\.10× \| (✅ met|❌ not met) \|$/m);
+    expect(md).toMatch(/slowdown targets met/);
     const published = await readFile(join(dir, 'publish', 'RESULTS.md'), 'utf8');
     expect(published).toContain('(results.svg)');
     expect(published.replace('(results.svg)', '(latest.svg)').replace('(README.md)', '(../README.md)')).toBe(
@@ -368,15 +403,16 @@ describe('command line', () => {
     expect(() => parseCliArgs(['--quick', '--tiny'])).toThrow(UsageError);
     expect(() => parseCliArgs(['--seed', '-1'])).toThrow(UsageError);
     expect(() => selectSuites(SUITES, ['nope'])).toThrow(
-      /unknown suite 'nope'; known suites: churn, binary-trees/,
+      /unknown suite 'nope'; known suites: churn, binary-trees, profiler/,
     );
   });
 
   it('lists suites, prints help and rejects bad usage with exit code 2', async () => {
     const io = captureIo();
     expect(await main(['--list'], io)).toBe(0);
-    expect(io.out.join('')).toMatch(/^churn {9}Small-block churn/m);
-    expect(io.out.join('')).toMatch(/^binary-trees {2}binary-trees \(benchmarks game\) at depth 16/m);
+    expect(io.out.join('')).toMatch(/^churn {2,}Small-block churn/m);
+    expect(io.out.join('')).toMatch(/^binary-trees {2,}binary-trees \(benchmarks game\) at depth 16/m);
+    expect(io.out.join('')).toMatch(/^profiler {2,}Profiler overhead/m);
     expect(await main(['--help'], io)).toBe(0);
     expect(io.out.join('')).toContain('--suite NAME');
     expect(await main(['--suite', 'nope'], io)).toBe(2);

@@ -93,6 +93,19 @@ export interface ThroughputTarget {
   readonly minRatio: number;
 }
 
+/**
+ * A slowdown to report: the median time per operation of `case` divided by that of `baseline`
+ * (both cases of the same suite, either kind), e.g. a traced run against the untraced one.
+ * Throughput targets compare every peer with the subject; slowdowns compare chosen pairs, so a
+ * suite can show several overhead ratios, each against its own baseline, side by side.
+ */
+export interface SlowdownTarget {
+  readonly case: string;
+  readonly baseline: string;
+  /** The target: the slowdown must be at most this; null to report it without a target. */
+  readonly maxRatio: number | null;
+}
+
 /** One allocator's figure in a memory measurement. */
 export interface MemoryFigure {
   readonly case: string;
@@ -130,6 +143,8 @@ export interface Suite {
   readonly subject: string;
   /** Targets for the subject's throughput ratios (subject ops/s ÷ peer ops/s). */
   readonly targets: readonly ThroughputTarget[];
+  /** Slowdowns to report (case time ÷ baseline time), with their targets; none by default. */
+  readonly slowdowns?: readonly SlowdownTarget[];
   /** Builds the cases and their inputs; not timed. */
   createCases(ctx: SuiteContext): CaseSet;
   /** An optional memory measurement, run after the timing rounds; not timed. */

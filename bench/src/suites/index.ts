@@ -5,8 +5,9 @@
 import type { Suite } from '../suite.js';
 import { binaryTrees } from './binary-trees.js';
 import { churn } from './churn.js';
+import { profiler } from './profiler.js';
 
-export const SUITES: readonly Suite[] = [churn, binaryTrees];
+export const SUITES: readonly Suite[] = [churn, binaryTrees, profiler];
 
 /** The suite of that name, or undefined. */
 export function findSuite(name: string): Suite | undefined {

@@ -7,12 +7,12 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
 const SCRIPT_TIMEOUT_MS = 180_000;
 
 // The per-package install check: scripts/pack-smoke.mjs packs every public package with
-// `pnpm pack`, installs the tarballs with plain npm (offline) into
-// an empty project outside the workspace, and runs each package's README example there. It
-// needs the packages built (the root `pnpm test` builds first).
+// `pnpm pack`, installs the tarballs with plain
+// npm into an empty project outside the workspace, and runs each package's README example there.
+// It needs the packages built (the root `pnpm test` builds first).
 describe('package install', () => {
   it(
-    'every package installs from its tarball with npm and run their README examples',
+    'every package installs from its tarball with npm and runs its README example',
     () => {
       let status: number | null = 0;
       let output: string;
@@ -39,6 +39,9 @@ describe('package install', () => {
         'pack-smoke: ok: @heapkit/arena-allocator README example runs from the packed tarball',
       );
       expect(output).toContain('pack-smoke: ok: @heapkit/refcount README example runs from the packed tarball');
+      expect(output).toContain(
+        'pack-smoke: ok: @heapkit/profiler README example runs from the packed tarball',
+      );
     },
     SCRIPT_TIMEOUT_MS + 20_000,
   );

@@ -1,0 +1,133 @@
+/**
+ * The `heapkit-profile` command line, as a function of its arguments and output streams (so
+ * tests can run it in-process): `top`, `diff`, `flamegraph` and `pprof` over dumped snapshots.
+ * Parsing, help and usage errors are commander's.
+ */
+import { writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { HeapkitError } from '@heapkit/memory';
+import { Command, CommanderError, InvalidArgumentError as UsageError } from 'commander';
+import { flameGraphDiffHtml, flameGraphHtml } from './flamegraph.js';
+import type { KeyType } from './group.js';
+import { toPprof } from './pprof.js';
+import { formatTop, formatTopDiff } from './report-top.js';
+import { Snapshot } from './snapshot.js';
+
+/** Where the CLI writes. */
+export interface CliIo {
+  readonly stdout: { write(text: string): unknown };
+  readonly stderr: { write(text: string): unknown };
+}
+
+function keyType(value: string): KeyType {
+  if (value !== 'filename' && value !== 'lineno' && value !== 'traceback') {
+    throw new UsageError("must be 'filename', 'lineno' or 'traceback'");
+  }
+  return value;
+}
+
+function positive(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError('must be a positive integer');
+  return n;
+}
+
+interface TopFlags {
+  keyType: KeyType;
+  limit: number;
+  cumulative?: boolean;
+}
+
+function build(io: CliIo): Command {
+  const program = new Command('heapkit-profile')
+    .description('Reports on heapkit memory snapshots (written by Snapshot.dump)')
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)');
+
+  const topOptions = (command: Command): Command =>
+    command
+      .option('-k, --key-type <type>', "group by 'filename', 'lineno' or 'traceback'", keyType, 'lineno')
+      .option('-n, --limit <n>', 'rows to show', positive, 10)
+      .option('-c, --cumulative', 'count each block for every frame of its traceback (not with traceback)');
+
+  topOptions(
+    program
+      .command('top')
+      .description('the places holding the most memory in a snapshot')
+      .argument('<snapshot>', 'a snapshot file'),
+  ).action((file: string, flags: TopFlags) => {
+    io.stdout.write(formatTop(Snapshot.load(file), flags));
+  });
+
+  topOptions(
+    program
+      .command('diff')
+      .description('what changed between an old and a new snapshot, largest change first')
+      .argument('<old>', 'the earlier snapshot file')
+      .argument('<new>', 'the later snapshot file'),
+  ).action((oldFile: string, newFile: string, flags: TopFlags) => {
+    io.stdout.write(formatTopDiff(Snapshot.load(newFile), Snapshot.load(oldFile), flags));
+  });
+
+  program
+    .command('flamegraph')
+    .description('a self-contained HTML flame graph of a snapshot, or of the change since --base')
+    .argument('<snapshot>', 'a snapshot file')
+    .requiredOption('-o, --output <file>', 'the HTML file to write')
+    .option('-b, --base <old>', 'draw the change from this earlier snapshot instead')
+    .option('-t, --title <title>', 'the page title')
+    .action((file: string, flags: { output: string; base?: string; title?: string }) => {
+      const snapshot = Snapshot.load(file);
+      const options = flags.title === undefined ? {} : { title: flags.title };
+      const html =
+        flags.base === undefined
+          ? flameGraphHtml(snapshot, options)
+          : flameGraphDiffHtml(snapshot, Snapshot.load(flags.base), options);
+      writeFileSync(flags.output, html);
+      io.stdout.write(`wrote ${flags.output}\n`);
+    });
+
+  program
+    .command('pprof')
+    .description(
+      'a gzipped pprof profile (inuse_objects, inuse_space) for go tool pprof, speedscope, Pyroscope',
+    )
+    .argument('<snapshot>', 'a snapshot file')
+    .requiredOption('-o, --output <file>', 'the .pb.gz file to write')
+    .action((file: string, flags: { output: string }) => {
+      writeFileSync(flags.output, gzipSync(toPprof(Snapshot.load(file))));
+      io.stdout.write(`wrote ${flags.output}\n`);
+    });
+
+  return program;
+}
+
+/**
+ * Runs the CLI on `args` (without `node` and the script) and resolves to its exit code: 0, 1
+ * for an unreadable snapshot or file, or commander's code for usage errors (1; 0 for --help).
+ */
+export async function runCli(args: readonly string[], io: CliIo): Promise<number> {
+  const program = build(io);
+  if (args.length === 0) {
+    program.outputHelp();
+    return 1;
+  }
+  try {
+    await program.parseAsync([...args], { from: 'user' });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode;
+    if (error instanceof HeapkitError || isFileError(error)) {
+      io.stderr.write(`heapkit-profile: ${(error as Error).message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+function isFileError(error: unknown): boolean {
+  return (
+    error instanceof Error && typeof (error as { code?: unknown }).code === 'string' && 'syscall' in error
+  );
+}

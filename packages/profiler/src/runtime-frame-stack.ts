@@ -1,0 +1,165 @@
+/**
+ * {@link RuntimeFrameStack}: tracebacks from the guest program's own frames, which a runtime
+ * (an interpreter, an emulator) pushes and pops as it calls and returns, with integer ids: no JS
+ * stack walk at allocation time. This is what makes tracing cheap and meaningful for an
+ * interpreter: the traceback names the guest's files and lines, not the interpreter's.
+ *
+ * ```
+ *   depth ──► files[0..depth)  guest file ids (from registerFile), the oldest call at 0
+ *             lines[0..depth)  the current line of each frame (setLine updates the top one)
+ * ```
+ *
+ * Capture cost: when nothing changed since the last capture (same stack, same lines), the
+ * previous traceback id is returned at once. With a limit of 1 (tracemalloc's default), a small
+ * direct-mapped memo from (top file, top line, depth) to the traceback id answers most of the
+ * rest with one probe, so an interpreter moving from line to line does not re-intern its
+ * traceback at every allocation. Otherwise: `min(depth, limit)` integer frame lookups and one
+ * traceback lookup in the profiler's table. push, pop and setLine are a few typed-array stores.
+ */
+
+import { UNKNOWN_FILENAME } from './frame.js';
+import type { FrameSource, StackCutoff } from './frame-source.js';
+import type { TracebackTable } from './traceback-table.js';
+
+/** Slots of the limit-1 memo (a power of two). */
+const MEMO_SLOTS = 1024;
+
+/**
+ * A frame source fed by a runtime: register each guest file once, then `push` on call, `setLine`
+ * as execution moves, `pop` on return. Pass it as `new Profiler({ frameSource })`. Not in
+ * CPython, whose tracemalloc reads the interpreter's own frames the same way.
+ */
+export class RuntimeFrameStack implements FrameSource {
+  private names: string[] = [];
+  private nameIds = new Map<string, number>();
+  private files = new Int32Array(64);
+  private lines = new Int32Array(64);
+  private top = 0;
+  /** Bumped on every change; a capture with the same version returns the cached traceback. */
+  private version = 0;
+  private cachedVersion = -1;
+  private cachedGeneration = -1;
+  private cachedLimit = 0;
+  private cachedTraceback = 0;
+  /** The limit-1 memo: slot → (file, line, depth, traceback id); valid for `memoGeneration`. */
+  private readonly memoFile = new Int32Array(MEMO_SLOTS).fill(-1);
+  private readonly memoLine = new Int32Array(MEMO_SLOTS);
+  private readonly memoDepth = new Int32Array(MEMO_SLOTS);
+  private readonly memoTraceback = new Int32Array(MEMO_SLOTS);
+  private memoGeneration = -1;
+  /** Guest file id → file id in the table of generation `tableGeneration` (-1: not yet). */
+  private tableFiles = new Int32Array(64).fill(-1);
+  private tableGeneration = -1;
+
+  /** The id of a guest file name (interned: the same name gives the same id). */
+  registerFile(name: string): number {
+    let id = this.nameIds.get(name);
+    if (id === undefined) {
+      id = this.names.length;
+      this.names.push(name);
+      this.nameIds.set(name, id);
+      if (id >= this.tableFiles.length) {
+        const next = new Int32Array(this.tableFiles.length * 2).fill(-1);
+        next.set(this.tableFiles);
+        this.tableFiles = next;
+      }
+    }
+    return id;
+  }
+
+  /** Enters a call: a new most recent frame in `file` (an id from {@link registerFile}) at `line`. */
+  push(file: number, line: number): void {
+    if (!(file >= 0 && file < this.names.length)) {
+      throw new RangeError(`RuntimeFrameStack.push: unknown file id ${file} (use registerFile)`);
+    }
+    if (this.top === this.files.length) {
+      const files = new Int32Array(this.top * 2);
+      const lines = new Int32Array(this.top * 2);
+      files.set(this.files);
+      lines.set(this.lines);
+      this.files = files;
+      this.lines = lines;
+    }
+    this.files[this.top] = file;
+    this.lines[this.top] = line;
+    this.top++;
+    this.version++;
+  }
+
+  /** Moves the most recent frame to `line`. */
+  setLine(line: number): void {
+    if (this.top === 0) throw new RangeError('RuntimeFrameStack.setLine: the stack is empty');
+    this.lines[this.top - 1] = line;
+    this.version++;
+  }
+
+  /** Leaves the most recent frame. */
+  pop(): void {
+    if (this.top === 0) throw new RangeError('RuntimeFrameStack.pop: the stack is empty');
+    this.top--;
+    this.version++;
+  }
+
+  /** The number of frames on the stack. */
+  get depth(): number {
+    return this.top;
+  }
+
+  capture(table: TracebackTable, limit: number, _entry: StackCutoff): number {
+    if (
+      this.cachedVersion === this.version &&
+      this.cachedGeneration === table.generation &&
+      this.cachedLimit === limit
+    ) {
+      return this.cachedTraceback;
+    }
+    if (limit === 1 && this.top > 0) return this.captureTop(table);
+    return this.intern(table, limit);
+  }
+
+  /** Limit 1: the memo, else intern and remember. */
+  private captureTop(table: TracebackTable): number {
+    if (this.memoGeneration !== table.generation) {
+      this.memoFile.fill(-1);
+      this.memoGeneration = table.generation;
+    }
+    const file = this.files[this.top - 1]!;
+    const line = this.lines[this.top - 1]!;
+    const slot = (Math.imul(line, 0x9e3779b1) ^ Math.imul(file, 0x85ebca77) ^ this.top) & (MEMO_SLOTS - 1);
+    if (this.memoFile[slot] === file && this.memoLine[slot] === line && this.memoDepth[slot] === this.top) {
+      return this.memoTraceback[slot]!;
+    }
+    const id = this.intern(table, 1);
+    this.memoFile[slot] = file;
+    this.memoLine[slot] = line;
+    this.memoDepth[slot] = this.top;
+    this.memoTraceback[slot] = id;
+    return id;
+  }
+
+  /** Interns the top `limit` frames in the table (and caches the id for an unchanged stack). */
+  private intern(table: TracebackTable, limit: number): number {
+    if (this.tableGeneration !== table.generation) {
+      this.tableFiles.fill(-1);
+      this.tableGeneration = table.generation;
+    }
+    table.beginTraceback();
+    const n = Math.min(this.top, limit);
+    for (let i = 1; i <= n; i++) {
+      const guest = this.files[this.top - i]!;
+      let file = this.tableFiles[guest]!;
+      if (file < 0) {
+        file = table.fileId(this.names[guest]!);
+        this.tableFiles[guest] = file;
+      }
+      table.pushFrame(file, this.lines[this.top - i]!);
+    }
+    if (n === 0) table.pushFrame(table.fileId(UNKNOWN_FILENAME), 0);
+    const id = table.endTraceback(this.top === 0 ? 1 : this.top);
+    this.cachedVersion = this.version;
+    this.cachedGeneration = table.generation;
+    this.cachedLimit = limit;
+    this.cachedTraceback = id;
+    return id;
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * {@link TracedAllocator}: an `Allocator` that forwards every call to the allocator it wraps
+ * and tells its profiler about each block, as CPython's tracemalloc hooks `PyMem_*`.
+ *
+ * The reentrancy guard: while a traced call is inside the wrapped allocator or the profiler
+ * (`recorder.busy`), other traced `malloc`/`calloc`/`realloc` calls just forward: a block is
+ * recorded once, by the outermost traced allocator, even when one traced allocator wraps
+ * another or a frame source allocates. `free` always removes the block's trace (CPython untracks
+ * on every free, nested or not).
+ *
+ * Cost when tracing: two flag tests and stores and a try/finally around the wrapped call
+ * (measured: no difference on V8 11 to a version without it), plus the recorder's work; when
+ * sampling, most allocations cost one subtraction more (the sampler's byte countdown, inline
+ * here) and most frees one hash-slot load (`TraceTable.mayHold`). When not tracing: one flag
+ * test. A wrapped call that throws (a bad free, say) records nothing and leaves the
+ * profiler usable.
+ *
+ * Measured on the bench's `profiler` suite (a random churn of 10,000 live blocks over an
+ * ArenaAllocator, 19 ns per free + malloc untraced; Node 20, 2 cores): exact tracing with a
+ * RuntimeFrameStack adds about 45 ns per step, of which about 5 ns is the capture, 4 ns this
+ * wrapper and the rest the trace table's insert and delete, whose slots for randomly chosen
+ * blocks miss the cache (a direct map instead of the hash table saved only 8 ns); sampling at
+ * 512 KiB adds about 14 ns, about 5 ns of it the amortized JS stack captures.
+ */
+import type { Allocator, Memory, Ptr } from '@heapkit/memory';
+import type { StackCutoff } from './frame-source.js';
+import type { PoissonSampler } from './sampler.js';
+import type { TraceTable } from './trace-table.js';
+
+/** What a traced allocator calls; the `Profiler` implements it. */
+export interface TraceRecorder {
+  /** True between `start()` and `stop()`. */
+  readonly tracing: boolean;
+  /** True while a traced call is in progress (the reentrancy guard). */
+  busy: boolean;
+  /** The sampler when sampling, else null: the allocators test and count down its bytes. */
+  readonly sampler: PoissonSampler | null;
+  /** Records a new block (when sampling: one the sampler picked). */
+  recordAlloc(table: TraceTable, ptr: Ptr, size: number, entry: StackCutoff): void;
+  /** Forgets a block's trace, if it has one. */
+  recordFree(table: TraceTable, ptr: Ptr): void;
+}
+
+/**
+ * An `Allocator` that traces the blocks of the allocator it wraps, in one domain. Make one with
+ * `Profiler.wrap(allocator)`; allocate through it instead of the wrapped allocator.
+ */
+export class TracedAllocator implements Allocator {
+  /** The wrapped allocator. */
+  readonly inner: Allocator;
+  /** This allocator's domain: the `domain` of its traces. */
+  readonly domain: number;
+  /** @internal The live traces of this domain. */
+  readonly table: TraceTable;
+  private readonly recorder: TraceRecorder;
+
+  /** @internal Use `Profiler.wrap`. */
+  constructor(inner: Allocator, domain: number, table: TraceTable, recorder: TraceRecorder) {
+    this.inner = inner;
+    this.domain = domain;
+    this.table = table;
+    this.recorder = recorder;
+  }
+
+  /** The wrapped allocator's memory. */
+  get memory(): Memory {
+    return this.inner.memory;
+  }
+
+  /** The wrapped allocator's `malloc`; the block is traced (or, when sampling, maybe traced). */
+  malloc(size: number): Ptr {
+    const recorder = this.recorder;
+    if (!recorder.tracing || recorder.busy) return this.inner.malloc(size);
+    recorder.busy = true;
+    try {
+      const ptr = this.inner.malloc(size);
+      if (ptr !== 0 && picks(recorder.sampler, size))
+        recorder.recordAlloc(this.table, ptr, size, TRACED_MALLOC);
+      return ptr;
+    } finally {
+      recorder.busy = false;
+    }
+  }
+
+  /** The wrapped allocator's `calloc`; the block is traced with size `count * size`. */
+  calloc(count: number, size: number): Ptr {
+    const recorder = this.recorder;
+    if (!recorder.tracing || recorder.busy) return this.inner.calloc(count, size);
+    recorder.busy = true;
+    try {
+      const ptr = this.inner.calloc(count, size);
+      if (ptr !== 0 && picks(recorder.sampler, count * size)) {
+        recorder.recordAlloc(this.table, ptr, count * size, TRACED_CALLOC);
+      }
+      return ptr;
+    } finally {
+      recorder.busy = false;
+    }
+  }
+
+  /**
+   * Resizes the block; its trace gets the new size and the traceback of this call (as
+   * CPython's `tracemalloc_realloc`). On failure (0) the old block and its trace are kept.
+   */
+  realloc(ptr: Ptr, size: number): Ptr {
+    const recorder = this.recorder;
+    if (!recorder.tracing) return this.inner.realloc(ptr, size);
+    if (recorder.busy) {
+      const moved = this.inner.realloc(ptr, size);
+      if (moved !== 0 && ptr !== 0) recorder.recordFree(this.table, ptr);
+      return moved;
+    }
+    recorder.busy = true;
+    try {
+      const moved = this.inner.realloc(ptr, size);
+      if (moved !== 0) {
+        if (ptr !== 0) recorder.recordFree(this.table, ptr);
+        if (picks(recorder.sampler, size)) recorder.recordAlloc(this.table, moved, size, TRACED_REALLOC);
+      }
+      return moved;
+    } finally {
+      recorder.busy = false;
+    }
+  }
+
+  /** The wrapped allocator's `free`; the block's trace is forgotten (after the free succeeds). */
+  free(ptr: Ptr): void {
+    this.inner.free(ptr);
+    // One load decides for most untraced blocks (see TraceTable.mayHold).
+    if (this.recorder.tracing && this.table.mayHold(ptr)) this.recorder.recordFree(this.table, ptr);
+  }
+
+  /** The wrapped allocator's `usableSize`. */
+  usableSize(ptr: Ptr): number {
+    return this.inner.usableSize(ptr);
+  }
+}
+
+/**
+ * Whether a new block of `size` bytes is traced: always when not sampling; when sampling, when
+ * the sampler's byte countdown reaches a sample point inside it (one subtraction: small enough
+ * for V8 to inline into the allocators' fast paths).
+ */
+function picks(sampler: PoissonSampler | null, size: number): boolean {
+  if (sampler === null) return true;
+  sampler.remaining -= size;
+  return sampler.remaining <= 0;
+}
+
+// The methods a user calls: a JS stack capture is cut there, so the first frame is the caller's.
+const TRACED_MALLOC = TracedAllocator.prototype.malloc;
+const TRACED_CALLOC = TracedAllocator.prototype.calloc;
+const TRACED_REALLOC = TracedAllocator.prototype.realloc;
