@@ -38,7 +38,9 @@ describe('package install', () => {
       expect(output).toContain(
         'pack-smoke: ok: @heapkit/arena-allocator README example runs from the packed tarball',
       );
-      expect(output).toContain('pack-smoke: ok: @heapkit/refcount README example runs from the packed tarball');
+      expect(output).toContain(
+        'pack-smoke: ok: @heapkit/refcount README example runs from the packed tarball',
+      );
       expect(output).toContain(
         'pack-smoke: ok: @heapkit/profiler README example runs from the packed tarball',
       );

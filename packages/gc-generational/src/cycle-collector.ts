@@ -667,6 +667,7 @@ export class CycleCollector {
       const node = listFirst(u32, unreachable);
       listMove(u32, node, seen);
       const obj = node + GC_HEAD_BYTES;
+      if (this.space.memory.i32[obj >>> 2] === 0) continue; // being freed by an interrupted deallocation
       if (this.space.isFinalized(obj) || this.space.typeOf(obj).finalize === undefined) continue;
       this.space.incref(obj);
       this.space.callFinalizer(obj);
@@ -711,6 +712,14 @@ export class CycleCollector {
     while (!listIsEmpty(space.memory.u32, still)) {
       const node = listFirst(space.memory.u32, still);
       const obj = node + GC_HEAD_BYTES;
+      if (space.memory.i32[obj >>> 2] === 0) {
+        // Its count fell to zero during this collection while a deallocation loop this
+        // collection interrupted is running: that loop frees it (and takes it off the list).
+        const u32 = space.memory.u32;
+        u32[(node >>> 2) + GC_FLAGS_WORD] = 0;
+        listMove(u32, node, old);
+        continue;
+      }
       if ((this.debugFlags & DEBUG_SAVEALL) !== 0) {
         space.incref(obj);
         this.garbage.push(obj);

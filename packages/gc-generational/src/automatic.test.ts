@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { makeWorld } from './test-support/world.js';
+
+/** Makes `n` self-cycles of garbage. */
+function garbage(world: ReturnType<typeof makeWorld>, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const p = world.pair();
+    world.space.setRef(p, 0, p);
+    world.space.decref(p);
+  }
+}
+
+describe('automatic collection', () => {
+  it("'allocation' mode: collects generation 0 inside the allocation that passes threshold 0", () => {
+    const world = makeWorld({ enabled: true, thresholds: [10, 10, 10] });
+    const { gc, space } = world;
+    const starts: number[] = [];
+    gc.callbacks.push((phase, info) => {
+      if (phase === 'start') starts.push(info.generation);
+    });
+    garbage(world, 10);
+    expect(starts).toEqual([]); // count 10 is not above the threshold yet
+    expect(gc.getCount()[0]).toBe(10);
+    garbage(world, 1);
+    expect(starts).toEqual([0]);
+    expect(space.liveObjects).toBe(1); // the 11th pair: its cycle was still ours when the allocation collected
+    expect(gc.getCount()).toEqual([0, 1, 0]);
+  });
+
+  it("'safepoint' mode: collections wait for the runtime's safe point", () => {
+    const world = makeWorld({ enabled: true, automatic: 'safepoint', thresholds: [10, 10, 10] });
+    const { gc, space } = world;
+    garbage(world, 25);
+    expect(space.liveObjects).toBe(25); // nothing ran during allocation
+    expect(gc.safePoint()).toBe(25);
+    expect(space.liveObjects).toBe(0);
+    expect(gc.safePoint()).toBe(0); // nothing due any more
+  });
+
+  it('disable() stops automatic collection; threshold 0 does too', () => {
+    const world = makeWorld({ enabled: true, thresholds: [5, 10, 10] });
+    world.gc.disable();
+    expect(world.gc.isEnabled()).toBe(false);
+    garbage(world, 20);
+    expect(world.space.liveObjects).toBe(20);
+    world.gc.enable();
+    world.gc.setThreshold(0);
+    garbage(world, 20);
+    expect(world.space.liveObjects).toBe(40);
+    expect(world.gc.collect()).toBe(40);
+  });
+
+  it('older generations are collected when their counts pass their thresholds', () => {
+    const world = makeWorld({ enabled: true, thresholds: [5, 2, 2] });
+    const seen: number[] = [];
+    world.gc.callbacks.push((phase, info) => {
+      if (phase === 'start') seen.push(info.generation);
+    });
+    garbage(world, 200);
+    expect(seen.slice(0, 4)).toEqual([0, 0, 0, 1]);
+    expect(seen).toContain(2);
+  });
+
+  it('the long-lived heuristic: no full collection until a quarter of the survivors is new', () => {
+    const world = makeWorld({ enabled: false, thresholds: [5, 1, 0] });
+    const { gc, space } = world;
+    // 400 long-lived objects in generation 2.
+    const keep = Array.from({ length: 400 }, () => world.pair());
+    gc.collect(2);
+    gc.enable();
+    const seen: number[] = [];
+    gc.callbacks.push((phase, info) => {
+      if (phase === 'start') seen.push(info.generation);
+    });
+    // Survivors trickle into generation 2 a few at a time: fewer than 100 pending → no full collection.
+    const young: number[] = [];
+    for (let i = 0; i < 60; i++) young.push(world.pair());
+    expect(seen).not.toContain(2);
+    for (let i = 0; i < 120; i++) young.push(world.pair());
+    expect(seen).toContain(2);
+    for (const p of [...keep, ...young]) space.decref(p);
+  });
+});
