@@ -30,7 +30,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** Package directories under packages/, in install order (dependencies first). */
-const PACKAGES = ['memory', 'arena-allocator', 'refcount', 'profiler'];
+const PACKAGES = ['memory', 'arena-allocator', 'refcount', 'gc-generational', 'profiler'];
 const STEP_TIMEOUT_MS = 120_000;
 const IS_WINDOWS = process.platform === 'win32';
 

@@ -44,6 +44,9 @@ describe('package install', () => {
       expect(output).toContain(
         'pack-smoke: ok: @heapkit/profiler README example runs from the packed tarball',
       );
+      expect(output).toContain(
+        'pack-smoke: ok: @heapkit/gc-generational README example runs from the packed tarball',
+      );
     },
     SCRIPT_TIMEOUT_MS + 20_000,
   );
