@@ -23,9 +23,11 @@
  */
 import { formatPtr, MemoryError, type Ptr } from '@heapkit/memory';
 import {
+  FINALIZED,
   GC_FLAGS_WORD,
   GC_HEAD_BYTES,
   GC_REFS_WORD,
+  HAS_WEAKREFS,
   type ObjectSpace,
   type PendingCallbacks,
   TYPE_ID_MASK,
@@ -155,8 +157,15 @@ export class CycleCollector {
   private readonly debugSink: (line: string) => void;
   /** The list `moveUnreachable` scans, for its visitor (set while it runs). */
   private scanHead = 0;
-  private readonly visitSubtract: Visit = (child) => this.subtractChild(child);
-  private readonly visitReachable: Visit = (child) => this.reachChild(child);
+  private readonly visitSubtract: Visit = (child) => this.subtractChild(this.space.memory.u32, child);
+  private readonly visitReachable: Visit = (child) => {
+    if (this.reachChild(this.space.memory.u32, child)) this.movedBack++;
+  };
+  /** Objects a general-walk visit brought back from `unreachable` (see `moveUnreachable`). */
+  private movedBack = 0;
+  /** What `moveLegacyFinalizers` saw in the garbage: lets later steps skip their passes. */
+  private sawWeakrefs = false;
+  private sawFinalizers = false;
   private readonly visitLegacy: Visit = (child) => this.moveToFinalizers(child);
 
   constructor(space: ObjectSpace, options: CycleCollectorOptions = {}) {
@@ -450,29 +459,39 @@ export class CycleCollector {
       const unreachable = this.unreachableHead;
       const candidates = this.updateRefs(young);
       this.subtractRefs(young);
-      this.moveUnreachable(young, unreachable);
+      const unreachableCount = this.moveUnreachable(young, unreachable);
 
       // Survivors move up a generation (the long-lived counts feed the full-collection heuristic).
       if (young !== old) {
-        if (generation === GENERATIONS - 2) this.longLivedPending += listSize(u32, young);
+        if (generation === GENERATIONS - 2) this.longLivedPending += candidates - unreachableCount;
         listMerge(u32, young, old);
       } else {
         this.longLivedPending = 0;
-        this.longLivedTotal = listSize(u32, young);
+        this.longLivedTotal = candidates - unreachableCount;
       }
 
       const finalizers = this.finalizersHead;
-      this.moveLegacyFinalizers(unreachable, finalizers);
-      this.moveLegacyFinalizerReachable(finalizers);
+      listInit(u32, finalizers);
+      if (this.table.anyLegacy) {
+        this.moveLegacyFinalizers(unreachable, finalizers);
+        this.moveLegacyFinalizerReachable(finalizers);
+      }
 
-      this.handleWeakrefCallbacks(unreachable);
-      this.finalizeGarbage(unreachable);
+      const calledBack = this.handleWeakrefCallbacks(unreachable);
+      const finalized = this.finalizeGarbage(unreachable);
       const still = this.stillHead;
-      this.handleResurrected(unreachable, still, old);
-      this.clearWeakrefs(still);
-
-      u32 = this.space.memory.u32;
-      const collected = listSize(u32, still);
+      if (calledBack || finalized) {
+        this.handleResurrected(unreachable, still, old);
+      } else {
+        // No code ran since the analysis, so nothing can have been resurrected (or freed).
+        listInit(this.space.memory.u32, still);
+        listMerge(this.space.memory.u32, unreachable, still);
+      }
+      const codeRan = calledBack || finalized;
+      const collected =
+        codeRan || this.sawWeakrefs || this.table.anyLegacy
+          ? this.clearWeakrefs(still, codeRan || this.sawWeakrefs)
+          : unreachableCount; // nothing moved in or out of the garbage since the analysis
       if ((this.debugFlags & DEBUG_COLLECTABLE) !== 0) this.printList(still, 'collectable');
       this.deleteGarbage(still, old);
 
@@ -516,35 +535,32 @@ export class CycleCollector {
     return n;
   }
 
-  /** Step 2: one less gc ref for every reference from a candidate to a candidate. */
+  /**
+   * Step 2: one less gc ref for every reference from a candidate to a candidate. No user code
+   * runs here (a `traverse` must not allocate), so the views and tables are read once; types
+   * registered since the collection started are unknown to the table and count as non-GC, which
+   * only ever keeps objects alive.
+   */
   private subtractRefs(head: number): void {
-    const table = this.table;
-    for (
-      let node = this.space.memory.u32[head >>> 2]!;
-      node !== head;
-      node = this.space.memory.u32[node >>> 2]!
-    ) {
-      const obj = node + GC_HEAD_BYTES;
-      const u32 = this.space.memory.u32;
-      const t = u32[(obj >>> 2) + 1]! & TYPE_ID_MASK;
-      table.ensure(t);
-      if (table.walk[t] === WALK_FIXED) {
-        const end = table.refStart[t + 1]!;
-        for (let k = table.refStart[t]!; k < end; k++) {
-          const child = u32[(obj >>> 2) + table.refWords[k]!]!;
-          if (child !== 0) this.subtractChild(child);
+    const u32 = this.space.memory.u32;
+    const { walk, refStart, refWords } = this.table;
+    for (let node = u32[head >>> 2]!; node !== head; node = u32[node >>> 2]!) {
+      const h = (node >>> 2) + 4; // the object's header word
+      const t = u32[h + 1]! & TYPE_ID_MASK;
+      if (walk[t] === WALK_FIXED) {
+        const end = refStart[t + 1]!;
+        for (let k = refStart[t]!; k < end; k++) {
+          const child = u32[h + refWords[k]!]!;
+          if (child !== 0) this.subtractChild(u32, child);
         }
       } else {
-        this.space.forEachReferent(obj, this.visitSubtract);
+        this.space.forEachReferent(node + GC_HEAD_BYTES, this.visitSubtract);
       }
     }
   }
 
-  private subtractChild(child: Ptr): void {
-    const u32 = this.space.memory.u32;
-    const t = u32[(child >>> 2) + 1]! & TYPE_ID_MASK;
-    this.table.ensure(t);
-    if (this.table.isGc[t] !== 1) return;
+  private subtractChild(u32: Uint32Array, child: Ptr): void {
+    if (this.table.isGc[u32[(child >>> 2) + 1]! & TYPE_ID_MASK] !== 1) return;
     const w = (child - GC_HEAD_BYTES) >>> 2;
     if ((u32[w + GC_FLAGS_WORD]! & COLLECTING) !== 0) u32[w + GC_REFS_WORD]!--;
   }
@@ -554,27 +570,33 @@ export class CycleCollector {
    * reachable, and so is everything it refers to: those found already moved to `unreachable`
    * come back to the end of the list (and are scanned in turn), those not yet scanned get gc
    * refs 1. An object still at 0 when the scan reaches it moves to `unreachable` (tentatively:
-   * something scanned later may bring it back).
+   * something scanned later may bring it back). Returns the number left in `unreachable`.
    */
-  private moveUnreachable(young: number, unreachable: number): void {
-    listInit(this.space.memory.u32, unreachable);
+  private moveUnreachable(young: number, unreachable: number): number {
+    const u32 = this.space.memory.u32;
+    listInit(u32, unreachable);
     this.scanHead = young;
-    const table = this.table;
-    let node = this.space.memory.u32[young >>> 2]!;
+    const { walk, refStart, refWords, finalizer } = this.table;
+    const weakrefType = this.space.weakrefType.id;
+    this.sawWeakrefs = false;
+    this.sawFinalizers = false;
+    let moved = 0;
+    let node = u32[young >>> 2]!;
     while (node !== young) {
-      const u32 = this.space.memory.u32;
       const w = node >>> 2;
       if (u32[w + GC_REFS_WORD] !== 0) {
-        const obj = node + GC_HEAD_BYTES;
-        const t = u32[(obj >>> 2) + 1]! & TYPE_ID_MASK;
-        if (table.walk[t] === WALK_FIXED) {
-          const end = table.refStart[t + 1]!;
-          for (let k = table.refStart[t]!; k < end; k++) {
-            const child = u32[(obj >>> 2) + table.refWords[k]!]!;
-            if (child !== 0) this.reachChild(child);
+        const h = w + 4;
+        const t = u32[h + 1]! & TYPE_ID_MASK;
+        if (walk[t] === WALK_FIXED) {
+          const end = refStart[t + 1]!;
+          for (let k = refStart[t]!; k < end; k++) {
+            const child = u32[h + refWords[k]!]!;
+            if (child !== 0 && this.reachChild(u32, child)) moved--;
           }
         } else {
-          this.space.forEachReferent(obj, this.visitReachable);
+          this.movedBack = 0;
+          this.space.forEachReferent(node + GC_HEAD_BYTES, this.visitReachable);
+          moved -= this.movedBack;
         }
         u32[w + GC_FLAGS_WORD] = 0; // reachable: no longer a candidate
         node = u32[w]!;
@@ -582,33 +604,38 @@ export class CycleCollector {
         const next = u32[w]!;
         listMove(u32, node, unreachable);
         u32[w + GC_FLAGS_WORD] = COLLECTING | UNREACHABLE;
+        moved++;
+        // Note what later steps will have to do for it (an object moved back only adds work).
+        const word = u32[w + 5]!;
+        const t = word & TYPE_ID_MASK;
+        if ((word & HAS_WEAKREFS) !== 0 || t === weakrefType) this.sawWeakrefs = true;
+        if (finalizer[t] === 1 && (word & FINALIZED) === 0) this.sawFinalizers = true;
         node = next;
       }
     }
+    return moved;
   }
 
-  private reachChild(child: Ptr): void {
-    const u32 = this.space.memory.u32;
-    const t = u32[(child >>> 2) + 1]! & TYPE_ID_MASK;
-    this.table.ensure(t);
-    if (this.table.isGc[t] !== 1) return;
+  /** A reachable object refers to `child`: make it reachable too. True when it came back from `unreachable`. */
+  private reachChild(u32: Uint32Array, child: Ptr): boolean {
+    if (this.table.isGc[u32[(child >>> 2) + 1]! & TYPE_ID_MASK] !== 1) return false;
     const node = child - GC_HEAD_BYTES;
     const w = node >>> 2;
     const flags = u32[w + GC_FLAGS_WORD]!;
-    if ((flags & COLLECTING) === 0) return;
+    if ((flags & COLLECTING) === 0) return false;
     if ((flags & UNREACHABLE) !== 0) {
       listMove(u32, node, this.scanHead);
       u32[w + GC_FLAGS_WORD] = COLLECTING;
       u32[w + GC_REFS_WORD] = 1;
-    } else if (u32[w + GC_REFS_WORD] === 0) {
-      u32[w + GC_REFS_WORD] = 1;
+      return true;
     }
+    if (u32[w + GC_REFS_WORD] === 0) u32[w + GC_REFS_WORD] = 1;
+    return false;
   }
 
   /** Step 5: objects with a legacy finalizer (`tp_del`) go to `finalizers`, uncollectable. */
   private moveLegacyFinalizers(unreachable: number, finalizers: number): void {
     const u32 = this.space.memory.u32;
-    listInit(u32, finalizers);
     let node = u32[unreachable >>> 2]!;
     while (node !== unreachable) {
       const w = node >>> 2;
@@ -647,19 +674,25 @@ export class CycleCollector {
    * garbage must not run code that could see half-cleared objects). All are cleared first, then
    * called.
    */
-  private handleWeakrefCallbacks(unreachable: number): void {
+  private handleWeakrefCallbacks(unreachable: number): boolean {
+    if (!this.sawWeakrefs) return false;
     const pending: PendingCallbacks = { refs: [], callbacks: [] };
     const notGarbage = (wr: Ptr) =>
       (this.space.memory.u32[((wr - GC_HEAD_BYTES) >>> 2) + GC_FLAGS_WORD]! & COLLECTING) === 0;
     const u32 = this.space.memory.u32;
     for (let node = u32[unreachable >>> 2]!; node !== unreachable; node = u32[node >>> 2]!) {
+      // The type word (just after the refcount) says whether any weakref points here.
+      if ((u32[(node >>> 2) + 5]! & HAS_WEAKREFS) === 0) continue;
       this.space.clearWeakrefsOf(node + GC_HEAD_BYTES, notGarbage, true, pending);
     }
+    if (pending.refs.length === 0) return false;
     this.space.runWeakrefCallbacks(pending);
+    return true;
   }
 
   /** Step 7 (`finalize_garbage`): each unreachable object's finalizer, once. */
-  private finalizeGarbage(unreachable: number): void {
+  private finalizeGarbage(unreachable: number): boolean {
+    if (!this.sawFinalizers) return false;
     const seen = this.seenHead;
     listInit(this.space.memory.u32, seen);
     while (!listIsEmpty(this.space.memory.u32, unreachable)) {
@@ -674,6 +707,7 @@ export class CycleCollector {
       this.space.decref(obj); // may free it (and take it off `seen`)
     }
     listMerge(this.space.memory.u32, seen, unreachable);
+    return true;
   }
 
   /**
@@ -681,6 +715,7 @@ export class CycleCollector {
    * finalizer made reachable survives (into the old generation), the rest goes on to `still`.
    */
   private handleResurrected(unreachable: number, still: number, old: number): void {
+    this.table.refresh(); // finalizers may have registered types
     this.updateRefs(unreachable);
     this.subtractRefs(unreachable);
     this.moveUnreachable(unreachable, still);
@@ -692,14 +727,20 @@ export class CycleCollector {
   }
 
   /** Step 9a (`clear_weakrefs`): no weakref to the garbage survives, and garbage weakrefs die mute. */
-  private clearWeakrefs(still: number): void {
+  private clearWeakrefs(still: number, any: boolean): number {
     const never = () => false;
+    const weakrefType = this.space.weakrefType.id;
     const u32 = this.space.memory.u32;
+    let n = 0;
     for (let node = u32[still >>> 2]!; node !== still; node = u32[node >>> 2]!) {
+      n++;
+      if (!any) continue; // no weakref was seen in the garbage, and no code ran to make one
       const obj = node + GC_HEAD_BYTES;
-      if (this.space.isWeakref(obj)) this.space.clearWeakref(obj);
-      this.space.clearWeakrefsOf(obj, never);
+      const word = u32[(node >>> 2) + 5]!;
+      if ((word & TYPE_ID_MASK) === weakrefType) this.space.clearWeakref(obj);
+      if ((word & HAS_WEAKREFS) !== 0) this.space.clearWeakrefsOf(obj, never);
     }
+    return n;
   }
 
   /**

@@ -21,6 +21,10 @@ export class TypeTable {
   walk = new Uint8Array(16);
   /** 1 when the type has a legacy finalizer (`tp_del`). */
   legacy = new Uint8Array(16);
+  /** True when some known type has a legacy finalizer. */
+  anyLegacy = false;
+  /** 1 when the type has a `finalize` (PEP 442). */
+  finalizer = new Uint8Array(16);
   /** Row t's fixed slots: `refWords[refStart[t] .. refStart[t + 1])`, word offsets from the object. */
   refStart = new Int32Array(17);
   refWords = new Int32Array(16);
@@ -41,12 +45,15 @@ export class TypeTable {
       this.isGc = grow(this.isGc, new Uint8Array(n));
       this.walk = grow(this.walk, new Uint8Array(n));
       this.legacy = grow(this.legacy, new Uint8Array(n));
+      this.finalizer = grow(this.finalizer, new Uint8Array(n));
       this.refStart = grow(this.refStart, new Int32Array(n + 1));
     }
     for (let t = this.known; t < count; t++) {
       const type = types[t - 1]!;
       this.isGc[t] = type.gc ? 1 : 0;
       this.legacy[t] = type.legacyFinalizer ? 1 : 0;
+      if (type.legacyFinalizer) this.anyLegacy = true;
+      this.finalizer[t] = type.finalize !== undefined ? 1 : 0;
       const general = type.itemRefs.length > 0 || type.traverse !== undefined;
       this.walk[t] = general ? WALK_GENERAL : WALK_FIXED;
       const start = this.refStart[t]!;
