@@ -2,7 +2,7 @@
  * The HTML flame graph opened in headless Chromium (Debian's `chromium` package, driven by
  * playwright-core): it renders one box per frame with the frame's name and a width in proportion
  * to its bytes, zooms on click, and asks for nothing over the network. Fails (never skips) when
- * /usr/bin/chromium is missing: CI installs it (.ci/run), locally `apt-get install chromium`.
+ * /usr/bin/chromium is missing: `pnpm test` installs it first (scripts/ensure-chromium.mjs).
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
