@@ -1,0 +1,40 @@
+/**
+ * The part of the standard library written in Scheme: the procedures that call procedures
+ * (`map`, `for-each`, ...), so that they run in the evaluator loop (proper tail calls, no JS
+ * recursion) rather than re-entering it from JS.
+ */
+export const PRELUDE = `
+(define (%any-null? lists)
+  (if (null? lists) #f (if (null? (car lists)) #t (%any-null? (cdr lists)))))
+(define (%map1 f l)
+  (let loop ((l l) (acc '()))
+    (if (null? l) (reverse acc) (loop (cdr l) (cons (f (car l)) acc)))))
+(define (map f l . ls)
+  (if (null? ls)
+      (%map1 f l)
+      (let loop ((ls (cons l ls)) (acc '()))
+        (if (%any-null? ls)
+            (reverse acc)
+            (loop (%map1 cdr ls) (cons (apply f (%map1 car ls)) acc))))))
+(define (for-each f l . ls)
+  (if (null? ls)
+      (let loop ((l l))
+        (if (null? l) #t (begin (f (car l)) (loop (cdr l)))))
+      (let loop ((ls (cons l ls)))
+        (if (%any-null? ls) #t (begin (apply f (%map1 car ls)) (loop (%map1 cdr ls)))))))
+(define (vector-map f v) (list->vector (map f (vector->list v))))
+(define (vector-for-each f v) (for-each f (vector->list v)))
+(define (filter pred l)
+  (let loop ((l l) (acc '()))
+    (cond ((null? l) (reverse acc))
+          ((pred (car l)) (loop (cdr l) (cons (car l) acc)))
+          (else (loop (cdr l) acc)))))
+(define (fold-left f acc l)
+  (if (null? l) acc (fold-left f (f acc (car l)) (cdr l))))
+(define (fold-right f acc l)
+  (let loop ((l (reverse l)) (acc acc))
+    (if (null? l) acc (loop (cdr l) (f (car l) acc)))))
+(define (reduce f initial l)
+  (if (null? l) initial (fold-left f (car l) (cdr l))))
+(define (assq-ref alist key) (let ((p (assq key alist))) (if p (cdr p) #f)))
+`;
