@@ -2,7 +2,8 @@
 
 A peer script reads the harness's inputs with `read_inputs`, builds its state, then hands
 `serve` a function that performs one call (the suite's batch of operations, e.g. 1,000 churn
-steps). `serve` answers the harness's commands on stdin/stdout until told to exit; the protocol
+steps), and optionally a `setup` function run before every call, untimed (e.g. to rebuild the
+garbage a timed `gc.collect()` frees; an in-process case's `setup`, tinybench's `beforeEach`). `serve` answers the harness's commands on stdin/stdout until told to exit; the protocol
 and the inputs file are described in bench/src/peers/external-process.ts:
 
     peer    -> {"ready": true, "version": "CPython 3.11.2"}
@@ -11,7 +12,8 @@ and the inputs file are described in bench/src/peers/external-process.ts:
     harness -> {"cmd": "exit"}                               peer exits with status 0
 
 Each call is timed on its own with time.perf_counter_ns(), as tinybench times each call of an
-in-process case with process.hrtime; nothing else runs between the two clock reads.
+in-process case with process.hrtime; nothing else runs between the two clock reads. As in
+tinybench, only the timed calls count against a round's budget (a setup does not).
 """
 
 import array
@@ -69,34 +71,40 @@ def _send(message):
     sys.stdout.flush()
 
 
-def _timed_calls(call, ms, min_calls, keep):
-    """Calls `call` until `ms` have passed and it ran at least `min_calls` times."""
+def _timed_calls(call, setup, ms, min_calls, keep):
+    """Calls `call` (after `setup`, untimed, if any) until the calls took `ms` in all and it ran
+    at least `min_calls` times."""
     clock = time.perf_counter_ns
     budget = int(ms * 1e6)
     samples = []
-    started = clock()
+    spent = 0
     calls = 0
-    while calls < min_calls or clock() - started < budget:
+    while calls < min_calls or spent < budget:
+        if setup is not None:
+            setup()
         t0 = clock()
         call()
         t1 = clock()
         calls += 1
+        spent += t1 - t0
         if keep:
             samples.append(t1 - t0)
     return samples
 
 
-def serve(call):
-    """Reports ready, then runs warm-up and measured rounds of `call` as the harness asks."""
+def serve(call, setup=None):
+    """Reports ready, then runs warm-up and measured rounds of `call` as the harness asks;
+    `setup`, when given, runs before every call, untimed."""
     _send({"ready": True, "version": version()})
     for line in sys.stdin:
         command = json.loads(line)
         cmd = command.get("cmd")
         if cmd == "warmup":
-            _timed_calls(call, command["ms"], 1, False)
+            _timed_calls(call, setup, command["ms"], 1, False)
             _send({"done": True})
         elif cmd == "round":
-            _send({"samples": _timed_calls(call, command["ms"], command["min_samples"], True)})
+            samples = _timed_calls(call, setup, command["ms"], command["min_samples"], True)
+            _send({"samples": samples})
         elif cmd == "exit":
             return
         else:

@@ -54,15 +54,22 @@ export function formatMarkdown(run: RunResult, options: MarkdownOptions): string
 }
 
 function formatSuite(suite: SuiteResult, run: RunResult): string[] {
+  // A suite without ratios (`Suite.subjectRatios: false`, or every peer skipped) has no ratio columns.
+  const withRatios = suite.ratios.length > 0;
   const head = ['case', `median/${suite.opName}`, 'p75', 'p99', 'ops/s', 'samples'];
   const lines = [
     `## \`${suite.name}\` — ${cell(suite.description)}`,
     '',
-    row([...head, `${suite.subject} ÷ case`, 'target', 'met']),
-    row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---']),
+    row(withRatios ? [...head, `${suite.subject} ÷ case`, 'target', 'met'] : head),
+    row(['---', '---:', '---:', '---:', '---:', '---:', ...(withRatios ? ['---:', '---:', '---'] : [])]),
   ];
   for (const c of suite.cases) {
     const ratio = suite.ratios.find((r) => r.peer === c.name);
+    const ratioCells = [
+      ratio === undefined ? '—' : formatRatio(ratio.ratio),
+      ratio?.target == null ? '' : `≥ ${formatRatio(ratio.target)}`,
+      metText(ratio?.met ?? null),
+    ];
     lines.push(
       row([
         c.name === suite.subject ? `**${c.name}**` : c.name,
@@ -71,19 +78,19 @@ function formatSuite(suite: SuiteResult, run: RunResult): string[] {
         formatNs(c.p99Ns),
         formatRate(c.opsPerSec),
         String(c.samples),
-        ratio === undefined ? '—' : formatRatio(ratio.ratio),
-        ratio?.target == null ? '' : `≥ ${formatRatio(ratio.target)}`,
-        metText(ratio?.met ?? null),
+        ...(withRatios ? ratioCells : []),
       ]),
     );
   }
   for (const c of suite.skipped)
-    lines.push(row([c.name, `skipped: ${c.reason}`, '', '', '', '', '', '', '']));
+    lines.push(row([c.name, `skipped: ${c.reason}`, '', '', '', '', ...(withRatios ? ['', '', ''] : [])]));
   const seconds = (suite.durationMs / 1000).toFixed(1);
   lines.push(
     '',
-    `${suite.subject} ÷ case = ${suite.subject} ops/s ÷ case ops/s at the medians. One sample = ` +
-      `${suite.opsPerCall} ${suite.opName}s; cases interleaved over ${run.settings.rounds} rounds after ` +
+    (suite.ratios.length === 0
+      ? ''
+      : `${suite.subject} ÷ case = ${suite.subject} ops/s ÷ case ops/s at the medians. `) +
+      `One sample = ${suite.opsPerCall} ${suite.opName}s; cases interleaved over ${run.settings.rounds} rounds after ` +
       `${run.settings.warmupRounds} warm-up round(s); the suite took ${seconds} s.`,
     '',
     '<details><summary>What each case does</summary>',

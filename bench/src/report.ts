@@ -30,17 +30,32 @@ export function formatReport(run: RunResult, color = picocolors.isColorSupported
 }
 
 function formatSuite(suite: SuiteResult, run: RunResult, c: Colors): string {
-  const subjectHead = `${suite.subject} ÷ case`;
+  // A suite without ratios (`Suite.subjectRatios: false`, or every peer skipped) has no ratio columns.
+  const withRatios = suite.ratios.length > 0;
+  const ratioHead = withRatios ? [`${suite.subject} ÷ case`, 'target'] : [];
   const table = new Table({
-    head: ['case', `median/${suite.opName}`, 'p75', 'p99', 'ops/s', 'samples', subjectHead, 'target', ''].map(
-      (h) => c.bold(h),
+    head: ['case', `median/${suite.opName}`, 'p75', 'p99', 'ops/s', 'samples', ...ratioHead, ''].map((h) =>
+      c.bold(h),
     ),
-    colAligns: ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left'],
+    colAligns: [
+      'left',
+      'right',
+      'right',
+      'right',
+      'right',
+      'right',
+      ...ratioHead.map(() => 'right' as const),
+      'left',
+    ],
     style: { head: [], border: [] },
     chars: COMPACT,
   });
   for (const row of suite.cases) {
     const ratio = suite.ratios.find((r) => r.peer === row.name);
+    const ratioCells = [
+      ratio === undefined ? c.dim('—') : formatRatio(ratio.ratio),
+      ratio?.target == null ? '' : `≥ ${formatRatio(ratio.target)}`,
+    ];
     table.push([
       row.name === suite.subject ? c.bold(row.name) : row.name,
       formatNs(row.medianNs),
@@ -48,21 +63,21 @@ function formatSuite(suite: SuiteResult, run: RunResult, c: Colors): string {
       formatNs(row.p99Ns),
       formatRate(row.opsPerSec),
       row.samples,
-      ratio === undefined ? c.dim('—') : formatRatio(ratio.ratio),
-      ratio?.target == null ? '' : `≥ ${formatRatio(ratio.target)}`,
+      ...(withRatios ? ratioCells : []),
       status(ratio, c),
     ]);
   }
   for (const row of suite.skipped) {
     const none = c.dim('—');
-    table.push([row.name, none, none, none, none, none, none, '', c.yellow(`skipped: ${row.reason}`)]);
+    const ratioCells = withRatios ? [none, ''] : [];
+    table.push([row.name, none, none, none, none, none, ...ratioCells, c.yellow(`skipped: ${row.reason}`)]);
   }
   const parts = [
     `${c.bold(suite.name)} — ${suite.description}`,
     table.toString(),
     c.dim(
-      `${suite.subject} ÷ case = ${suite.subject} ops/s ÷ case ops/s at the medians. One sample = ` +
-        `${suite.opsPerCall} ${suite.opName}s; cases interleaved over ${run.settings.rounds} rounds ` +
+      ratioNote(suite) +
+        `One sample = ${suite.opsPerCall} ${suite.opName}s; cases interleaved over ${run.settings.rounds} rounds ` +
         `after ${run.settings.warmupRounds} warm-up round(s). Suite took ${(suite.durationMs / 1000).toFixed(1)} s.`,
     ),
   ];
@@ -110,6 +125,12 @@ function formatMemory(memory: MemoryReport, c: Colors): string {
   }
   const title = `Memory: ${memory.description} (requested ${formatBytes(memory.requestedBytes)})`;
   return [title, ...(memory.note === null ? [] : [c.yellow(memory.note)]), table.toString()].join('\n');
+}
+
+/** What the ratio column means, or nothing when the suite has no ratios (see `Suite.subjectRatios`). */
+function ratioNote(suite: SuiteResult): string {
+  if (suite.ratios.length === 0) return '';
+  return `${suite.subject} ÷ case = ${suite.subject} ops/s ÷ case ops/s at the medians. `;
 }
 
 function status(ratio: RatioResult | undefined, c: Colors): string {

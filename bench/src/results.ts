@@ -63,7 +63,7 @@ export interface SuiteResult {
   readonly cases: readonly CaseResult[];
   /** Peers that could not be measured on this machine (e.g. no `python3`), with the reason. */
   readonly skipped: readonly SkippedCase[];
-  /** The subject's ratio to every measured peer. */
+  /** The subject's ratio to every measured peer (none when the suite sets `subjectRatios: false`). */
   readonly ratios: readonly RatioResult[];
   /**
    * The suite's slowdowns whose case and baseline were both measured (empty when it declares

@@ -30,8 +30,10 @@
  *
  * One sample is one call of a case's `run`, which performs `opsPerCall` operations; samples are
  * divided by that, so times are per operation and the timer's own cost is spread over the
- * batch. Cases keep their state between calls and rounds: the measured allocator is in the
- * steady state that warm-up left it in. Between rounds the runner yields to the event loop once
+ * batch. A case's optional `setup` runs before each call, untimed (tinybench's `beforeEach`),
+ * and only the timed calls count against the round's budget; an external peer does the same
+ * with its own setup. Cases keep their state between calls and rounds: the measured allocator
+ * is in the steady state that warm-up left it in. Between rounds the runner yields to the event loop once
  * (outside any timed call), so V8's pending GC tasks run there rather than inside a sample.
  */
 import { Bench, type Task } from 'tinybench';
@@ -139,7 +141,9 @@ async function runSuite(
     throws: true,
     timestampProvider: 'hrtimeNow',
   });
-  for (const c of set.cases) bench.add(c.name, c.run, { async: false });
+  for (const c of set.cases) {
+    bench.add(c.name, c.run, { async: false, ...(c.setup === undefined ? {} : { beforeEach: c.setup }) });
+  }
   const slots: Slot[] = set.cases.map((c, i) => ({
     name: c.name,
     description: c.description,
@@ -222,7 +226,7 @@ async function runSuite(
     durationMs: performance.now() - started,
     cases,
     skipped,
-    ratios: ratios(suite, cases),
+    ratios: suite.subjectRatios === false ? [] : ratios(suite, cases),
     slowdowns: slowdowns(suite, cases),
     memory,
   };
@@ -339,6 +343,9 @@ function checkCaseSet(suite: Suite, set: CaseSet): void {
     throw new Error(
       `bench: suite '${suite.name}' has no in-process case named '${suite.subject}' (its subject)`,
     );
+  }
+  if (suite.subjectRatios === false && suite.targets.length > 0) {
+    throw new Error(`bench: suite '${suite.name}' has throughput targets but no subject ratios`);
   }
   for (const target of suite.targets) {
     if (!names.includes(target.peer) || target.peer === suite.subject) {

@@ -123,7 +123,8 @@ describe('bench --tiny', () => {
   it('has the subject’s ratio to every peer, with the targets', () => {
     for (const suite of run.suites) {
       const peers = suite.cases.map((c) => c.name).filter((n) => n !== suite.subject);
-      expect(suite.ratios.map((r) => r.peer)).toEqual(peers);
+      const subjectRatios = SUITES.find((s) => s.name === suite.name)!.subjectRatios !== false;
+      expect(suite.ratios.map((r) => r.peer)).toEqual(subjectRatios ? peers : []);
       for (const r of suite.ratios) {
         expect(isNumber(r.ratio)).toBe(true);
         expect(r.met === null).toBe(r.target === null);
@@ -218,6 +219,54 @@ describe('bench --tiny', () => {
     );
   });
 
+  it('has the gc suite’s cases, its slowdowns with their targets, and no subject ratios', () => {
+    const gc = run.suites.find((s) => s.name === 'gc')!;
+    expect(gc.opsPerCall).toBe(1);
+    expect(gc.ratios).toEqual([]);
+    expect(gc.cases.slice(0, 4).map((c) => c.name)).toEqual([
+      'cycles-collect',
+      'full-live',
+      'binary-trees-gc-on',
+      'binary-trees-gc-off',
+    ]);
+    const cpython = ['cpython-cycles-collect', 'cpython-full-live'];
+    if (hasPython) {
+      expect(gc.cases.slice(4).map((c) => c.name)).toEqual(cpython);
+      for (const c of gc.cases.slice(4)) {
+        expect(c.description).toMatch(/gc\.collect\(\).*\(CPython 3\.\d+\.\d+.*\)$/);
+        expect(c.samples).toBeGreaterThanOrEqual(MODES.tiny.rounds * MODES.tiny.minSamplesPerRound);
+      }
+    } else {
+      expect(gc.skipped.map((c) => [c.name, c.reason])).toEqual(cpython.map((n) => [n, 'python3 not found']));
+    }
+    const targets = Object.fromEntries(gc.slowdowns.map((s) => [`${s.case} ÷ ${s.baseline}`, s.maxRatio]));
+    expect(targets).toEqual({
+      'binary-trees-gc-on ÷ binary-trees-gc-off': 1.15,
+      ...(hasPython
+        ? { 'cycles-collect ÷ cpython-cycles-collect': 1, 'full-live ÷ cpython-full-live': 1 }
+        : {}),
+    });
+    for (const s of gc.slowdowns) {
+      const c = gc.cases.find((x) => x.name === s.case)!;
+      const b = gc.cases.find((x) => x.name === s.baseline)!;
+      expect(s.ratio).toBeCloseTo(c.medianNs / b.medianNs, 12);
+      expect(s.met).toBe(s.ratio <= s.maxRatio!);
+    }
+    const memory = gc.memory!;
+    expect(memory.figures.map((f) => f.case)).toEqual(['binary-trees-gc-on', 'binary-trees-gc-off']);
+    for (const f of memory.figures) {
+      expect(f.footprintBytes).toBeGreaterThanOrEqual(memory.requestedBytes);
+      expect(f.ratio).toBeCloseTo(f.footprintBytes! / memory.requestedBytes, 12);
+    }
+    // No ratio columns in its table (nor its ratio note).
+    const out = io.out.join('');
+    expect(out).toMatch(/^│ case +│ median\/op +│ +p75 │ +p99 │ +ops\/s │ samples │ +│$/m);
+    expect(out).not.toContain('cycles-collect ÷ case');
+    expect(out).toMatch(
+      /^│ cycles-collect +│ cpython-cycles-collect │ +[\d.]+× │ ≤ 1\.00× │ (met|not met) +│$/m,
+    );
+  });
+
   it('has the memory figures', () => {
     const churn = run.suites.find((s) => s.name === 'churn')!;
     const memory = churn.memory!;
@@ -281,6 +330,11 @@ describe('results files', () => {
     expect(md).toMatch(/\| ≥ 1\.20× \| (✅ met|❌ not met) \|/);
     expect(md).toContain("### Slowdown: median time per operation ÷ the baseline's");
     expect(md).toMatch(/^\| js-sampled-512k \| untraced \| [\d.]+× \| ≤ 1\.10× \| (✅ met|❌ not met) \|$/m);
+    // gc: no ratio columns; its comparisons are slowdowns.
+    expect(md).toMatch(/^## `gc` .*\n\n\| case \| median\/op \| p75 \| p99 \| ops\/s \| samples \|\n/m);
+    expect(md).toMatch(
+      /^\| binary-trees-gc-on \| binary-trees-gc-off \| [\d.]+× \| ≤ 1\.15× \| (✅ met|❌ not met) \|$/m,
+    );
     expect(md).toMatch(/slowdown targets met/);
     const published = await readFile(join(dir, 'publish', 'RESULTS.md'), 'utf8');
     expect(published).toContain('(results.svg)');
@@ -295,7 +349,9 @@ describe('results files', () => {
     expect(xmlRoot(svg)).toBe('svg');
     expect(svg.trimStart().startsWith('<svg')).toBe(true);
     for (const suite of run.suites) {
-      expect(svg).toContain(`${suite.name}: ${suite.subject} ÷ peer`);
+      // A suite without ratios (gc: compared pair by pair in its slowdowns) has no chart.
+      if (suite.ratios.length === 0) expect(svg).not.toContain(`${suite.name}: `);
+      else expect(svg).toContain(`${suite.name}: ${suite.subject} ÷ peer`);
       for (const r of suite.ratios) expect(svg).toContain(`row: ${r.peer}`); // the bars' aria-labels
     }
     expect(await readFile(join(dir, 'publish', 'results.svg'), 'utf8')).toBe(svg);
@@ -403,7 +459,7 @@ describe('command line', () => {
     expect(() => parseCliArgs(['--quick', '--tiny'])).toThrow(UsageError);
     expect(() => parseCliArgs(['--seed', '-1'])).toThrow(UsageError);
     expect(() => selectSuites(SUITES, ['nope'])).toThrow(
-      /unknown suite 'nope'; known suites: churn, binary-trees, profiler/,
+      /unknown suite 'nope'; known suites: churn, binary-trees, profiler, gc$/,
     );
   });
 
@@ -413,6 +469,7 @@ describe('command line', () => {
     expect(io.out.join('')).toMatch(/^churn {2,}Small-block churn/m);
     expect(io.out.join('')).toMatch(/^binary-trees {2,}binary-trees \(benchmarks game\) at depth 16/m);
     expect(io.out.join('')).toMatch(/^profiler {2,}Profiler overhead/m);
+    expect(io.out.join('')).toMatch(/^gc {2,}Cycle collector vs CPython’s gc/m);
     expect(await main(['--help'], io)).toBe(0);
     expect(io.out.join('')).toContain('--suite NAME');
     expect(await main(['--suite', 'nope'], io)).toBe(2);

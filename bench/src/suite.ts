@@ -27,6 +27,13 @@ export interface BenchCase {
    * between cases through a factory: V8 would see one polymorphic call site for all of them).
    */
   readonly run: () => void;
+  /**
+   * Optional, untimed: runs before every call of `run` (warm-up and measured), e.g. to rebuild
+   * what the previous call used up (the garbage a collection freed). Only the calls of `run`
+   * count against a round's time budget, so a case with a costly setup makes its rounds take
+   * longer than `roundMs` of wall-clock time. (tinybench's `beforeEach`.)
+   */
+  readonly setup?: () => void;
 }
 
 /**
@@ -143,6 +150,13 @@ export interface Suite {
   readonly subject: string;
   /** Targets for the subject's throughput ratios (subject ops/s ÷ peer ops/s). */
   readonly targets: readonly ThroughputTarget[];
+  /**
+   * Whether the subject's throughput ratio to every other case is reported (default true).
+   * False for a suite whose cases do different work, compared pair by pair in `slowdowns`
+   * instead (e.g. `gc`: a collection of garbage, one of live objects, program runs); its
+   * `targets` must then be empty.
+   */
+  readonly subjectRatios?: boolean;
   /** Slowdowns to report (case time ÷ baseline time), with their targets; none by default. */
   readonly slowdowns?: readonly SlowdownTarget[];
   /** Builds the cases and their inputs; not timed. */

@@ -27,8 +27,10 @@
  *   harness → {"cmd": "exit"}                                 peer exits with status 0
  * ```
  *
- * For `warmup` and `round` the peer runs calls until `ms` have passed and it has made at least
- * `min_samples` calls (one for warm-up), as tinybench does in-process. On an error it may
+ * For `warmup` and `round` the peer runs calls until they have taken `ms` in all and it has
+ * made at least `min_samples` calls (one for warm-up), as tinybench does in-process; a peer
+ * that rebuilds its state before each call (untimed, like an in-process case's `setup`) does
+ * not count that time. On an error it may
  * answer `{"error": "..."}`; closing stdin also ends it.
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';

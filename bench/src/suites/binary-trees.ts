@@ -21,7 +21,7 @@
  * The output lines of the original program are not printed (printing is not what is measured).
  */
 import { ArenaAllocator } from '@heapkit/arena-allocator';
-import { ObjectSpace } from '@heapkit/refcount';
+import { ObjectSpace, type TypeSpec } from '@heapkit/refcount';
 import { byMode } from '../modes.js';
 import { type BinaryTreesWasm, loadBinaryTreesWasm, wasmUnavailable } from '../peers/assemblyscript.js';
 import { pythonPeer } from '../peers/python.js';
@@ -46,10 +46,12 @@ const ASSEMBLYSCRIPT = 'assemblyscript';
 const CPYTHON = 'cpython';
 
 /** The payload byte offsets of a heapkit node's two reference slots. */
-const LEFT = 0;
-const RIGHT = 4;
+export const LEFT = 0;
+export const RIGHT = 4;
 /** A heapkit node's payload: two 32-bit reference slots. */
 const NODE_PAYLOAD_BYTES = 8;
+/** heapkit's Node type (the `gc` suite registers it with `gc: true`). */
+export const NODE_TYPE: TypeSpec = { name: 'Node', size: NODE_PAYLOAD_BYTES, refs: [LEFT, RIGHT] };
 
 /** The run's maxDepth in this mode. */
 export function maxDepthFor(ctx: Pick<SuiteContext, 'mode'>): number {
@@ -98,8 +100,11 @@ function heapkitItemCheck(space: ObjectSpace, node: number): number {
   return 1 + heapkitItemCheck(space, left) + heapkitItemCheck(space, space.getRef(node, RIGHT));
 }
 
-/** One program run; every tree is released by `decref` of its root. Returns the check sum. */
-function heapkitProgram(space: ObjectSpace, nodeType: number, maxDepth: number): number {
+/**
+ * One program run; every tree is released by `decref` of its root. Returns the check sum. The
+ * `gc` suite runs it too, over a space with a cycle collector and a GC-tracked Node type.
+ */
+export function heapkitProgram(space: ObjectSpace, nodeType: number, maxDepth: number): number {
   const stretch = heapkitBottomUp(space, nodeType, maxDepth + 1);
   let total = heapkitItemCheck(space, stretch);
   space.decref(stretch);
@@ -123,7 +128,7 @@ function heapkitProgram(space: ObjectSpace, nodeType: number, maxDepth: number):
 function heapkitSpace(): { allocator: ArenaAllocator; space: ObjectSpace; nodeType: number } {
   const allocator = new ArenaAllocator();
   const space = new ObjectSpace(allocator);
-  const node = space.registerType({ name: 'Node', size: NODE_PAYLOAD_BYTES, refs: [LEFT, RIGHT] });
+  const node = space.registerType(NODE_TYPE);
   return { allocator, space, nodeType: node.id };
 }
 

@@ -5,9 +5,10 @@
 import type { Suite } from '../suite.js';
 import { binaryTrees } from './binary-trees.js';
 import { churn } from './churn.js';
+import { gc } from './gc.js';
 import { profiler } from './profiler.js';
 
-export const SUITES: readonly Suite[] = [churn, binaryTrees, profiler];
+export const SUITES: readonly Suite[] = [churn, binaryTrees, profiler, gc];
 
 /** The suite of that name, or undefined. */
 export function findSuite(name: string): Suite | undefined {
