@@ -116,10 +116,12 @@ function build(io: CliIo, done: (code: number) => void): Command {
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
     .action(async (file: string | undefined, flags: Flags) => {
+      const top = flags.traceAlloc === true ? 10 : flags.traceAlloc;
       const interp = new Interpreter({
         output: (text) => io.stdout.write(text),
         heapLimit: flags.heapLimit,
         debug: flags.debugMalloc ?? false,
+        ...(top !== undefined ? { traceFrames: 1 } : {}),
       });
       const heap = interp.heap;
       const pauses = new GcPauses();
@@ -128,8 +130,6 @@ function build(io: CliIo, done: (code: number) => void): Command {
           if (phase === 'stop') pauses.record(info.generation, info.duration);
         });
       }
-      const top = flags.traceAlloc === true ? 10 : flags.traceAlloc;
-      if (top !== undefined) heap.profiler.start(1);
       let code = 0;
       try {
         if (file === undefined) await repl(interp, io);

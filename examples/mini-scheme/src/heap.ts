@@ -39,6 +39,12 @@ export interface HeapOptions {
   readonly heapLimit?: number;
   /** ArenaAllocator debug mode and ObjectSpace debug checks (`--debug-malloc`). */
   readonly debug?: boolean;
+  /**
+   * Start tracing allocations at once, keeping this many Scheme frames per traceback
+   * (`--trace-alloc`). The object space's free lists are then turned off: a block reused from a
+   * free list never reaches the allocator, so the profiler would keep its old traceback.
+   */
+  readonly traceFrames?: number;
 }
 
 /** Word offsets from the object pointer (>>> 2) of the fields. */
@@ -93,7 +99,11 @@ export class SchemeHeap {
     this.frames = new RuntimeFrameStack();
     this.profiler = new Profiler({ frameSource: this.frames });
     this.traced = this.profiler.wrap(this.allocator);
-    this.space = new ObjectSpace(this.traced, { debug: options.debug ?? false });
+    if (options.traceFrames !== undefined) this.profiler.start(options.traceFrames);
+    this.space = new ObjectSpace(this.traced, {
+      debug: options.debug ?? false,
+      ...(options.traceFrames !== undefined ? { freeListBytes: 0 } : {}),
+    });
     this.gc = new CycleCollector(this.space, { automatic: 'safepoint' });
     const space = this.space;
     const visitVals = (first: number, count: (obj: Ptr) => number) => (obj: Ptr, visit: (p: Ptr) => void) => {

@@ -94,6 +94,10 @@ export class Reader {
       return this.buildList([this.heap.intern('quote'), quoted], NIL, line, 1);
     }
     if (c === '"') return this.string();
+    if (c === '#' && t[this.pos + 1] === '(') {
+      this.pos += 2;
+      return this.vector(this.list(')'));
+    }
     return this.atom();
   }
 
@@ -150,6 +154,20 @@ export class Reader {
       throw error;
     }
     return tail;
+  }
+
+  /** A vector literal's items, from the list read for it (which it releases). */
+  private vector(list: Val): Val {
+    const heap = this.heap;
+    const items: Val[] = [];
+    for (let x = list; heap.is(x, heap.PAIR); x = heap.cdr(x)) items.push(heap.car(x));
+    try {
+      const v = heap.makeVector(items.length, NIL);
+      for (let i = 0; i < items.length; i++) heap.vectorSet(v, i, items[i]!);
+      return v;
+    } finally {
+      heap.decref(list);
+    }
   }
 
   private isDelimiter(at: number): boolean {
