@@ -3,8 +3,8 @@
  * in-process): run a file, or a REPL when none is given, with reports on the heap at exit.
  */
 import { createInterface } from 'node:readline';
-import { Command, CommanderError, InvalidArgumentError as UsageError } from 'commander';
 import { formatTop } from '@heapkit/profiler';
+import { Command, CommanderError, InvalidArgumentError as UsageError } from 'commander';
 import { SchemeError } from './errors.js';
 import { Interpreter } from './interpreter.js';
 
@@ -55,7 +55,9 @@ export function formatGcStats(interp: Interpreter, pauses: GcPauses): string {
     `  pauses: ${d.length}, total ${total.toFixed(3)} ms, max ${max.toFixed(3)} ms, mean ${(d.length ? total / d.length : 0).toFixed(3)} ms`,
   );
   lines.push(`  count now: ${gc.getCount().join(', ')}; threshold: ${gc.getThreshold().join(', ')}`);
-  lines.push(`  live objects: ${interp.heap.space.liveObjects}; heap bytes in use: ${interp.heap.bytesInUse()}`);
+  lines.push(
+    `  live objects: ${interp.heap.space.liveObjects}; heap bytes in use: ${interp.heap.bytesInUse()}`,
+  );
   return `${lines.join('\n')}\n`;
 }
 
@@ -109,7 +111,11 @@ function build(io: CliIo, done: (code: number) => void): Command {
     .description('A small Scheme whose whole heap is heapkit')
     .argument('[file]', 'a Scheme program; a REPL when left out')
     .option('--gc-stats', 'at exit: collections per generation, objects collected, pause times')
-    .option('--trace-alloc [n]', 'trace allocations; at exit: the top N Scheme lines holding memory', positive)
+    .option(
+      '--trace-alloc [n]',
+      'trace allocations; at exit: the top N Scheme lines holding memory',
+      positive,
+    )
     .option('--debug-malloc', 'allocator debug mode (guard bytes, 0xCD/0xDD fills) and object-space checks')
     .option('--heap-limit <bytes>', 'the most memory the heap may use', positive)
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })

@@ -9,7 +9,10 @@ import { examplePath } from './test-support/run.js';
 const dir = mkdtempSync(join(tmpdir(), 'mini-scheme-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function run(argv: string[], stdin?: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function run(
+  argv: string[],
+  stdin?: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
   const code = await runCli(argv, {
@@ -71,10 +74,13 @@ describe('the mini-scheme CLI', () => {
 
   it('--heap-limit turns runaway allocation into an out-of-memory error', async () => {
     const file = join(dir, 'grow.scm');
-    writeFileSync(file, "(define l '())\n(define (grow) (set! l (cons (make-vector 50 0) l)) (grow))\n(grow)\n");
+    writeFileSync(
+      file,
+      "(define l '())\n(define (grow) (set! l (cons (make-vector 50 0) l)) (grow))\n(grow)\n",
+    );
     const { code, stderr } = await run([file, '--heap-limit', String(2 << 20), '--debug-malloc']);
     expect(code).toBe(1);
-    expect(stderr).toMatch(new RegExp(`error: .*grow\\.scm:2: out of memory \\(heap limit 2097152 bytes\\)`));
+    expect(stderr).toMatch(/error: .*grow\.scm:2: out of memory \(heap limit 2097152 bytes\)/);
     expect(stderr).toMatch(/debug-malloc: heap validated/);
   });
 
@@ -85,7 +91,10 @@ describe('the mini-scheme CLI', () => {
   });
 
   it('runs a REPL without a file: multi-line input, errors that do not end the session', async () => {
-    const { code, stdout } = await run([], ['(define x 2)', '(* x 21)', '(car x)', '(+ 1', '   2)', '"done"']);
+    const { code, stdout } = await run(
+      [],
+      ['(define x 2)', '(* x 21)', '(car x)', '(+ 1', '   2)', '"done"'],
+    );
     expect(code).toBe(0);
     expect(stdout).toBe(
       [

@@ -30,7 +30,7 @@ export interface Code {
   index: number;
 }
 
-export const enum K {
+export enum K {
   Const = 0,
   Local = 1,
   Global = 2,
@@ -47,7 +47,13 @@ export const enum K {
 /** A compiled expression. `line` is 0 for nodes that do not move the current line. */
 export type Node =
   | { readonly k: K.Const; readonly line: number; readonly value: Val }
-  | { readonly k: K.Local; readonly line: number; readonly depth: number; readonly index: number; readonly name: string }
+  | {
+      readonly k: K.Local;
+      readonly line: number;
+      readonly depth: number;
+      readonly index: number;
+      readonly name: string;
+    }
   | { readonly k: K.Global; readonly line: number; readonly cell: GlobalCell }
   | {
       readonly k: K.SetLocal;
@@ -57,8 +63,20 @@ export type Node =
       readonly value: Node;
       readonly define: boolean;
     }
-  | { readonly k: K.SetGlobal; readonly line: number; readonly cell: GlobalCell; readonly value: Node; readonly define: boolean }
-  | { readonly k: K.If; readonly line: number; readonly test: Node; readonly then: Node; readonly else: Node }
+  | {
+      readonly k: K.SetGlobal;
+      readonly line: number;
+      readonly cell: GlobalCell;
+      readonly value: Node;
+      readonly define: boolean;
+    }
+  | {
+      readonly k: K.If;
+      readonly line: number;
+      readonly test: Node;
+      readonly consequent: Node;
+      readonly alternative: Node;
+    }
   | { readonly k: K.Lambda; readonly line: number; readonly code: Code }
   | { readonly k: K.Seq; readonly line: number; readonly body: readonly Node[] }
   | { readonly k: K.Call; readonly line: number; readonly fn: Node; readonly args: readonly Node[] }
@@ -169,19 +187,25 @@ export class Compiler {
           if (form.length !== 2) throw this.error('bad syntax: (quote datum)', line);
           return this.constant(form[1]!);
         case s.if:
-          if (form.length !== 3 && form.length !== 4) throw this.error('bad syntax: (if test then [else])', line);
+          if (form.length !== 3 && form.length !== 4)
+            throw this.error('bad syntax: (if test then [else])', line);
           return {
             k: K.If,
             line,
             test: this.compile(form[1]!, scope, line, false),
-            then: this.compile(form[2]!, scope, line, false),
-            else: form.length === 4 ? this.compile(form[3]!, scope, line, false) : this.unspecified(),
+            consequent: this.compile(form[2]!, scope, line, false),
+            alternative: form.length === 4 ? this.compile(form[3]!, scope, line, false) : this.unspecified(),
           };
         case s.define:
-          if (!top) throw this.error('bad syntax: define is only allowed at the start of a body or at top level', line);
+          if (!top)
+            throw this.error(
+              'bad syntax: define is only allowed at the start of a body or at top level',
+              line,
+            );
           return this.define(form, scope, line);
         case s['set!']: {
-          if (form.length !== 3 || !this.isSymbol(form[1]!)) throw this.error('bad syntax: (set! name value)', line);
+          if (form.length !== 3 || !this.isSymbol(form[1]!))
+            throw this.error('bad syntax: (set! name value)', line);
           return this.assign(form[1]!, this.compile(form[2]!, scope, line, false), scope, line, false);
         }
         case s.lambda:
@@ -212,8 +236,8 @@ export class Compiler {
           const test = this.compile(form[1]!, scope, line, false);
           const body = this.sequence(form.slice(2), scope, line, false);
           return head === s.when
-            ? { k: K.If, line, test, then: body, else: this.unspecified() }
-            : { k: K.If, line, test, then: this.unspecified(), else: body };
+            ? { k: K.If, line, test, consequent: body, alternative: this.unspecified() }
+            : { k: K.If, line, test, consequent: this.unspecified(), alternative: body };
         }
         case s.else:
         case s['=>']:
@@ -267,7 +291,8 @@ export class Compiler {
     const target = form[1];
     if (target !== undefined && this.heap.is(target, this.heap.PAIR)) {
       const name = this.heap.car(target);
-      if (!this.isSymbol(name) || form.length < 3) throw this.error('bad syntax: (define (name params...) body...)', line);
+      if (!this.isSymbol(name) || form.length < 3)
+        throw this.error('bad syntax: (define (name params...) body...)', line);
       const fn = this.lambda(this.heap.cdr(target), form.slice(2), scope, line, this.heap.symbolName(name));
       return this.assign(name, fn, scope, line, true);
     }
@@ -275,7 +300,9 @@ export class Compiler {
       throw this.error('bad syntax: (define name value)', line);
     }
     const value =
-      form.length === 3 ? this.compile(form[2]!, scope, line, false) : ({ k: K.Const, line: 0, value: UNSPECIFIED } as Node);
+      form.length === 3
+        ? this.compile(form[2]!, scope, line, false)
+        : ({ k: K.Const, line: 0, value: UNSPECIFIED } as Node);
     if (value.k === K.Lambda && value.code.name === 'lambda') {
       (value.code as { name: string }).name = this.heap.symbolName(target);
     }
@@ -417,7 +444,9 @@ export class Compiler {
     const names: Ptr[] = [...vars];
     this.bodyDefines(form.slice(2), names);
     const inner: Scope = { names, parent: scope };
-    const body: Node[] = vars.map((v, i) => this.assign(v, this.compile(inits[i]!, inner, line, false), inner, line, true));
+    const body: Node[] = vars.map((v, i) =>
+      this.assign(v, this.compile(inits[i]!, inner, line, false), inner, line, true),
+    );
     const rest = this.sequence(form.slice(2), inner, line, true);
     body.push(rest);
     const code: Code = {
@@ -441,7 +470,8 @@ export class Compiler {
     const inits: Val[] = [];
     for (const b of this.listItems(x, line, 'bindings')) {
       const pair = this.heap.is(b, this.heap.PAIR) ? this.listItems(b, line, 'a binding') : [];
-      if (pair.length !== 2 || !this.isSymbol(pair[0]!)) throw this.error('bad syntax: a binding is (name value)', line);
+      if (pair.length !== 2 || !this.isSymbol(pair[0]!))
+        throw this.error('bad syntax: a binding is (name value)', line);
       vars.push(pair[0]!);
       inits.push(pair[1]!);
     }
@@ -476,7 +506,8 @@ export class Compiler {
     if (clauses.length === 0) return this.unspecified();
     const clause = clauses[0]!;
     const cl = this.lineOf(clause, line);
-    if (!this.heap.is(clause, this.heap.PAIR)) throw this.error('bad syntax: a cond clause is (test body...)', cl);
+    if (!this.heap.is(clause, this.heap.PAIR))
+      throw this.error('bad syntax: a cond clause is (test body...)', cl);
     const items = this.listItems(clause, cl, 'a cond clause');
     if (items[0] === this.sym.else) {
       if (clauses.length !== 1) throw this.error('bad syntax: else must be the last cond clause', cl);
@@ -486,6 +517,12 @@ export class Compiler {
     const rest = this.cond(clauses.slice(1), scope, line);
     if (items.length === 1) return { k: K.Or, line: cl, parts: [test, rest] };
     if (items[1] === this.sym['=>']) throw this.error('bad syntax: cond => is not supported', cl);
-    return { k: K.If, line: cl, test, then: this.sequence(items.slice(1), scope, cl, false), else: rest };
+    return {
+      k: K.If,
+      line: cl,
+      test,
+      consequent: this.sequence(items.slice(1), scope, cl, false),
+      alternative: rest,
+    };
   }
 }

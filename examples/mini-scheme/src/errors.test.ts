@@ -4,8 +4,12 @@ import { bytesAfterReset, capture, settledBytes } from './test-support/run.js';
 
 const CASES: [kind: string, source: string, message: string][] = [
   ['unbound-variable', '(define x 1)\n(+ x y)', 'bad.scm:2: unbound variable: y'],
-  ['unbound-variable', '(define (f)\n  (define a b)\n  (define b 1)\n  a)\n(f)', 'bad.scm:2: b: used before its definition'],
-  ['wrong-type', "(define (f l)\n  (car l))\n(f 5)", 'bad.scm:2: car: expected a pair, got 5'],
+  [
+    'unbound-variable',
+    '(define (f)\n  (define a b)\n  (define b 1)\n  a)\n(f)',
+    'bad.scm:2: b: used before its definition',
+  ],
+  ['wrong-type', '(define (f l)\n  (car l))\n(f 5)', 'bad.scm:2: car: expected a pair, got 5'],
   ['wrong-type', '(define p 5)\n\n(p 1 2)', 'bad.scm:3: not a procedure: 5'],
   ['wrong-type', '(vector-ref (vector 1) "0")', 'bad.scm:1: vector-ref: expected a number, got "0"'],
   ['range', '(vector-ref (vector 1 2) 2)', 'bad.scm:1: vector-ref: index 2 out of range [0, 2)'],
@@ -13,10 +17,18 @@ const CASES: [kind: string, source: string, message: string][] = [
   ['bad-syntax', '(display 1)\n(if)', 'bad.scm:2: bad syntax: (if test then [else])'],
   ['bad-syntax', '(let ((x)) x)', 'bad.scm:1: bad syntax: a binding is (name value)'],
   ['bad-syntax', '(lambda (x 1) x)', 'bad.scm:1: bad syntax: a parameter must be a symbol'],
-  ['bad-syntax', '(define (f)\n  (if #t (define y 1))\n  y)', 'bad.scm:2: bad syntax: define is only allowed at the start of a body or at top level'],
+  [
+    'bad-syntax',
+    '(define (f)\n  (if #t (define y 1))\n  y)',
+    'bad.scm:2: bad syntax: define is only allowed at the start of a body or at top level',
+  ],
   ['read-error', '(display "x")\n(car (list 1)', 'bad.scm:2: unterminated list (opened on line 2)'],
   ['read-error', '(list 1))', "bad.scm:1: unexpected ')'"],
-  ['user', '(define (check x)\n  (if (< x 0) (error "negative:" x) x))\n(check -4)', 'bad.scm:2: negative: -4'],
+  [
+    'user',
+    '(define (check x)\n  (if (< x 0) (error "negative:" x) x))\n(check -4)',
+    'bad.scm:2: negative: -4',
+  ],
 ];
 
 describe('errors in Scheme programs', () => {
@@ -76,7 +88,9 @@ describe('errors in Scheme programs', () => {
       }
       expect(caught).toBeInstanceOf(SchemeError);
       expect((caught as SchemeError).kind).toBe('out-of-memory');
-      expect((caught as SchemeError).message).toMatch(/^oom\.scm:3: out of memory \(heap limit 4194304 bytes\)$/);
+      expect((caught as SchemeError).message).toMatch(
+        /^oom\.scm:3: out of memory \(heap limit 4194304 bytes\)$/,
+      );
       interp.heap.validate();
       expect(bytesAfterReset(interp)).toBe(before);
       // Memory is usable again once the program's data is gone.
@@ -93,7 +107,10 @@ describe('errors in Scheme programs', () => {
     interp.heap.validate();
     expect(bytesAfterReset(interp)).toBe(before);
     expect(() =>
-      interp.runSource('(define v (make-vector 20000 1))\n(define l (vector->list v))\n(define l2 (append l l l l))', 'prim.scm'),
+      interp.runSource(
+        '(define v (make-vector 20000 1))\n(define l (vector->list v))\n(define l2 (append l l l l))',
+        'prim.scm',
+      ),
     ).toThrow(/out of memory/);
     interp.heap.validate();
     expect(bytesAfterReset(interp)).toBe(before);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { fixnum, type Val } from './value.js';
-import { capture, settledBytes } from './test-support/run.js';
 import type { Interpreter } from './interpreter.js';
+import { capture, settledBytes } from './test-support/run.js';
+import { fixnum, type Val } from './value.js';
 
 /** Registers (probe) that records bytes in use and live objects. */
 function probe(interp: Interpreter): { bytes: number[]; objects: number[] } {
@@ -38,24 +38,24 @@ describe('the evaluator', () => {
     ['(* 1073741823 4)', '4294967292.0'],
     ["(car '(1 2))", '1'],
     ["(cdr '(1 2))", '(2)'],
-    ["(cons 1 2)", '(1 . 2)'],
+    ['(cons 1 2)', '(1 . 2)'],
     ["(append '(1) '(2 3) '() '(4))", '(1 2 3 4)'],
     ["(length '(1 2 3))", '3'],
     ["(reverse '(1 2 3))", '(3 2 1)'],
     ["(map + '(1 2) '(10 20))", '(11 22)'],
-    ["(let ((v (make-vector 3 'a))) (vector-set! v 1 \"b\") v)", '#(a "b" a)'],
-    ["(vector->list (vector 1 2))", '(1 2)'],
+    ['(let ((v (make-vector 3 \'a))) (vector-set! v 1 "b") v)', '#(a "b" a)'],
+    ['(vector->list (vector 1 2))', '(1 2)'],
     ['(string-append "ab" "cd")', '"abcd"'],
     ["(symbol->string 'abc)", '"abc"'],
-    ["(eq? 'a (string->symbol \"a\"))", '#t'],
-    ["(equal? '(1 #(2 \"x\")) (list 1 (vector 2 \"x\")))", '#t'],
-    ["(eqv? 1.5 1.5)", '#t'],
+    ['(eq? \'a (string->symbol "a"))', '#t'],
+    ['(equal? \'(1 #(2 "x")) (list 1 (vector 2 "x")))', '#t'],
+    ['(eqv? 1.5 1.5)', '#t'],
     ["(assq 'b '((a 1) (b 2)))", '(b 2)'],
     ["(member '(1) '(0 (1) 2))", '((1) 2)'],
     ['(let* ((x 1) (y (+ x 1))) (* x y))', '2'],
     ['(letrec ((f (lambda (n) (if (= n 0) 1 (* n (f (- n 1))))))) (f 5))', '120'],
     ['(let loop ((i 0) (acc 0)) (if (< i 10) (loop (+ i 1) (+ acc i)) acc))', '45'],
-    ['(cond ((assv 2 \'((1 . a) (2 . b))) => cdr) (else 0))', ''],
+    ["(cond ((assv 2 '((1 . a) (2 . b))) => cdr) (else 0))", ''],
     ["(cond ((> 1 2) 'a) ((< 1 2) 'b) (else 'c))", 'b'],
     ['(cond (#f 1) (2))', '2'],
     ["(and 1 2 'x)", 'x'],

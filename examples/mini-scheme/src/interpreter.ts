@@ -158,8 +158,10 @@ export class Interpreter implements CompilerHost {
   }
 
   procedureName(p: Val): string {
-    if (this.heap.is(p, this.heap.CLOSURE)) return `#<procedure ${this.codes[this.heap.closureCode(p)]!.name}>`;
-    if (this.heap.is(p, this.heap.PRIMITIVE)) return `#<primitive ${this.primitives[this.heap.primitiveIndex(p)]!.name}>`;
+    if (this.heap.is(p, this.heap.CLOSURE))
+      return `#<procedure ${this.codes[this.heap.closureCode(p)]!.name}>`;
+    if (this.heap.is(p, this.heap.PRIMITIVE))
+      return `#<primitive ${this.primitives[this.heap.primitiveIndex(p)]!.name}>`;
     return '#<procedure>';
   }
 
@@ -250,7 +252,8 @@ export class Interpreter implements CompilerHost {
       this.popLocation();
       return v;
     } catch (error) {
-      if (error instanceof SchemeError) error.locate(this.fileNames[this.curFile] ?? '<unknown>', this.curLine);
+      if (error instanceof SchemeError)
+        error.locate(this.fileNames[this.curFile] ?? '<unknown>', this.curLine);
       this.unwind(depth);
       throw error;
     } finally {
@@ -347,7 +350,8 @@ export class Interpreter implements CompilerHost {
             break;
           case K.Local: {
             const v = heap.envGet(heap.envUp(this.env, n.depth), n.index);
-            if (v === UNASSIGNED) throw this.error('unbound-variable', `${n.name}: used before its definition`);
+            if (v === UNASSIGNED)
+              throw this.error('unbound-variable', `${n.name}: used before its definition`);
             heap.incref(v);
             this.val = v;
             mode = RET;
@@ -413,7 +417,7 @@ export class Interpreter implements CompilerHost {
           this.val = UNSPECIFIED;
           heap.decref(v);
           this.popFrame(t);
-          n = v !== FALSE ? f.then : f.else;
+          n = v !== FALSE ? f.consequent : f.alternative;
           mode = EVAL;
           break;
         }
@@ -515,7 +519,8 @@ export class Interpreter implements CompilerHost {
       const argc = vstack.length - base - 1;
       if (heap.is(fn, heap.PRIMITIVE)) {
         const p = this.primitives[heap.primitiveIndex(fn)]!;
-        if (argc < p.minArgs || (p.maxArgs >= 0 && argc > p.maxArgs)) throw this.arityError(p.name, argc, p.minArgs, p.maxArgs);
+        if (argc < p.minArgs || (p.maxArgs >= 0 && argc > p.maxArgs))
+          throw this.arityError(p.name, argc, p.minArgs, p.maxArgs);
         if (p.name === 'apply') {
           this.spreadApply(base);
           continue;
@@ -595,7 +600,10 @@ export class Interpreter implements CompilerHost {
 
   private arityError(name: string, argc: number, min: number, max: number): SchemeError {
     const expected = max < 0 ? `at least ${min}` : min === max ? `${min}` : `${min} to ${max}`;
-    return this.error('arity', `${name}: expected ${expected} argument${expected === '1' ? '' : 's'}, got ${argc}`);
+    return this.error(
+      'arity',
+      `${name}: expected ${expected} argument${expected === '1' ? '' : 's'}, got ${argc}`,
+    );
   }
 
   /** The depth of Scheme procedure calls now running (for tests and the REPL). */

@@ -7,17 +7,7 @@
 import { SchemeError } from './errors.js';
 import type { SchemeHeap } from './heap.js';
 import type { Interpreter } from './interpreter.js';
-import {
-  bool,
-  FALSE,
-  fixnum,
-  fixnumValue,
-  isFixnum,
-  NIL,
-  TRUE,
-  UNSPECIFIED,
-  type Val,
-} from './value.js';
+import { bool, FALSE, fixnum, fixnumValue, isFixnum, NIL, TRUE, UNSPECIFIED, type Val } from './value.js';
 
 /** A procedure implemented in JS. `maxArgs` -1: any number. */
 export interface Primitive {
@@ -127,10 +117,16 @@ type Fn = Primitive['fn'];
 /** The standard primitives. */
 export function standardPrimitives(): Primitive[] {
   const list: Primitive[] = [];
-  const def = (name: string, minArgs: number, maxArgs: number, fn: Fn) => list.push({ name, minArgs, maxArgs, fn });
+  const def = (name: string, minArgs: number, maxArgs: number, fn: Fn) =>
+    list.push({ name, minArgs, maxArgs, fn });
 
   // --- numbers ---------------------------------------------------------------------------------
-  const arith = (name: string, unit: number, op: (a: number, b: number) => number, unary?: (a: number) => number) =>
+  const arith = (
+    name: string,
+    unit: number,
+    op: (a: number, b: number) => number,
+    unary?: (a: number) => number,
+  ) =>
     def(name, unary ? 1 : 0, -1, (interp, args, start, argc) => {
       const heap = interp.heap;
       let inexact = false;
@@ -145,7 +141,12 @@ export function standardPrimitives(): Primitive[] {
     });
   arith('+', 0, (a, b) => a + b);
   arith('*', 1, (a, b) => a * b);
-  arith('-', 0, (a, b) => a - b, (a) => -a);
+  arith(
+    '-',
+    0,
+    (a, b) => a - b,
+    (a) => -a,
+  );
   def('/', 1, -1, (interp, args, start, argc) => {
     let acc = num(interp, args[start]!, '/');
     let inexact = !isFixnum(args[start]!);
@@ -193,10 +194,14 @@ export function standardPrimitives(): Primitive[] {
   unaryMath('floor', Math.floor, true);
   unaryMath('ceiling', Math.ceil, true);
   unaryMath('truncate', Math.trunc, true);
-  unaryMath('round', (x) => {
-    const r = Math.round(x);
-    return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r; // round half to even
-  }, true);
+  unaryMath(
+    'round',
+    (x) => {
+      const r = Math.round(x);
+      return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r; // round half to even
+    },
+    true,
+  );
   unaryMath('sqrt', Math.sqrt, true);
   unaryMath('exact->inexact', (x) => x, false);
   unaryMath('exp', Math.exp, false);
@@ -239,10 +244,18 @@ export function standardPrimitives(): Primitive[] {
   def('number?', 1, 1, (interp, args, start) => bool(isNumber(interp.heap, args[start]!)));
   def('integer?', 1, 1, (interp, args, start) => {
     const v = args[start]!;
-    return bool(isFixnum(v) || (interp.heap.is(v, interp.heap.FLONUM) && Number.isInteger(interp.heap.flonumValue(v))));
+    return bool(
+      isFixnum(v) || (interp.heap.is(v, interp.heap.FLONUM) && Number.isInteger(interp.heap.flonumValue(v))),
+    );
   });
-  def('exact?', 1, 1, (interp, args, start) => (num(interp, args[start]!, 'exact?'), bool(isFixnum(args[start]!))));
-  def('inexact?', 1, 1, (interp, args, start) => (num(interp, args[start]!, 'inexact?'), bool(!isFixnum(args[start]!))));
+  def('exact?', 1, 1, (interp, args, start) => {
+    num(interp, args[start]!, 'exact?');
+    return bool(isFixnum(args[start]!));
+  });
+  def('inexact?', 1, 1, (interp, args, start) => {
+    num(interp, args[start]!, 'inexact?');
+    return bool(!isFixnum(args[start]!));
+  });
   def('number->string', 1, 1, (interp, args, start) => {
     const v = args[start]!;
     num(interp, v, 'number->string');
@@ -257,8 +270,12 @@ export function standardPrimitives(): Primitive[] {
 
   // --- pairs and lists -------------------------------------------------------------------------
   def('cons', 2, 2, (interp, args, start) => interp.heap.cons(args[start]!, args[start + 1]!));
-  def('car', 1, 1, (interp, args, start) => ret(interp.heap, interp.heap.car(pair(interp, args[start]!, 'car'))));
-  def('cdr', 1, 1, (interp, args, start) => ret(interp.heap, interp.heap.cdr(pair(interp, args[start]!, 'cdr'))));
+  def('car', 1, 1, (interp, args, start) =>
+    ret(interp.heap, interp.heap.car(pair(interp, args[start]!, 'car'))),
+  );
+  def('cdr', 1, 1, (interp, args, start) =>
+    ret(interp.heap, interp.heap.cdr(pair(interp, args[start]!, 'cdr'))),
+  );
   for (const path of ['aa', 'ad', 'da', 'dd', 'add', 'ddd', 'dda', 'ada']) {
     const name = `c${path}r`;
     def(name, 1, 1, (interp, args, start) => {
@@ -287,15 +304,19 @@ export function standardPrimitives(): Primitive[] {
     for (let i = 0; i < argc - 1; i++) items.push(...listItems(interp, args[start + i]!, 'append'));
     return makeList(interp, items, args[start + argc - 1]!);
   });
-  def('reverse', 1, 1, (interp, args, start) => makeList(interp, listItems(interp, args[start]!, 'reverse').reverse()));
+  def('reverse', 1, 1, (interp, args, start) =>
+    makeList(interp, listItems(interp, args[start]!, 'reverse').reverse()),
+  );
   def('list-tail', 2, 2, (interp, args, start) => {
     let x = args[start]!;
-    for (let k = int(interp, args[start + 1]!, 'list-tail'); k > 0; k--) x = interp.heap.cdr(pair(interp, x, 'list-tail'));
+    for (let k = int(interp, args[start + 1]!, 'list-tail'); k > 0; k--)
+      x = interp.heap.cdr(pair(interp, x, 'list-tail'));
     return ret(interp.heap, x);
   });
   def('list-ref', 2, 2, (interp, args, start) => {
     let x = args[start]!;
-    for (let k = int(interp, args[start + 1]!, 'list-ref'); k > 0; k--) x = interp.heap.cdr(pair(interp, x, 'list-ref'));
+    for (let k = int(interp, args[start + 1]!, 'list-ref'); k > 0; k--)
+      x = interp.heap.cdr(pair(interp, x, 'list-ref'));
     return ret(interp.heap, interp.heap.car(pair(interp, x, 'list-ref')));
   });
   const member = (name: string, same: (heap: SchemeHeap, a: Val, b: Val) => boolean) =>
@@ -347,13 +368,23 @@ export function standardPrimitives(): Primitive[] {
 
   // --- symbols and strings ---------------------------------------------------------------------
   def('symbol->string', 1, 1, (interp, args, start) =>
-    interp.heap.makeString(interp.heap.symbolName(typed(interp, args[start]!, interp.heap.SYMBOL, 'a symbol', 'symbol->string'))),
+    interp.heap.makeString(
+      interp.heap.symbolName(typed(interp, args[start]!, interp.heap.SYMBOL, 'a symbol', 'symbol->string')),
+    ),
   );
   def('string->symbol', 1, 1, (interp, args, start) =>
-    ret(interp.heap, interp.heap.intern(interp.heap.text(typed(interp, args[start]!, interp.heap.STRING, 'a string', 'string->symbol')))),
+    ret(
+      interp.heap,
+      interp.heap.intern(
+        interp.heap.text(typed(interp, args[start]!, interp.heap.STRING, 'a string', 'string->symbol')),
+      ),
+    ),
   );
-  const str = (interp: Interpreter, v: Val, who: string) => interp.heap.text(typed(interp, v, interp.heap.STRING, 'a string', who));
-  def('string-length', 1, 1, (interp, args, start) => fixnum([...str(interp, args[start]!, 'string-length')].length));
+  const str = (interp: Interpreter, v: Val, who: string) =>
+    interp.heap.text(typed(interp, v, interp.heap.STRING, 'a string', who));
+  def('string-length', 1, 1, (interp, args, start) =>
+    fixnum([...str(interp, args[start]!, 'string-length')].length),
+  );
   def('string-append', 0, -1, (interp, args, start, argc) => {
     let s = '';
     for (let i = 0; i < argc; i++) s += str(interp, args[start + i]!, 'string-append');
@@ -363,17 +394,21 @@ export function standardPrimitives(): Primitive[] {
     const chars = [...str(interp, args[start]!, 'substring')];
     const from = int(interp, args[start + 1]!, 'substring');
     const to = argc === 3 ? int(interp, args[start + 2]!, 'substring') : chars.length;
-    if (from < 0 || to > chars.length || from > to) throw new SchemeError('range', `substring: bad range [${from}, ${to})`);
+    if (from < 0 || to > chars.length || from > to)
+      throw new SchemeError('range', `substring: bad range [${from}, ${to})`);
     return interp.heap.makeString(chars.slice(from, to).join(''));
   });
   const strCompare = (name: string, ok: (a: string, b: string) => boolean) =>
-    def(name, 2, 2, (interp, args, start) => bool(ok(str(interp, args[start]!, name), str(interp, args[start + 1]!, name))));
+    def(name, 2, 2, (interp, args, start) =>
+      bool(ok(str(interp, args[start]!, name), str(interp, args[start + 1]!, name))),
+    );
   strCompare('string=?', (a, b) => a === b);
   strCompare('string<?', (a, b) => a < b);
   strCompare('string>?', (a, b) => a > b);
 
   // --- vectors ---------------------------------------------------------------------------------
-  const vec = (interp: Interpreter, v: Val, who: string) => typed(interp, v, interp.heap.VECTOR, 'a vector', who);
+  const vec = (interp: Interpreter, v: Val, who: string) =>
+    typed(interp, v, interp.heap.VECTOR, 'a vector', who);
   const index = (interp: Interpreter, v: Val, i: Val, who: string) => {
     const k = int(interp, i, who);
     const n = interp.heap.length(v);
@@ -390,7 +425,9 @@ export function standardPrimitives(): Primitive[] {
     for (let i = 0; i < argc; i++) interp.heap.vectorSet(v, i, args[start + i]!);
     return v;
   });
-  def('vector-length', 1, 1, (interp, args, start) => fixnum(interp.heap.length(vec(interp, args[start]!, 'vector-length'))));
+  def('vector-length', 1, 1, (interp, args, start) =>
+    fixnum(interp.heap.length(vec(interp, args[start]!, 'vector-length'))),
+  );
   def('vector-ref', 2, 2, (interp, args, start) => {
     const v = vec(interp, args[start]!, 'vector-ref');
     return ret(interp.heap, interp.heap.vectorRef(v, index(interp, v, args[start + 1]!, 'vector-ref')));

@@ -19,13 +19,25 @@ export function formatFlonum(x: number): string {
 }
 
 /** The printed form of `v`. */
-export function toDisplayString(heap: SchemeHeap, v: Val, write: boolean, procName?: (v: Val) => string): string {
+export function toDisplayString(
+  heap: SchemeHeap,
+  v: Val,
+  write: boolean,
+  procName?: (v: Val) => string,
+): string {
   const out: string[] = [];
   print(heap, v, write, out, 0, procName);
   return out.join('');
 }
 
-function print(heap: SchemeHeap, v: Val, write: boolean, out: string[], depth: number, procName?: (v: Val) => string): void {
+function print(
+  heap: SchemeHeap,
+  v: Val,
+  write: boolean,
+  out: string[],
+  depth: number,
+  procName?: (v: Val) => string,
+): void {
   if (depth > MAX_DEPTH) {
     out.push('...');
     return;

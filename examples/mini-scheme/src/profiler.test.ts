@@ -18,9 +18,13 @@ describe('tracemalloc with Scheme frames', () => {
   it('gives each object the traceback of the Scheme calls that allocated it', () => {
     const { interp } = capture({ traceFrames: 5 });
     interp.runSource(
-      ['(define (make-point x y)', '  (vector x y))', '(define (origin)', '  (let ((p (make-point 0 0))) p))', '(define p (origin))'].join(
-        '\n',
-      ),
+      [
+        '(define (make-point x y)',
+        '  (vector x y))',
+        '(define (origin)',
+        '  (let ((p (make-point 0 0))) p))',
+        '(define p (origin))',
+      ].join('\n'),
       'points.scm',
     );
     const p = interp.getGlobal('p')!;
@@ -41,7 +45,9 @@ describe('tracemalloc with Scheme frames', () => {
     const byLine = snapshot.statistics('lineno');
     const [current] = interp.heap.profiler.getTracedMemory();
     expect(byLine.reduce((a, s) => a + s.size, 0)).toBe(current);
-    const lines = byLine.filter((s) => s.traceback.frames[0]!.filename === 'binary-trees.scm').map((s) => s.traceback.frames[0]!.lineno);
+    const lines = byLine
+      .filter((s) => s.traceback.frames[0]!.filename === 'binary-trees.scm')
+      .map((s) => s.traceback.frames[0]!.lineno);
     // The long-lived tree's pairs, made on the two lines of make-tree.
     expect(lines.slice(0, 2).sort()).toEqual([7, 8]);
     interp.heap.profiler.stop();

@@ -112,7 +112,8 @@ export class Reader {
         if (this.pos >= this.text.length) throw this.error(`unterminated list (opened on line ${line})`);
         const c = this.text[this.pos]!;
         if (c === ')' || c === ']') {
-          if (c !== close) throw this.error(`'${c}' closes a list opened with '${close === ')' ? '(' : '['}'`);
+          if (c !== close)
+            throw this.error(`'${c}' closes a list opened with '${close === ')' ? '(' : '['}'`);
           this.pos++;
           break;
         }
@@ -207,7 +208,8 @@ export class Reader {
     if (token === '#t' || token === '#true') return TRUE;
     if (token === '#f' || token === '#false') return FALSE;
     if (/^[+-]?\d+$/.test(token)) return this.heap.makeNumber(Number(token), false);
-    if (/^[+-]?(\d+\.\d*|\.\d+|\d+)(e[+-]?\d+)?$/i.test(token)) return this.heap.makeNumber(Number(token), true);
+    if (/^[+-]?(\d+\.\d*|\.\d+|\d+)(e[+-]?\d+)?$/i.test(token))
+      return this.heap.makeNumber(Number(token), true);
     if (token.startsWith('#')) throw this.error(`unknown syntax ${token}`);
     const sym = this.heap.intern(token);
     this.heap.incref(sym);
