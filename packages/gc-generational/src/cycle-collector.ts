@@ -24,7 +24,6 @@
 import { formatPtr, MemoryError, type Ptr } from '@heapkit/memory';
 import {
   FINALIZED,
-  GC_FLAGS_WORD,
   GC_HEAD_BYTES,
   GC_REFS_WORD,
   HAS_WEAKREFS,
@@ -43,15 +42,18 @@ import {
 import { InvalidGenerationError, InvalidSettingError, NotTrackableError } from './errors.js';
 import {
   COLLECTING,
-  listAppend,
   listFirst,
   listInit,
   listIsEmpty,
   listMerge,
+  listMergeFront,
   listMove,
   listNext,
+  listPrepend,
   listRemove,
   listSize,
+  MAX_GC_REFS,
+  REFS_ONE,
   UNREACHABLE,
 } from './gc-lists.js';
 import { TypeTable, WALK_FIXED } from './type-table.js';
@@ -319,7 +321,7 @@ export class CycleCollector {
     const u32 = this.space.memory.u32;
     const node = obj - GC_HEAD_BYTES;
     if (u32[node >>> 2] !== 0) return;
-    listAppend(u32, node, this.generationHeads[0]!);
+    listPrepend(u32, node, this.generationHeads[0]!);
   }
 
   /**
@@ -389,7 +391,9 @@ export class CycleCollector {
   // --- tracking --------------------------------------------------------------------------------
 
   private onAlloc(obj: Ptr): void {
-    listAppend(this.space.memory.u32, obj - GC_HEAD_BYTES, this.generationHeads[0]!);
+    // Newest first: objects mostly refer to older ones, so a scan that meets an object before
+    // what it refers to rarely has to move anything (see moveUnreachable).
+    listPrepend(this.space.memory.u32, obj - GC_HEAD_BYTES, this.generationHeads[0]!);
     const count = ++this.counts[0]!;
     if (count > this.thresholds[0] && this.thresholds[0] !== 0 && this.enabled && !this.collecting) {
       if (this.automatic === 'allocation') this.collectGenerations();
@@ -452,7 +456,8 @@ export class CycleCollector {
       if (generation + 1 < GENERATIONS) this.counts[generation + 1]!++;
       for (let g = 0; g <= generation; g++) this.counts[g] = 0;
       const young = this.generationHeads[generation]!;
-      for (let g = 0; g < generation; g++) listMerge(u32, this.generationHeads[g]!, young);
+      // Younger generations go in front, keeping the list newest first.
+      for (let g = generation - 1; g >= 0; g--) listMergeFront(u32, this.generationHeads[g]!, young);
       const old = generation < GENERATIONS - 1 ? this.generationHeads[generation + 1]! : young;
       this.table.refresh();
 
@@ -464,7 +469,7 @@ export class CycleCollector {
       // Survivors move up a generation (the long-lived counts feed the full-collection heuristic).
       if (young !== old) {
         if (generation === GENERATIONS - 2) this.longLivedPending += candidates - unreachableCount;
-        listMerge(u32, young, old);
+        listMergeFront(u32, young, old);
       } else {
         this.longLivedPending = 0;
         this.longLivedTotal = candidates - unreachableCount;
@@ -528,8 +533,9 @@ export class CycleCollector {
     for (let node = u32[head >>> 2]!; node !== head; node = u32[node >>> 2]!) {
       const w = node >>> 2;
       const rc = i32[w + 4]!; // the refcount: the object's first word, right after the 16-byte pre-header
-      i32[w + GC_REFS_WORD] = rc === 0 ? 1 : rc;
-      u32[w + GC_FLAGS_WORD] = COLLECTING;
+      // gc refs in bits 2.., the flags in bits 0-1 (one word, as CPython packs them in _gc_prev).
+      i32[w + GC_REFS_WORD] =
+        (rc === 0 ? REFS_ONE : rc >= MAX_GC_REFS ? MAX_GC_REFS * REFS_ONE : rc * REFS_ONE) | COLLECTING;
       n++;
     }
     return n;
@@ -562,7 +568,8 @@ export class CycleCollector {
   private subtractChild(u32: Uint32Array, child: Ptr): void {
     if (this.table.isGc[u32[(child >>> 2) + 1]! & TYPE_ID_MASK] !== 1) return;
     const w = (child - GC_HEAD_BYTES) >>> 2;
-    if ((u32[w + GC_FLAGS_WORD]! & COLLECTING) !== 0) u32[w + GC_REFS_WORD]!--;
+    const v = u32[w + GC_REFS_WORD]!;
+    if ((v & COLLECTING) !== 0) u32[w + GC_REFS_WORD] = v - REFS_ONE;
   }
 
   /**
@@ -584,7 +591,7 @@ export class CycleCollector {
     let node = u32[young >>> 2]!;
     while (node !== young) {
       const w = node >>> 2;
-      if (u32[w + GC_REFS_WORD] !== 0) {
+      if (u32[w + GC_REFS_WORD]! >= REFS_ONE) {
         const h = w + 4;
         const t = u32[h + 1]! & TYPE_ID_MASK;
         if (walk[t] === WALK_FIXED) {
@@ -598,12 +605,12 @@ export class CycleCollector {
           this.space.forEachReferent(node + GC_HEAD_BYTES, this.visitReachable);
           moved -= this.movedBack;
         }
-        u32[w + GC_FLAGS_WORD] = 0; // reachable: no longer a candidate
+        u32[w + GC_REFS_WORD] = 0; // reachable: no longer a candidate
         node = u32[w]!;
       } else {
         const next = u32[w]!;
         listMove(u32, node, unreachable);
-        u32[w + GC_FLAGS_WORD] = COLLECTING | UNREACHABLE;
+        u32[w + GC_REFS_WORD] = COLLECTING | UNREACHABLE;
         moved++;
         // Note what later steps will have to do for it (an object moved back only adds work).
         const word = u32[w + 5]!;
@@ -621,15 +628,14 @@ export class CycleCollector {
     if (this.table.isGc[u32[(child >>> 2) + 1]! & TYPE_ID_MASK] !== 1) return false;
     const node = child - GC_HEAD_BYTES;
     const w = node >>> 2;
-    const flags = u32[w + GC_FLAGS_WORD]!;
-    if ((flags & COLLECTING) === 0) return false;
-    if ((flags & UNREACHABLE) !== 0) {
+    const v = u32[w + GC_REFS_WORD]!;
+    if ((v & COLLECTING) === 0) return false;
+    if ((v & UNREACHABLE) !== 0) {
       listMove(u32, node, this.scanHead);
-      u32[w + GC_FLAGS_WORD] = COLLECTING;
-      u32[w + GC_REFS_WORD] = 1;
+      u32[w + GC_REFS_WORD] = REFS_ONE | COLLECTING;
       return true;
     }
-    if (u32[w + GC_REFS_WORD] === 0) u32[w + GC_REFS_WORD] = 1;
+    if (v < REFS_ONE) u32[w + GC_REFS_WORD] = REFS_ONE | COLLECTING;
     return false;
   }
 
@@ -640,10 +646,10 @@ export class CycleCollector {
     while (node !== unreachable) {
       const w = node >>> 2;
       const next = u32[w]!;
-      u32[w + GC_FLAGS_WORD] = u32[w + GC_FLAGS_WORD]! & ~UNREACHABLE;
+      u32[w + GC_REFS_WORD] = u32[w + GC_REFS_WORD]! & ~UNREACHABLE;
       const t = u32[w + 5]! & TYPE_ID_MASK; // the type word: second word after the pre-header
       if (this.table.legacy[t] === 1) {
-        u32[w + GC_FLAGS_WORD] = 0;
+        u32[w + GC_REFS_WORD] = 0;
         listMove(u32, node, finalizers);
       }
       node = next;
@@ -663,8 +669,8 @@ export class CycleCollector {
     const t = u32[(child >>> 2) + 1]! & TYPE_ID_MASK;
     if (this.table.isGc[t] !== 1) return;
     const node = child - GC_HEAD_BYTES;
-    if ((u32[(node >>> 2) + GC_FLAGS_WORD]! & COLLECTING) === 0) return;
-    u32[(node >>> 2) + GC_FLAGS_WORD] = 0;
+    if ((u32[(node >>> 2) + GC_REFS_WORD]! & COLLECTING) === 0) return;
+    u32[(node >>> 2) + GC_REFS_WORD] = 0;
     listMove(u32, node, this.finalizersHead);
   }
 
@@ -678,7 +684,7 @@ export class CycleCollector {
     if (!this.sawWeakrefs) return false;
     const pending: PendingCallbacks = { refs: [], callbacks: [] };
     const notGarbage = (wr: Ptr) =>
-      (this.space.memory.u32[((wr - GC_HEAD_BYTES) >>> 2) + GC_FLAGS_WORD]! & COLLECTING) === 0;
+      (this.space.memory.u32[((wr - GC_HEAD_BYTES) >>> 2) + GC_REFS_WORD]! & COLLECTING) === 0;
     const u32 = this.space.memory.u32;
     for (let node = u32[unreachable >>> 2]!; node !== unreachable; node = u32[node >>> 2]!) {
       // The type word (just after the refcount) says whether any weakref points here.
@@ -721,7 +727,7 @@ export class CycleCollector {
     this.moveUnreachable(unreachable, still);
     const u32 = this.space.memory.u32;
     for (let node = u32[still >>> 2]!; node !== still; node = u32[node >>> 2]!) {
-      u32[(node >>> 2) + GC_FLAGS_WORD] = COLLECTING;
+      u32[(node >>> 2) + GC_REFS_WORD] = COLLECTING;
     }
     listMerge(u32, unreachable, old);
   }
@@ -750,6 +756,7 @@ export class CycleCollector {
    */
   private deleteGarbage(still: number, old: number): void {
     const space = this.space;
+    const table = this.table;
     while (!listIsEmpty(space.memory.u32, still)) {
       const node = listFirst(space.memory.u32, still);
       const obj = node + GC_HEAD_BYTES;
@@ -757,7 +764,7 @@ export class CycleCollector {
         // Its count fell to zero during this collection while a deallocation loop this
         // collection interrupted is running: that loop frees it (and takes it off the list).
         const u32 = space.memory.u32;
-        u32[(node >>> 2) + GC_FLAGS_WORD] = 0;
+        u32[(node >>> 2) + GC_REFS_WORD] = 0;
         listMove(u32, node, old);
         continue;
       }
@@ -765,20 +772,45 @@ export class CycleCollector {
         space.incref(obj);
         this.garbage.push(obj);
       } else {
-        space.incref(obj);
-        try {
-          space.clearRefs(obj);
-        } catch (error) {
-          space.onUnraisable({ error, message: `clear of ${space.typeName(obj)}`, object: obj });
+        const t = space.memory.u32[(obj >>> 2) + 1]! & TYPE_ID_MASK;
+        if (table.walk[t] === WALK_FIXED && table.customClear[t] === 0) {
+          this.clearSlots(obj, t);
+        } else {
+          space.incref(obj);
+          try {
+            space.clearRefs(obj);
+          } catch (error) {
+            space.onUnraisable({ error, message: `clear of ${space.typeName(obj)}`, object: obj });
+          }
+          space.decref(obj);
         }
-        space.decref(obj);
       }
       const u32 = space.memory.u32;
       if (listFirst(u32, still) === node) {
-        u32[(node >>> 2) + GC_FLAGS_WORD] = 0;
+        u32[(node >>> 2) + GC_REFS_WORD] = 0;
         listMove(u32, node, old);
       }
     }
+  }
+
+  /**
+   * The default `tp_clear` of an object whose references are all in fixed slots, done here
+   * without a call per slot: hold a reference, empty each slot and drop what it held, release.
+   */
+  private clearSlots(obj: Ptr, t: number): void {
+    const space = this.space;
+    const { refStart, refWords } = this.table;
+    const h = obj >>> 2;
+    space.incref(obj);
+    const end = refStart[t + 1]!;
+    for (let k = refStart[t]!; k < end; k++) {
+      const u32 = space.memory.u32; // a decref may have run a finalizer that grew the memory
+      const old = u32[h + refWords[k]!]!;
+      if (old === 0) continue;
+      u32[h + refWords[k]!] = 0;
+      space.decref(old);
+    }
+    space.decref(obj);
   }
 
   /** Step 10: the uncollectable go to `garbage` and join the old generation. */
@@ -787,7 +819,7 @@ export class CycleCollector {
     const saveAll = (this.debugFlags & DEBUG_SAVEALL) !== 0;
     for (let node = u32[finalizers >>> 2]!; node !== finalizers; node = u32[node >>> 2]!) {
       const obj = node + GC_HEAD_BYTES;
-      u32[(node >>> 2) + GC_FLAGS_WORD] = 0;
+      u32[(node >>> 2) + GC_REFS_WORD] = 0;
       if (saveAll || this.space.typeOf(obj).legacyFinalizer) {
         this.space.incref(obj);
         this.garbage.push(obj);

@@ -5,17 +5,23 @@
  * memory's current `u32` view: read it again after anything that can run user code.
  *
  * ```
- *   node ──► ┌───────────┬───────────┬───────────┬───────────┐
- *            │ next      │ prev      │ gc refs   │ flags     │   (the refcount header follows)
- *            └───────────┴───────────┴───────────┴───────────┘
+ *   node ──► ┌───────────┬───────────┬───────────────────┬───────────┐
+ *            │ next      │ prev      │ gc refs │ flags   │ (unused)  │   (the refcount header follows)
+ *            └───────────┴───────────┴───────────────────┴───────────┘
  *   next == 0: the object is not tracked.
- *   flags: COLLECTING (in the set being collected), UNREACHABLE (tentatively unreachable).
+ *   The gc refs word: gc refs in bits 2..31, flags in bits 0-1 (one read and one write per
+ *   visit, as CPython packs both in _gc_prev): COLLECTING (in the set being collected),
+ *   UNREACHABLE (tentatively unreachable).
  * ```
  */
-import { GC_FLAGS_WORD, GC_NEXT_WORD, GC_PREV_WORD } from '@heapkit/refcount';
+import { GC_NEXT_WORD, GC_PREV_WORD } from '@heapkit/refcount';
 
 export const COLLECTING = 1;
 export const UNREACHABLE = 2;
+/** One gc ref in the gc refs word. */
+export const REFS_ONE = 4;
+/** Counts are capped here (far above any number of references a collection can subtract). */
+export const MAX_GC_REFS = 1 << 28;
 
 /** Makes `head` an empty list. */
 export function listInit(u32: Uint32Array, head: number): void {
@@ -45,6 +51,17 @@ export function listAppend(u32: Uint32Array, node: number, head: number): void {
   u32[n + GC_PREV_WORD] = last;
   u32[(last >>> 2) + GC_NEXT_WORD] = node;
   u32[h + GC_PREV_WORD] = node;
+}
+
+/** Inserts an unlinked node at the front of the list. */
+export function listPrepend(u32: Uint32Array, node: number, head: number): void {
+  const h = head >>> 2;
+  const first = u32[h + GC_NEXT_WORD]!;
+  const n = node >>> 2;
+  u32[n + GC_NEXT_WORD] = first;
+  u32[n + GC_PREV_WORD] = head;
+  u32[(first >>> 2) + GC_PREV_WORD] = node;
+  u32[h + GC_NEXT_WORD] = node;
 }
 
 /** Takes a node off its list and marks it untracked (next = prev = 0). */
@@ -83,18 +100,25 @@ export function listMerge(u32: Uint32Array, from: number, to: number): void {
   listInit(u32, from);
 }
 
+/** Puts every node of `from` in front of those of `to`, leaving `from` empty. */
+export function listMergeFront(u32: Uint32Array, from: number, to: number): void {
+  if (listIsEmpty(u32, from)) return;
+  const f = from >>> 2;
+  const t = to >>> 2;
+  const first = u32[f + GC_NEXT_WORD]!;
+  const last = u32[f + GC_PREV_WORD]!;
+  const oldFirst = u32[t + GC_NEXT_WORD]!;
+  u32[t + GC_NEXT_WORD] = first;
+  u32[(first >>> 2) + GC_PREV_WORD] = to;
+  u32[(last >>> 2) + GC_NEXT_WORD] = oldFirst;
+  u32[(oldFirst >>> 2) + GC_PREV_WORD] = last;
+  listInit(u32, from);
+}
+
 /** The number of nodes on the list. */
 export function listSize(u32: Uint32Array, head: number): number {
   let n = 0;
   for (let node = u32[(head >>> 2) + GC_NEXT_WORD]!; node !== head; node = u32[(node >>> 2) + GC_NEXT_WORD]!)
     n++;
   return n;
-}
-
-export function flagsOf(u32: Uint32Array, node: number): number {
-  return u32[(node >>> 2) + GC_FLAGS_WORD]!;
-}
-
-export function setFlags(u32: Uint32Array, node: number, flags: number): void {
-  u32[(node >>> 2) + GC_FLAGS_WORD] = flags;
 }

@@ -23,6 +23,8 @@ export class TypeTable {
   legacy = new Uint8Array(16);
   /** True when some known type has a legacy finalizer. */
   anyLegacy = false;
+  /** 1 when the type has its own `clear` (`tp_clear`); else the collector clears the slots itself. */
+  customClear = new Uint8Array(16);
   /** 1 when the type has a `finalize` (PEP 442). */
   finalizer = new Uint8Array(16);
   /** Row t's fixed slots: `refWords[refStart[t] .. refStart[t + 1])`, word offsets from the object. */
@@ -46,6 +48,7 @@ export class TypeTable {
       this.walk = grow(this.walk, new Uint8Array(n));
       this.legacy = grow(this.legacy, new Uint8Array(n));
       this.finalizer = grow(this.finalizer, new Uint8Array(n));
+      this.customClear = grow(this.customClear, new Uint8Array(n));
       this.refStart = grow(this.refStart, new Int32Array(n + 1));
     }
     for (let t = this.known; t < count; t++) {
@@ -54,6 +57,7 @@ export class TypeTable {
       this.legacy[t] = type.legacyFinalizer ? 1 : 0;
       if (type.legacyFinalizer) this.anyLegacy = true;
       this.finalizer[t] = type.finalize !== undefined ? 1 : 0;
+      this.customClear[t] = type.clear !== undefined ? 1 : 0;
       const general = type.itemRefs.length > 0 || type.traverse !== undefined;
       this.walk[t] = general ? WALK_GENERAL : WALK_FIXED;
       const start = this.refStart[t]!;

@@ -879,7 +879,8 @@ export class ObjectSpace {
    * Deallocates queued objects until the queue is empty; only one loop runs at a time (an object
    * released by a finalizer or callback it calls is queued and taken by this loop).
    *
-   * The fast path (no finalizer, weakrefs, items, traverse or GC pre-header) is inline, over
+   * The fast path (no finalizer, weakrefs, items or traverse; a collector is told of a GC
+   * object's end through its hook) is inline, over
    * local copies of the views and tables that are read again after anything that can run user
    * code or grow the memory. Cost per object: its type word, one load per reference slot (and
    * for each child a state-map test and its count), one state-map store, and a free-list push.
@@ -905,6 +906,7 @@ export class ObjectSpace {
         if ((tFlags[t]! & T_SLOW_DEALLOC) !== 0 || (word & HAS_WEAKREFS) !== 0) {
           this.deallocateSlow(obj, t);
         } else {
+          if ((tFlags[t]! & T_GC) !== 0 && this.collector !== undefined) this.collector.onFree(obj);
           // The first two slots unrolled (most objects have at most two), then the rest.
           const first = refStart[t]!;
           const count = refStart[t + 1]! - first;

@@ -99,8 +99,8 @@ export const T_TRAVERSE = 8;
 export const T_ITEM_REFS = 16;
 export const T_WEAKREF = 32;
 export const T_LEGACY_FINALIZER = 64;
-/** Flags that send deallocation off the fast path. */
-export const T_SLOW_DEALLOC = T_FINALIZE | T_TRAVERSE | T_ITEM_REFS | T_WEAKREF | T_GC;
+/** Flags that send deallocation off the fast path (a GC pre-header does not: see `drain`). */
+export const T_SLOW_DEALLOC = T_FINALIZE | T_TRAVERSE | T_ITEM_REFS | T_WEAKREF;
 
 /** The largest payload, item size or number of items accepted. */
 export const MAX_OBJECT_BYTES = 0x7fff_fff0;
