@@ -1,8 +1,10 @@
 /**
  * The chart of a run: per suite, one horizontal bar per peer showing the subject's throughput
  * ratio to it (subject ops/s ÷ peer ops/s at the medians), on a log axis, drawn from parity (1×)
- * to the ratio: rightwards when the subject is faster, leftwards when it is slower. The target
- * is a black tick; the bar's colour says whether it is met. Written as `results/latest.svg`
+ * to the ratio: rightwards when the subject is faster, leftwards when it is slower. A suite's
+ * slowdowns (case time ÷ baseline time) are drawn the same way, as the baseline's time ÷ the
+ * case's, so that right is always faster; their label says the slowdown. The target is a black
+ * tick; the bar's colour says whether it is met. Written as `results/latest.svg`
  * after every run and as `results.svg` (tracked) after a published one.
  *
  * Drawn by Vega-Lite (the chart as a declarative spec) compiled to Vega and rendered by Vega's
@@ -29,19 +31,35 @@ export interface ChartDatum {
 
 const STATUS_COLORS = { met: '#2e7d32', 'not met': '#c62828', 'no target': '#78909c' } as const;
 
-/** The bars: every measured peer of every suite, in the order of the results. */
+/** The bars: every measured peer and every slowdown of every suite, in the order of the results. */
 export function chartData(run: RunResult): ChartDatum[] {
-  return run.suites.flatMap((suite) =>
-    suite.ratios.map((r) => ({
-      suite: suite.name,
-      peer: r.peer,
-      row: r.target === null ? r.peer : `${r.peer} (target ≥ ${formatRatio(r.target)})`,
-      ratio: r.ratio,
-      target: r.target,
-      status: r.met === null ? 'no target' : r.met ? 'met' : 'not met',
-      label: formatRatio(r.ratio),
-    })),
-  );
+  return run.suites.flatMap((suite) => [
+    ...suite.ratios.map(
+      (r): ChartDatum => ({
+        suite: suite.name,
+        peer: r.peer,
+        row: r.target === null ? r.peer : `${r.peer} (target ≥ ${formatRatio(r.target)})`,
+        ratio: r.ratio,
+        target: r.target,
+        status: r.met === null ? 'no target' : r.met ? 'met' : 'not met',
+        label: formatRatio(r.ratio),
+      }),
+    ),
+    ...suite.slowdowns.map(
+      (d): ChartDatum => ({
+        suite: suite.name,
+        peer: `${d.case} vs ${d.baseline}`,
+        row:
+          d.maxRatio === null
+            ? `${d.case} vs ${d.baseline}`
+            : `${d.case} vs ${d.baseline} (slowdown ≤ ${formatRatio(d.maxRatio)})`,
+        ratio: 1 / d.ratio,
+        target: d.maxRatio === null ? null : 1 / d.maxRatio,
+        status: d.met === null ? 'no target' : d.met ? 'met' : 'not met',
+        label: `${formatRatio(d.ratio)} slowdown`,
+      }),
+    ),
+  ]);
 }
 
 /** The Vega-Lite spec of the chart (data inline, nothing fetched). */
@@ -61,14 +79,18 @@ export function chartSpec(run: RunResult): TopLevelSpec {
       subtitle: [
         `${run.mode} run, ${run.date}; Node ${env.node}, ${env.cpuModel}`,
         'Bars from parity (dashed): right = heapkit faster. Black tick: the target.',
+        'Slowdowns (case time ÷ baseline time) are drawn as baseline time ÷ case time.',
       ],
       anchor: 'start',
     },
     vconcat: run.suites
-      .filter((suite) => suite.ratios.length > 0)
+      .filter((suite) => suite.ratios.length + suite.slowdowns.length > 0)
       .map((suite) => ({
         title: {
-          text: `${suite.name}: ${suite.subject} ÷ peer`,
+          text:
+            suite.ratios.length > 0
+              ? `${suite.name}: ${suite.subject} ÷ peer`
+              : `${suite.name}: baseline time ÷ case time`,
           ...(suite.skipped.length === 0
             ? {}
             : {
@@ -89,7 +111,10 @@ export function chartSpec(run: RunResult): TopLevelSpec {
                 ...x,
                 scale: { type: 'log', domain },
                 axis: { values: ticks, labelExpr: "format(datum.value, '~g') + '×'", grid: true },
-                title: `${suite.subject} ops/s ÷ peer ops/s at the medians (log scale)`,
+                title:
+                  suite.ratios.length > 0
+                    ? `${suite.subject} ops/s ÷ peer ops/s at the medians (log scale)`
+                    : 'baseline median time ÷ case median time (log scale)',
               },
               x2: { datum: 1 },
               color: {

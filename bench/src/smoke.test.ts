@@ -343,21 +343,27 @@ describe('results files', () => {
     );
   });
 
-  it('writes the chart as an SVG document with a bar per peer', async () => {
+  it('writes the chart as an SVG document with a bar per peer and per slowdown', async () => {
     const run = JSON.parse(await readFile(join(dir, 'results', 'latest.json'), 'utf8')) as RunResult;
     const svg = await readFile(join(dir, 'results', 'latest.svg'), 'utf8');
     expect(xmlRoot(svg)).toBe('svg');
     expect(svg.trimStart().startsWith('<svg')).toBe(true);
     for (const suite of run.suites) {
-      // A suite without ratios (gc: compared pair by pair in its slowdowns) has no chart.
-      if (suite.ratios.length === 0) expect(svg).not.toContain(`${suite.name}: `);
+      // A suite without ratios (gc: compared pair by pair) is charted through its slowdowns.
+      if (suite.ratios.length === 0) expect(svg).toContain(`${suite.name}: baseline time ÷ case time`);
       else expect(svg).toContain(`${suite.name}: ${suite.subject} ÷ peer`);
       for (const r of suite.ratios) expect(svg).toContain(`row: ${r.peer}`); // the bars' aria-labels
+      for (const d of suite.slowdowns) expect(svg).toContain(`row: ${d.case} vs ${d.baseline}`);
     }
     expect(await readFile(join(dir, 'publish', 'results.svg'), 'utf8')).toBe(svg);
     const bars = chartData(run);
-    expect(bars.length).toBe(run.suites.reduce((n, s) => n + s.ratios.length, 0));
+    expect(bars.length).toBe(run.suites.reduce((n, s) => n + s.ratios.length + s.slowdowns.length, 0));
     expect(bars.find((b) => b.peer === 'v8-object')!.row).toBe('v8-object (target ≥ 1.20×)');
+    const slowdown = run.suites.flatMap((s) => s.slowdowns).find((d) => d.maxRatio !== null)!;
+    const bar = bars.find((b) => b.peer === `${slowdown.case} vs ${slowdown.baseline}`)!;
+    expect(bar.ratio).toBeCloseTo(1 / slowdown.ratio, 12); // drawn as baseline time ÷ case time
+    expect(bar.target).toBeCloseTo(1 / slowdown.maxRatio!, 12);
+    expect(bar.label).toMatch(/slowdown$/);
   });
 
   it('formats ratios with enough digits', () => {
