@@ -66,7 +66,11 @@ describe('ObjectSpace: objects', () => {
     const { space, allocator } = makeSpace({ freeListBytes: 0 });
     const Gc = space.registerType({ name: 'Gc', size: 8, gc: true });
     const o = space.alloc(Gc.id);
-    expect(allocator.usableSize(o - GC_HEAD_BYTES)).toBeGreaterThanOrEqual(GC_HEAD_BYTES + HEADER_BYTES + 8);
+    expect(space.blockOf(o)).toBe(o - GC_HEAD_BYTES);
+    expect(allocator.usableSize(space.blockOf(o))).toBeGreaterThanOrEqual(GC_HEAD_BYTES + HEADER_BYTES + 8);
+    const Plain = space.registerType({ name: 'Plain' });
+    const p = space.alloc(Plain.id);
+    expect(space.blockOf(p)).toBe(p);
     const u32 = space.memory.u32;
     for (let w = 0; w < 4; w++) expect(u32[((o - GC_HEAD_BYTES) >>> 2) + w]).toBe(0);
   });

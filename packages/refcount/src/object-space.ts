@@ -690,6 +690,15 @@ export class ObjectSpace {
     return this.types.preBytes[t]! + this.payloadOffset(t) + this.payloadBytes(obj, t);
   }
 
+  /**
+   * The allocator block `obj` lives in: the object pointer minus the GC pre-header, if any.
+   * That is the pointer an allocator-level tool knows (e.g. the profiler's
+   * `getObjectTraceback(space.blockOf(obj))`).
+   */
+  blockOf(obj: Ptr): Ptr {
+    return obj - this.tPre[this.typeIdOf(obj, 'blockOf')]!;
+  }
+
   /** `obj`'s type. */
   typeOf(obj: Ptr): ObjectType {
     return this.types.types[this.typeIdOf(obj, 'typeOf') - 1]!;
