@@ -59,8 +59,13 @@ export interface ProcessPeerOptions {
   readonly startTimeoutMs?: number;
 }
 
-/** Extra time a round may take beyond its budget before the peer is declared hung. */
-const ROUND_GRACE_MS = 30_000;
+/**
+ * Extra time a round may take beyond its budget before the peer is declared hung. A round runs
+ * at least `minSamples` calls whatever its budget, and one call can be long (CPython's
+ * binary-trees program: about 5 s, more on a loaded machine), so this only catches a peer that
+ * stopped answering.
+ */
+const ROUND_GRACE_MS = 300_000;
 /** How long `close` waits for the peer to exit before killing it. */
 const EXIT_WAIT_MS = 2_000;
 /** How much of the peer's stderr is kept for error messages. */
