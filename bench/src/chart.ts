@@ -31,20 +31,26 @@ export interface ChartDatum {
 
 const STATUS_COLORS = { met: '#2e7d32', 'not met': '#c62828', 'no target': '#78909c' } as const;
 
-/** The bars: every measured peer and every slowdown of every suite, in the order of the results. */
+/**
+ * The bars: every measured peer and every slowdown of every suite, in the order of the results
+ * (a peer's ratio is left out when its slowdown against the subject is drawn).
+ */
 export function chartData(run: RunResult): ChartDatum[] {
   return run.suites.flatMap((suite) => [
-    ...suite.ratios.map(
-      (r): ChartDatum => ({
-        suite: suite.name,
-        peer: r.peer,
-        row: r.target === null ? r.peer : `${r.peer} (target ≥ ${formatRatio(r.target)})`,
-        ratio: r.ratio,
-        target: r.target,
-        status: r.met === null ? 'no target' : r.met ? 'met' : 'not met',
-        label: formatRatio(r.ratio),
-      }),
-    ),
+    // A peer whose slowdown against the subject has its own bar is not drawn twice.
+    ...suite.ratios
+      .filter((r) => !suite.slowdowns.some((d) => d.case === r.peer && d.baseline === suite.subject))
+      .map(
+        (r): ChartDatum => ({
+          suite: suite.name,
+          peer: r.peer,
+          row: r.target === null ? r.peer : `${r.peer} (target ≥ ${formatRatio(r.target)})`,
+          ratio: r.ratio,
+          target: r.target,
+          status: r.met === null ? 'no target' : r.met ? 'met' : 'not met',
+          label: formatRatio(r.ratio),
+        }),
+      ),
     ...suite.slowdowns.map(
       (d): ChartDatum => ({
         suite: suite.name,
@@ -69,7 +75,7 @@ export function chartSpec(run: RunResult): TopLevelSpec {
   const { domain, ticks } = logAxis(
     data.flatMap((d) => (d.target === null ? [d.ratio] : [d.ratio, d.target])),
   );
-  const y = { field: 'row', type: 'nominal', title: null, sort: null, axis: { labelLimit: 320 } } as const;
+  const y = { field: 'row', type: 'nominal', title: null, sort: null, axis: { labelLimit: 440 } } as const;
   const x = { field: 'ratio', type: 'quantitative' } as const;
   const label = { type: 'text', baseline: 'middle', fontSize: 11 } as const;
   return {
