@@ -28,7 +28,7 @@ describe('tracemalloc with Scheme frames', () => {
       'points.scm',
     );
     const p = interp.getGlobal('p')!;
-    const traceback = interp.heap.profiler.getObjectTraceback(p - 16)!; // the block starts at the GC pre-header
+    const traceback = interp.heap.profiler.getObjectTraceback(interp.heap.space.blockOf(p))!; // the block starts at the GC pre-header
     // (origin)'s call of make-point is not a tail call (a let binds its result), so its frame shows.
     expect(traceback.format(null, true)).toEqual([
       '  File "points.scm", line 2',
@@ -58,7 +58,9 @@ describe('proper tail calls in tracebacks', () => {
   it('a tail call replaces the caller frame, as the evaluator does', () => {
     const { interp } = capture({ traceFrames: 5 });
     interp.runSource('(define (mk) (vector 1 2))\n(define (via) (mk))\n(define v (via))', 'tail.scm');
-    const traceback = interp.heap.profiler.getObjectTraceback(interp.getGlobal('v')! - 16)!;
+    const traceback = interp.heap.profiler.getObjectTraceback(
+      interp.heap.space.blockOf(interp.getGlobal('v')!),
+    )!;
     expect(traceback.format(null, true)).toEqual(['  File "tail.scm", line 1', '  File "tail.scm", line 3']);
   });
 });
