@@ -31,16 +31,17 @@ import type {
   Suite,
   SuiteContext,
 } from '../suite.js';
+import {
+  type ChurnInput,
+  churnInput,
+  exhausted as exhaustedIn,
+  LIVE_BLOCKS,
+  MAX_SIZE,
+  MIN_SIZE,
+  STEPS_PER_CALL,
+  STREAM_MASK,
+} from './churn-input.js';
 
-/** Live blocks during churn. */
-const LIVE_BLOCKS = 10_000;
-const MIN_SIZE = 8;
-const MAX_SIZE = 512;
-/** Pre-generated steps, replayed cyclically (2 MiB of inputs: far more than the branch predictor learns). */
-const STREAM_LENGTH = 1 << 18;
-const STREAM_MASK = STREAM_LENGTH - 1;
-/** Steps per timed call: spreads the timer's own cost (~50 ns) over many steps. */
-const STEPS_PER_CALL = 1000;
 /** Buffer given to the fixed-size peers for churn: ample for 10,000 blocks of at most 512 B. */
 const CHURN_CAPACITY_BYTES = 64 << 20;
 
@@ -51,27 +52,8 @@ const BARE_FREE_LIST = 'bare-free-list';
 const ASSEMBLYSCRIPT = 'assemblyscript';
 const CPYTHON = 'cpython';
 
-/** The inputs every case replays. */
-interface ChurnInput {
-  /** Size of each slot's block before the first step. */
-  readonly initialSizes: Uint32Array;
-  /** Step k frees the block in `slots[k]`... */
-  readonly slots: Uint32Array;
-  /** ...and allocates `sizes[k]` bytes in its place. */
-  readonly sizes: Uint32Array;
-}
-
-function churnInput(seed: number): ChurnInput {
-  const random = new Random(deriveSeed(seed, 'churn'));
-  return {
-    initialSizes: random.ints(LIVE_BLOCKS, MIN_SIZE, MAX_SIZE),
-    slots: random.ints(STREAM_LENGTH, 0, LIVE_BLOCKS - 1),
-    sizes: random.ints(STREAM_LENGTH, MIN_SIZE, MAX_SIZE),
-  };
-}
-
 function exhausted(name: string): never {
-  throw new Error(`churn: ${name} returned 0 (out of memory)`);
+  return exhaustedIn('churn', name);
 }
 
 function heapkitCase(input: ChurnInput): BenchCase {
@@ -365,7 +347,7 @@ export const churn: Suite = {
     { peer: BARE_FREE_LIST, minRatio: 0.5 },
   ],
   createCases(ctx) {
-    const input = churnInput(ctx.seed);
+    const input = churnInput(ctx.seed, 'churn');
     const assemblyScript = assemblyScriptCase(input);
     const inProcess = 'run' in assemblyScript;
     return {

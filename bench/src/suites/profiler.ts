@@ -24,15 +24,17 @@
 import { ArenaAllocator } from '@heapkit/arena-allocator';
 import { Profiler, RuntimeFrameStack } from '@heapkit/profiler';
 import { pythonPeer } from '../peers/python.js';
-import { deriveSeed, Random } from '../random.js';
+import { deriveSeed } from '../random.js';
 import type { BenchCase, ExternalCase, Suite, SuiteContext } from '../suite.js';
+import {
+  type ChurnInput,
+  churnInput,
+  exhausted as exhaustedIn,
+  LIVE_BLOCKS,
+  STEPS_PER_CALL,
+  STREAM_MASK,
+} from './churn-input.js';
 
-const LIVE_BLOCKS = 10_000;
-const MIN_SIZE = 8;
-const MAX_SIZE = 512;
-const STREAM_LENGTH = 1 << 18;
-const STREAM_MASK = STREAM_LENGTH - 1;
-const STEPS_PER_CALL = 1000;
 /** Guest lines the runtime case cycles through. */
 const GUEST_LINES_MASK = 15;
 const SAMPLING_INTERVAL = 512 * 1024;
@@ -45,23 +47,8 @@ const JS_EXACT_25 = 'js-exact-25';
 const CPYTHON = 'cpython';
 const CPYTHON_TRACEMALLOC = 'cpython-tracemalloc';
 
-interface ChurnInput {
-  readonly initialSizes: Uint32Array;
-  readonly slots: Uint32Array;
-  readonly sizes: Uint32Array;
-}
-
-function churnInput(seed: number): ChurnInput {
-  const random = new Random(deriveSeed(seed, 'profiler'));
-  return {
-    initialSizes: random.ints(LIVE_BLOCKS, MIN_SIZE, MAX_SIZE),
-    slots: random.ints(STREAM_LENGTH, 0, LIVE_BLOCKS - 1),
-    sizes: random.ints(STREAM_LENGTH, MIN_SIZE, MAX_SIZE),
-  };
-}
-
 function exhausted(name: string): never {
-  throw new Error(`profiler: ${name} returned 0 (out of memory)`);
+  return exhaustedIn('profiler', name);
 }
 
 /** The live blocks before the first step, allocated through `allocator` (untraced: not started yet). */
@@ -242,7 +229,7 @@ export const profiler: Suite = {
     { case: CPYTHON_TRACEMALLOC, baseline: CPYTHON, maxRatio: null },
   ],
   createCases(ctx) {
-    const input = churnInput(ctx.seed);
+    const input = churnInput(ctx.seed, 'profiler');
     return {
       opsPerCall: STEPS_PER_CALL,
       cases: [
