@@ -8,12 +8,17 @@ it in the slot. The slot and size streams are the harness's, read from the input
 replayed cyclically from where the previous call stopped, exactly as the in-process cases do.
 One call is `steps_per_call` steps.
 
+With "tracemalloc_nframe": N > 0 in the parameters, tracemalloc.start(N) runs after the initial
+blocks are allocated: the `profiler` suite's cpython-tracemalloc case (its `cpython` case is this
+script without it).
+
 Usage (by the harness): python3 -E -s churn.py INPUTS_FILE '{"live_blocks": 10000, "steps_per_call": 1000}'
 """
 
 import json
 import struct
 import sys
+import tracemalloc
 
 from heapkit_peer import read_inputs, run, serve
 
@@ -23,6 +28,7 @@ def main():
     params = json.loads(sys.argv[2])
     live_blocks = params["live_blocks"]
     steps_per_call = params["steps_per_call"]
+    nframe = params.get("tracemalloc_nframe", 0)
     initial_sizes = inputs["initial_sizes"]
     slots = inputs["slots"]
     sizes = inputs["sizes"]
@@ -37,6 +43,8 @@ def main():
         write_u32(block, 0, i)
         blocks[i] = block
     cursor = 0
+    if nframe > 0:
+        tracemalloc.start(nframe)
 
     def churn_call():
         # Idiomatic fast CPython: locals for everything the loop touches.

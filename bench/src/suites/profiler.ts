@@ -13,7 +13,7 @@
  *   Target: at most 1.1×.
  * - `js-exact-1`, `js-exact-25`: the JS stack, every block traced, nframe 1 and 25 (reported).
  * - `cpython`, `cpython-tracemalloc`: CPython running the same steps on bytearrays
- *   (`bench/python/profiler.py`), without and with `tracemalloc.start(1)`, so tracemalloc's own
+ *   (`bench/python/churn.py`, the `churn` suite's script), without and with `tracemalloc.start(1)`, so tracemalloc's own
  *   slowdown is in the same table (in their own process; skipped when python3 is absent).
  *
  * The profilers start after the initial 10,000 blocks are allocated, so each traced case starts
@@ -208,7 +208,7 @@ function cpythonCase(ctx: SuiteContext, input: ChurnInput, name: string, nframe:
       nframe === 0
         ? "bytearray churn as in the churn suite's cpython case, tracemalloc off (the CPython baseline)"
         : `the same bytearray churn with tracemalloc.start(${nframe}) (started after the initial fill)`,
-    script: 'profiler.py',
+    script: 'churn.py',
     inputs: { initial_sizes: input.initialSizes, slots: input.slots, sizes: input.sizes },
     params: { live_blocks: LIVE_BLOCKS, steps_per_call: STEPS_PER_CALL, tracemalloc_nframe: nframe },
   });
