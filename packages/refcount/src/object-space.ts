@@ -952,24 +952,16 @@ export class ObjectSpace {
     if (child === 0) return;
     const c = child >>> 2;
     const rc = i32[c]!;
-    if (
-      rc > 1 &&
-      rc < IMMORTAL_REFCOUNT &&
-      ((states[child >>> 7]! >>> ((child >>> 2) & 30)) & 3) === LIVE &&
-      (child & 7) === 0
-    ) {
-      i32[c] = rc - 1;
-    } else if (
-      rc === 1 &&
-      ((states[child >>> 7]! >>> ((child >>> 2) & 30)) & 3) === LIVE &&
-      (child & 7) === 0
-    ) {
+    if (((states[child >>> 7]! >>> ((child >>> 2) & 30)) & 3) !== LIVE || (child & 7) !== 0 || rc < 1) {
+      this.dropChild(child); // reports the damage
+    } else if (rc > 1) {
+      if (rc < IMMORTAL_REFCOUNT) i32[c] = rc - 1;
+    } else {
       i32[c] = 0;
       this.pending.push(child);
-    } else {
-      this.dropChild(child); // immortal, or damage to report
     }
   }
+
 
   /** Drops a reference that a dying object owned: queues the child when it was the last one. */
   private dropChild(child: Ptr): void {
