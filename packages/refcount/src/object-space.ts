@@ -962,7 +962,6 @@ export class ObjectSpace {
     }
   }
 
-
   /** Drops a reference that a dying object owned: queues the child when it was the last one. */
   private dropChild(child: Ptr): void {
     if (this.states.get(child) !== LIVE || (child >>> 3) * 8 !== child) {
