@@ -25,4 +25,25 @@ export interface Allocator {
   free(ptr: Ptr): void;
   /** The number of bytes the block can actually hold (at least what was requested). */
   usableSize(ptr: Ptr): number;
+  /**
+   * Optional, for allocator-level tools (a tracer such as `@heapkit/profiler`'s). A layer above
+   * that keeps freed blocks in a cache of its own (an object space's free lists) calls this when
+   * it puts live block `ptr` in that cache: for accounting the block is now free, as if passed to
+   * `free`. The block stays allocated in the underlying allocator. Callers test for the method
+   * once (at construction), not per call.
+   */
+  noteCached?(ptr: Ptr): void;
+  /**
+   * Optional, the counterpart of {@link Allocator.noteCached}: the layer above hands cached block
+   * `ptr` out again; for accounting it is a new allocation of its usable size, made here and now
+   * (a tracer records the current frames).
+   */
+  noteReused?(ptr: Ptr): void;
+  /**
+   * Optional: a layer above whose pointers may point *inside* this allocator's blocks (an object
+   * space whose objects start after a GC pre-header) registers how to map such a pointer to its
+   * block, so that tools accept either. `resolve(ptr)` returns the block under `ptr`, or `0` when
+   * `ptr` is not one of that layer's pointers.
+   */
+  addBlockResolver?(resolve: (ptr: Ptr) => Ptr): void;
 }
