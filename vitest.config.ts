@@ -2,6 +2,12 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    projects: ['packages/*', 'bench', 'examples/*'],
+    projects: [
+      'packages/*',
+      'bench',
+      'examples/*',
+      // Repository-wide checks (README code blocks, the bins after a build): scripts/*.test.ts.
+      { test: { name: 'repo', include: ['scripts/**/*.test.ts'] } },
+    ],
   },
 });
