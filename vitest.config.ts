@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { sharedTestOptions } from './vitest.shared.js';
 
 export default defineConfig({
   test: {
@@ -7,7 +8,7 @@ export default defineConfig({
       'bench',
       'examples/*',
       // Repository-wide checks (README code blocks, the bins after a build): scripts/*.test.ts.
-      { test: { name: 'repo', include: ['scripts/**/*.test.ts'] } },
+      { test: { name: 'repo', include: ['scripts/**/*.test.ts'], ...sharedTestOptions } },
     ],
   },
 });
