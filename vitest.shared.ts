@@ -12,5 +12,6 @@ import type { ViteUserConfig } from 'vitest/config';
 
 export const sharedTestOptions = {
   execArgv: ['--import', 'tsx'],
-  experimental: { viteModuleRunner: false },
+  // nodeLoader (vi.mock without the runner) needs Node 22's module.registerHooks; we use neither.
+  experimental: { viteModuleRunner: false, nodeLoader: false },
 } satisfies NonNullable<ViteUserConfig['test']>;

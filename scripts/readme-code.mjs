@@ -113,6 +113,7 @@ for (const readme of readmes) {
     blocks.push({ readme, index, file, cwd, ts: isTs });
   }
 }
+for (const where of skipped) console.log(`readme-code: skipped (signature): ${where}`);
 if (blocks.length === 0) fail('no code blocks found');
 
 // 2. Typecheck them all in one program.
@@ -186,5 +187,4 @@ await Promise.all(
   }),
 );
 for (const block of blocks) console.log(`readme-code: ok: ${passed.get(block)}`);
-for (const where of skipped) console.log(`readme-code: skipped (signature): ${where}`);
 cleanUp();
