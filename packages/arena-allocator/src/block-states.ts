@@ -14,7 +14,9 @@
  * ```
  *
  * `FREED` stays until a new block starts at the same address, so a stale pointer is reported
- * as a double free even after its space was merged into a larger block.
+ * as a double free even after its space was merged into a larger block, or its region was
+ * released and reserved again by this allocator. (Pointers into another party's region are
+ * refused before the map is read.) No block is live in a region when it is released.
  * The map lives on the JS side (like CPython's `arenas` array): 1/64 of the memory's size.
  */
 export const NONE = 0;

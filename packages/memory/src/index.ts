@@ -17,6 +17,7 @@ export {
 export { type GrowListener, Memory, type MemoryBacking, type MemoryOptions, PAGE_BYTES } from './memory.js';
 export { alignUp, formatPtr, isPtr, MAX_MEMORY_BYTES, NULL, type Ptr } from './ptr.js';
 export {
+  describeRegion,
   REGION_HEADER_BYTES,
   REGION_MAGIC,
   REGION_VERSION,

@@ -3,6 +3,7 @@ import { ConfigurationError, InvalidPointerError, InvalidSizeError } from './err
 import { isPtr, MAX_MEMORY_BYTES, type Ptr } from './ptr.js';
 import {
   checkRegionHeader,
+  extendRegion,
   listRegions,
   newOwner,
   type Region,
@@ -237,6 +238,27 @@ export class Memory {
       );
     }
     return reserveRegion(this, size, alignment, owner);
+  }
+
+  /**
+   * Grows region `start` of `owner` in place to `size` bytes (rounded up to 16), when the bytes
+   * after it are free: it is the highest region (the break moves up, growing the memory), or a
+   * released region big enough follows it. Returns false, changing nothing, otherwise. This is
+   * how an allocator keeps its space contiguous, as `sbrk` callers do.
+   */
+  extend(start: Ptr, owner: number, size: number): boolean {
+    if (!isPtr(start)) {
+      throw new InvalidPointerError(
+        start,
+        'not a pointer: an integer from 0 to 2^32-1 was expected',
+        'extend',
+      );
+    }
+    this.checkOwner('Memory.extend', owner);
+    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
+      throw new InvalidSizeError(size, 'Memory.extend');
+    }
+    return extendRegion(this, start, owner, start + Math.ceil(size / 16) * 16);
   }
 
   /**

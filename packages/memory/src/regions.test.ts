@@ -128,6 +128,28 @@ describe('region protocol: reserve and release', () => {
     expectConsistent(memory);
   });
 
+  it('extends a region in place at the break or into a released neighbour, else refuses', () => {
+    const memory = new Memory({ initialBytes: PAGE_BYTES, maxBytes: 64 * PAGE_BYTES });
+    const a = memory.registerOwner('a');
+    const b = memory.registerOwner('b');
+    const p = memory.reserve(4096, a);
+    expect(memory.extend(p, a, 3 * PAGE_BYTES)).toBe(true); // the highest region: the break moves
+    expect(memory.regionOf(p)).toEqual({ start: p, end: p + 3 * PAGE_BYTES, owner: a });
+    expect(memory.byteLength).toBeGreaterThanOrEqual(p + 3 * PAGE_BYTES);
+    const q = memory.reserve(4096, b);
+    const r = memory.reserve(4096, b);
+    expect(memory.extend(p, a, 3 * PAGE_BYTES + 16)).toBe(false); // q is in the way
+    expect(memory.extend(p, b, 3 * PAGE_BYTES)).toBe(false); // not b's region
+    memory.release(q, b);
+    expect(memory.extend(p, a, 3 * PAGE_BYTES + 1024)).toBe(true); // into part of the released q
+    expect(memory.regionOf(q + 1024)).toEqual({ start: q + 1024, end: r, owner: 0 });
+    expect(memory.extend(p, a, r - p + 16)).toBe(false); // beyond the released region
+    expect(memory.extend(p, a, r - p)).toBe(true); // all of it
+    expect(memory.regionOf(p)).toEqual({ start: p, end: r, owner: a });
+    expect(memory.extend(r, b, 64 * PAGE_BYTES)).toBe(false); // beyond maxBytes
+    expectConsistent(memory);
+  });
+
   it('returns 0 when the memory cannot grow, and changes nothing', () => {
     const memory = new Memory({ initialBytes: PAGE_BYTES, maxBytes: 2 * PAGE_BYTES });
     const a = memory.registerOwner('a');
@@ -206,6 +228,11 @@ describe('region protocol: property', () => {
         align: fc.constantFrom(16, 64, 4096, 16384, 65536),
       }),
       fc.record({ kind: fc.constant('release' as const), pick: fc.nat() }),
+      fc.record({
+        kind: fc.constant('extend' as const),
+        pick: fc.nat(),
+        more: fc.integer({ min: 1, max: 5000 }),
+      }),
     );
     fc.assert(
       fc.property(fc.array(op, { maxLength: 120 }), (ops) => {
@@ -222,9 +249,18 @@ describe('region protocol: property', () => {
             for (const r of live) expect(p + size <= r.start || r.start + r.size <= p).toBe(true);
             expect(memory.regionOf(p)).toEqual({ start: p, end: p + size, owner });
             live.push({ start: p, size, owner });
-          } else if (live.length > 0) {
+          } else if (o.kind === 'release' && live.length > 0) {
             const [r] = live.splice(o.pick % live.length, 1);
             memory.release(r!.start, r!.owner);
+          } else if (o.kind === 'extend' && live.length > 0) {
+            const r = live[o.pick % live.length]!;
+            const size = r.size + Math.ceil(o.more / 16) * 16;
+            const free = live.every(
+              (x) => x === r || x.start >= r.start + size || x.start + x.size <= r.start,
+            );
+            const extended = memory.extend(r.start, r.owner, size);
+            if (extended) r.size = size;
+            else expect(free && r.start + size <= 64 * PAGE_BYTES - 65536).toBe(false);
           }
         }
         const regions = expectConsistent(memory);

@@ -62,7 +62,7 @@ const ENTRY_BYTES = 8;
 /** Owner id of the region table itself once it has moved out of the header. */
 export const TABLE_OWNER = 1;
 /** No region may end beyond this: every region pointer, end included, stays below 2^32. */
-export const REGION_LIMIT = 2 ** 32 - 65536;
+export const REGION_LIMIT = 2 ** 32 - 16;
 
 /** One region of the memory, as the protocol's table records it. */
 export interface Region {
@@ -116,6 +116,7 @@ export function checkRegionHeader(u32: Uint32Array): boolean {
 
 /** Takes the lock word and makes sure the header exists and the views cover the break. */
 function enter(memory: Memory): Uint32Array {
+  memory.refresh(); // another Memory over the same backing, a worker or a WASM module may have grown it
   if (memory.shared) {
     const i32 = memory.i32;
     while (Atomics.compareExchange(i32, LOCK >>> 2, 0, 1) !== 0) waitBriefly(i32);
@@ -238,6 +239,42 @@ function place(memory: Memory, u32: Uint32Array, size: number, alignment: number
   u32[BREAK >>> 2] = end;
   addTo(u32, RESERVED_BYTES, size);
   return a;
+}
+
+/**
+ * Grows region `start` of `owner` in place to end at `newEnd` (a multiple of 16), when the bytes
+ * after it are free: it is the highest region (the break moves up, growing the memory) or a
+ * released region that reaches `newEnd` follows it. False, changing nothing, otherwise (also when
+ * no region of `owner` starts at `start`).
+ */
+export function extendRegion(memory: Memory, start: number, owner: number, newEnd: number): boolean {
+  const u32 = enter(memory);
+  try {
+    const table = u32[TABLE >>> 2]!;
+    const count = u32[COUNT >>> 2]!;
+    const i = findEntry(u32, start);
+    if (i < 0 || startAt(u32, table, i) !== start || ownerAt(u32, table, i) !== owner) return false;
+    const brk = u32[BREAK >>> 2]!;
+    const end = i + 1 < count ? startAt(u32, table, i + 1) : brk;
+    if (newEnd <= end) return newEnd === end;
+    if (i + 1 === count) {
+      if (newEnd > REGION_LIMIT || newEnd > memory.maxBytes) return false;
+      if (newEnd > memory.byteLength && !memory.growTo(newEnd)) return false;
+      memory.u32[BREAK >>> 2] = newEnd;
+      addTo(memory.u32, RESERVED_BYTES, newEnd - end);
+      return true;
+    }
+    if (ownerAt(u32, table, i + 1) !== 0) return false;
+    const releasedEnd = i + 2 < count ? startAt(u32, table, i + 2) : brk;
+    if (newEnd > releasedEnd) return false;
+    if (newEnd === releasedEnd) removeEntry(u32, table, i + 1);
+    else u32[(table >>> 2) + 2 * (i + 1)] = newEnd;
+    addTo(u32, RELEASED_BYTES, -(newEnd - end));
+    addTo(u32, RESERVED_BYTES, newEnd - end);
+    return true;
+  } finally {
+    leave(memory);
+  }
 }
 
 /**
