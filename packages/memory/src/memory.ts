@@ -212,6 +212,7 @@ export class Memory {
 
   /** The name `owner` was registered with in this thread, or a phrase saying it was not. */
   ownerName(owner: number): string {
+    this.checkOwner('Memory.ownerName', owner);
     return this.ownerNames.get(owner) ?? 'registered in another thread or a WASM module';
   }
 
