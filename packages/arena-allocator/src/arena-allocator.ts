@@ -9,7 +9,7 @@ import {
   type Ptr,
 } from '@heapkit/memory';
 import { BlockCache } from './block-cache.js';
-import { BlockStates, FREED, LIVE_LARGE, LIVE_SMALL } from './block-states.js';
+import { BlockStates, FREED, LIVE_LARGE, LIVE_SMALL, SMALL_FLIP } from './block-states.js';
 import {
   ALIGNMENT_SHIFT,
   type ArenaAllocatorOptions,
@@ -80,6 +80,16 @@ export class ArenaAllocator implements Allocator {
   private readonly fastSmallLimit: number;
   /** Pointers below this take free's fast path: the memory's end, or 0 in debug mode. */
   private fastEnd: number;
+  // The fast paths read these directly rather than through their owners (one object hop
+  // instead of two; see `malloc` and `free`). `stateBits` and `poolClass` are replaced when
+  // the memory grows, so the grow listener re-reads them.
+  private stateBits: Uint32Array;
+  private poolClass: Uint8Array;
+  private readonly poolShift: number;
+  private readonly cacheCounts: Uint32Array;
+  private readonly cacheSlots: Uint32Array;
+  private readonly cacheShift: number;
+  private readonly cacheDepth: number;
 
   constructor(options: ArenaAllocatorOptions = {}) {
     this.config = resolveConfig(options);
@@ -93,9 +103,18 @@ export class ArenaAllocator implements Allocator {
     this.pools = new Pools(this.memory, this.owner, this.config);
     this.cache = new BlockCache(this.config.sizeClasses, this.config.blockCache);
     this.fastEnd = this.debug ? 0 : this.memory.byteLength;
+    this.stateBits = this.states.bits;
+    this.poolClass = this.pools.poolClass;
+    this.poolShift = this.config.poolShift;
+    this.cacheCounts = this.cache.counts;
+    this.cacheSlots = this.cache.slots;
+    this.cacheShift = this.cache.shift;
+    this.cacheDepth = this.cache.depth;
     this.memory.onGrow((memory) => {
       this.states.resize(memory.byteLength);
       this.pools.resize(memory.byteLength);
+      this.stateBits = this.states.bits;
+      this.poolClass = this.pools.poolClass;
       if (!this.debug) this.fastEnd = memory.byteLength;
     });
   }
@@ -106,9 +125,10 @@ export class ArenaAllocator implements Allocator {
    * a non-negative integer.
    */
   malloc(size: number): Ptr {
-    // Fast path: a small request. Cost: two compares, then either the block cache (two JS-side
-    // words) or the head pool of the class (usedpools, three pool-header words, the block's link
-    // word); then one state-map word.
+    // Fast path: a small request. Cost: a type check and two compares, then either the block
+    // cache (its count and slot, then one state-map word flipped FREED -> LIVE_SMALL) or the head
+    // pool of the class (usedpools, three pool-header words, the block's link word, one
+    // state-map word). The region protocol is not on this path: it is only asked for new arenas.
     if (isU32(size) && size <= this.fastSmallLimit) {
       const p = this.smallMalloc(size === 0 ? 0 : (size - 1) >>> ALIGNMENT_SHIFT);
       if (p !== 0) return p;
@@ -148,11 +168,21 @@ export class ArenaAllocator implements Allocator {
 
   /** Frees a block (`PyObject_Free`). `free(0)` does nothing. */
   free(ptr: Ptr): void {
-    // Fast path: a live pool block. Cost: three compares, one state-map word, then the block
-    // cache (two JS-side words) or, when it is full, two pool-header words and the block's link word.
-    if (isU32(ptr) && ptr < this.fastEnd && (ptr & 15) === 0 && this.states.freeIfLiveSmall(ptr)) {
-      this.cacheOrRelease(ptr);
-      return;
+    // Fast path: a live pool block. Cost: a type check and three compares, one state-map word
+    // read and written (LIVE_SMALL -> FREED: the O(1) invalid and double-free check), the pool's
+    // class (one byte), then the block cache (its count and slot) or, when that is full, two
+    // pool-header words and the block's link word. A pointer of another allocator is never
+    // LIVE_SMALL here, so regions cost nothing on this path either.
+    if (isU32(ptr) && ptr < this.fastEnd && (ptr & 15) === 0) {
+      const bits = this.stateBits;
+      const w = ptr >>> 8;
+      const shift = (ptr >>> 3) & 30;
+      const word = bits[w]!;
+      if (((word >>> shift) & 3) === LIVE_SMALL) {
+        bits[w] = word ^ (SMALL_FLIP << shift);
+        this.cacheOrRelease(ptr);
+        return;
+      }
     }
     this.freeSlow(ptr);
   }
@@ -220,18 +250,29 @@ export class ArenaAllocator implements Allocator {
 
   /** A small block: the most recently freed one of the class, else one from its pools. */
   private smallMalloc(c: number): Ptr {
-    let p = this.cache.pop(c);
-    if (p === 0) {
-      p = this.pools.alloc(c);
-      if (p === 0) return 0;
+    const n = this.cacheCounts[c]!;
+    if (n !== 0) {
+      this.cacheCounts[c] = n - 1;
+      const p = this.cacheSlots[(c << this.cacheShift) + n - 1]!;
+      const w = p >>> 8;
+      this.stateBits[w] = this.stateBits[w]! ^ (SMALL_FLIP << ((p >>> 3) & 30)); // FREED -> LIVE_SMALL
+      return p;
     }
-    this.states.set(p, LIVE_SMALL);
+    const p = this.pools.alloc(c);
+    if (p !== 0) this.states.set(p, LIVE_SMALL);
     return p;
   }
 
   /** A small block already marked FREED: into the block cache, or back to its pool when that is full. */
   private cacheOrRelease(ptr: Ptr): void {
-    if (!this.cache.push(this.pools.sizeClassOf(ptr), ptr)) this.pools.release(ptr);
+    const c = this.poolClass[ptr >>> this.poolShift]!;
+    const n = this.cacheCounts[c]!;
+    if (n < this.cacheDepth) {
+      this.cacheSlots[(c << this.cacheShift) + n] = ptr;
+      this.cacheCounts[c] = n + 1;
+      return;
+    }
+    this.pools.release(ptr);
   }
 
   /** @internal The raw (non-debug) allocation path. */

@@ -59,8 +59,11 @@ export class Pools {
 
   private readonly poolSize: number;
   private readonly poolShift: number;
-  /** Size class of every pool, by pool number (address >>> poolShift): read by free. */
-  private poolClass: Uint8Array;
+  /**
+   * @internal Size class of every pool, by pool number (address >>> poolShift): read by free's
+   * fast path. Replaced (bigger) by `resize`.
+   */
+  poolClass: Uint8Array;
   private readonly arenaSize: number;
   private readonly poolsPerArena: number;
 
@@ -86,11 +89,6 @@ export class Pools {
     const poolClass = new Uint8Array(Math.max(pools, Math.ceil(this.poolClass.length * 1.25)));
     poolClass.set(this.poolClass);
     this.poolClass = poolClass;
-  }
-
-  /** Size class of the block at `ptr` (a block of a used pool), from a compact JS-side table. */
-  sizeClassOf(ptr: number): number {
-    return this.poolClass[ptr >>> this.poolShift]!;
   }
 
   /** Arenas currently allocated. */
