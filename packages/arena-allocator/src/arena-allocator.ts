@@ -1,7 +1,7 @@
 import {
   type Allocator,
-  ConfigurationError,
   DoubleFreeError,
+  describeRegion,
   formatPtr,
   InvalidPointerError,
   InvalidSizeError,
@@ -9,7 +9,7 @@ import {
   type Ptr,
 } from '@heapkit/memory';
 import { BlockCache } from './block-cache.js';
-import { BlockStates, FREED, LIVE_LARGE, LIVE_SMALL } from './block-states.js';
+import { BlockStates, FREED, LIVE_LARGE, LIVE_SMALL, SMALL_FLIP } from './block-states.js';
 import {
   ALIGNMENT_SHIFT,
   type ArenaAllocatorOptions,
@@ -36,13 +36,15 @@ import { validateHeap } from './validate.js';
  *
  * - Requests up to `smallThreshold` (512) bytes: size classes of 16 bytes, served from 16 KiB
  *   pools carved from 1 MiB arenas (see `pools.ts`).
- * - Larger requests: TLSF blocks in the same memory; arenas are TLSF blocks too, so space freed
- *   by one kind serves the other (see `tlsf.ts`).
+ * - Larger requests: TLSF blocks in segments of the same memory (see `tlsf.ts`).
+ * - Arenas and TLSF segments are regions reserved through the memory's region protocol
+ *   (`Memory.reserve`) and given back to it when free (`trim()`, arenas beyond the spare), so
+ *   several allocators, workers and WASM modules share one memory without sharing a byte. A
+ *   pointer into another party's region is refused with an error that says whose region it is.
  * - `malloc` returns 0 when memory is exhausted and cannot grow; bad arguments throw typed errors
  *   from `@heapkit/memory` (`InvalidPointerError`, `DoubleFreeError`, `InvalidSizeError`,
  *   `HeapCorruptionError`).
  *
- * The allocator owns the memory from `heapStart` to its end, and grows it on demand.
  *
  * @example
  * ```ts
@@ -62,9 +64,11 @@ export class ArenaAllocator implements Allocator {
   readonly memory: Memory;
   /** The options in force, after defaults. */
   readonly config: ResolvedConfig;
+  /** This allocator's owner id in the memory's region protocol (see `Memory.registerOwner`). */
+  readonly owner: number;
   /** @internal The two-bit block-state map (see `block-states.ts`). */
   readonly states: BlockStates;
-  /** @internal The region manager and large-block allocator. */
+  /** @internal The large-block allocator and its segments. */
   readonly tlsf: Tlsf;
   /** @internal pymalloc's arenas and pools. */
   readonly pools: Pools;
@@ -76,6 +80,16 @@ export class ArenaAllocator implements Allocator {
   private readonly fastSmallLimit: number;
   /** Pointers below this take free's fast path: the memory's end, or 0 in debug mode. */
   private fastEnd: number;
+  // The fast paths read these directly rather than through their owners (one object hop
+  // instead of two; see `malloc` and `free`). `stateBits` and `poolClass` are replaced when
+  // the memory grows, so the grow listener re-reads them.
+  private stateBits: Uint32Array;
+  private poolClass: Uint8Array;
+  private readonly poolShift: number;
+  private readonly cacheCounts: Uint32Array;
+  private readonly cacheSlots: Uint32Array;
+  private readonly cacheShift: number;
+  private readonly cacheDepth: number;
 
   constructor(options: ArenaAllocatorOptions = {}) {
     this.config = resolveConfig(options);
@@ -83,21 +97,24 @@ export class ArenaAllocator implements Allocator {
     this.threshold = this.config.smallThreshold;
     this.debug = this.config.debug;
     this.fastSmallLimit = this.debug ? -1 : this.threshold;
-    const { heapStart } = this.config;
-    if (!this.memory.growTo(heapStart + 2 * 65536)) {
-      throw new ConfigurationError(
-        `the memory (${this.memory.byteLength} bytes, max ${this.memory.maxBytes}) has no room for a heap at ${heapStart}`,
-      );
-    }
+    this.owner = this.memory.registerOwner('ArenaAllocator');
     this.states = new BlockStates(this.memory.byteLength);
-    this.tlsf = new Tlsf(this.memory, heapStart, this.config.arenaSize);
-    this.pools = new Pools(this.memory, this.tlsf, this.config);
+    this.tlsf = new Tlsf(this.memory, this.owner, this.config.arenaSize, this.config.poolSize);
+    this.pools = new Pools(this.memory, this.owner, this.config);
     this.cache = new BlockCache(this.config.sizeClasses, this.config.blockCache);
     this.fastEnd = this.debug ? 0 : this.memory.byteLength;
+    this.stateBits = this.states.bits;
+    this.poolClass = this.pools.poolClass;
+    this.poolShift = this.config.poolShift;
+    this.cacheCounts = this.cache.counts;
+    this.cacheSlots = this.cache.slots;
+    this.cacheShift = this.cache.shift;
+    this.cacheDepth = this.cache.depth;
     this.memory.onGrow((memory) => {
       this.states.resize(memory.byteLength);
       this.pools.resize(memory.byteLength);
-      this.tlsf.extend(memory.byteLength);
+      this.stateBits = this.states.bits;
+      this.poolClass = this.pools.poolClass;
       if (!this.debug) this.fastEnd = memory.byteLength;
     });
   }
@@ -108,10 +125,11 @@ export class ArenaAllocator implements Allocator {
    * a non-negative integer.
    */
   malloc(size: number): Ptr {
-    // Fast path: a small request. Cost: two compares, then either the block cache (two JS-side
-    // words) or the head pool of the class (usedpools, three pool-header words, the block's link
-    // word); then one state-map word.
-    if (size <= this.fastSmallLimit && size >>> 0 === size) {
+    // Fast path: a small request. Cost: a type check and two compares, then either the block
+    // cache (its count and slot, then one state-map word flipped FREED -> LIVE_SMALL) or the head
+    // pool of the class (usedpools, three pool-header words, the block's link word, one
+    // state-map word). The region protocol is not on this path: it is only asked for new arenas.
+    if (isU32(size) && size <= this.fastSmallLimit) {
       const p = this.smallMalloc(size === 0 ? 0 : (size - 1) >>> ALIGNMENT_SHIFT);
       if (p !== 0) return p;
     }
@@ -135,7 +153,7 @@ export class ArenaAllocator implements Allocator {
    * free neighbour when it can, else moves. Returns 0 on exhaustion, leaving `ptr` untouched.
    */
   realloc(ptr: Ptr, size: number): Ptr {
-    if (size >>> 0 !== size) return this.badSize(size, 'realloc');
+    if (!isU32(size)) return this.badSize(size, 'realloc');
     if (ptr === 0) return this.malloc(size);
     if (this.debug) return this.debugRealloc(ptr, size);
     const state = this.stateOf(ptr, 'realloc');
@@ -150,11 +168,21 @@ export class ArenaAllocator implements Allocator {
 
   /** Frees a block (`PyObject_Free`). `free(0)` does nothing. */
   free(ptr: Ptr): void {
-    // Fast path: a live pool block. Cost: three compares, one state-map word, then the block
-    // cache (two JS-side words) or, when it is full, two pool-header words and the block's link word.
-    if (ptr >>> 0 === ptr && ptr < this.fastEnd && (ptr & 15) === 0 && this.states.freeIfLiveSmall(ptr)) {
-      this.cacheOrRelease(ptr);
-      return;
+    // Fast path: a live pool block. Cost: a type check and three compares, one state-map word
+    // read and written (LIVE_SMALL -> FREED: the O(1) invalid and double-free check), the pool's
+    // class (one byte), then the block cache (its count and slot) or, when that is full, two
+    // pool-header words and the block's link word. A pointer of another allocator is never
+    // LIVE_SMALL here, so regions cost nothing on this path either.
+    if (isU32(ptr) && ptr < this.fastEnd && (ptr & 15) === 0) {
+      const bits = this.stateBits;
+      const w = ptr >>> 8;
+      const shift = (ptr >>> 3) & 30;
+      const word = bits[w]!;
+      if (((word >>> shift) & 3) === LIVE_SMALL) {
+        bits[w] = word ^ (SMALL_FLIP << shift);
+        this.cacheOrRelease(ptr);
+        return;
+      }
     }
     this.freeSlow(ptr);
   }
@@ -189,24 +217,30 @@ export class ArenaAllocator implements Allocator {
 
   /**
    * Releases what can be released: the block cache is emptied into the pools, and wholly free
-   * arenas, the spare included, go back to the region manager for large blocks or new arenas
-   * (a WebAssembly memory cannot shrink). Returns the number of arenas released.
+   * arenas, the spare included, and wholly free TLSF segments go back to the memory's region
+   * protocol, where any party can reserve them (a WebAssembly memory cannot shrink). Returns the
+   * number of arenas released.
    */
   trim(): number {
     const before = this.pools.arenasReleased;
     this.cache.flush((ptr) => this.pools.release(ptr));
     this.pools.releaseFreeArenas();
+    this.tlsf.releaseFreeSegments();
     return this.pools.arenasReleased - before;
   }
 
   private mallocSlow(size: number): Ptr {
-    if (size >>> 0 !== size) return this.badSize(size, 'malloc');
+    if (!isU32(size)) return this.badSize(size, 'malloc');
     if (this.debug) return this.debugMalloc(size);
     return this.rawMalloc(size);
   }
 
   private freeSlow(ptr: Ptr): void {
     if (ptr === 0) return;
+    if (this.viewsWereStale(ptr)) {
+      this.free(ptr);
+      return;
+    }
     if (this.debug) {
       this.debugFree(ptr, 'free');
       return;
@@ -216,18 +250,29 @@ export class ArenaAllocator implements Allocator {
 
   /** A small block: the most recently freed one of the class, else one from its pools. */
   private smallMalloc(c: number): Ptr {
-    let p = this.cache.pop(c);
-    if (p === 0) {
-      p = this.pools.alloc(c);
-      if (p === 0) return 0;
+    const n = this.cacheCounts[c]!;
+    if (n !== 0) {
+      this.cacheCounts[c] = n - 1;
+      const p = this.cacheSlots[(c << this.cacheShift) + n - 1]!;
+      const w = p >>> 8;
+      this.stateBits[w] = this.stateBits[w]! ^ (SMALL_FLIP << ((p >>> 3) & 30)); // FREED -> LIVE_SMALL
+      return p;
     }
-    this.states.set(p, LIVE_SMALL);
+    const p = this.pools.alloc(c);
+    if (p !== 0) this.states.set(p, LIVE_SMALL);
     return p;
   }
 
   /** A small block already marked FREED: into the block cache, or back to its pool when that is full. */
   private cacheOrRelease(ptr: Ptr): void {
-    if (!this.cache.push(this.pools.sizeClassOf(ptr), ptr)) this.pools.release(ptr);
+    const c = this.poolClass[ptr >>> this.poolShift]!;
+    const n = this.cacheCounts[c]!;
+    if (n < this.cacheDepth) {
+      this.cacheSlots[(c << this.cacheShift) + n] = ptr;
+      this.cacheCounts[c] = n + 1;
+      return;
+    }
+    this.pools.release(ptr);
   }
 
   /** @internal The raw (non-debug) allocation path. */
@@ -266,16 +311,26 @@ export class ArenaAllocator implements Allocator {
    * O(1): an integer check, the alignment, the range and two bits of the state map.
    */
   private stateOf(ptr: Ptr, operation: string): number {
-    if (ptr >>> 0 === ptr && (ptr & 15) === 0 && ptr < this.memory.byteLength) {
+    if (isU32(ptr) && (ptr & 15) === 0 && ptr < this.memory.byteLength) {
       const state = this.states.get(ptr);
       if (state === LIVE_SMALL || state === LIVE_LARGE) return state;
     }
+    if (this.viewsWereStale(ptr)) return this.stateOf(ptr, operation);
     throw this.pointerError(ptr, operation);
+  }
+
+  /**
+   * A pointer at or beyond the views' end may be fine: another worker (or a WASM module, or
+   * another Memory over the same backing) grew the memory. Re-creates the views then, and says
+   * whether they changed. Only reached off the fast path, which compares with the views' end.
+   */
+  private viewsWereStale(ptr: unknown): boolean {
+    return typeof ptr === 'number' && ptr >= this.memory.byteLength && this.memory.refresh();
   }
 
   /** Explains why `ptr` is not a live block. Not on any fast path. */
   private pointerError(ptr: unknown, operation: string): InvalidPointerError {
-    if (typeof ptr !== 'number' || ptr >>> 0 !== ptr) {
+    if (!isU32(ptr)) {
       return new InvalidPointerError(
         ptr,
         'not a pointer: an integer from 0 to 2^32-1 was expected',
@@ -284,14 +339,32 @@ export class ArenaAllocator implements Allocator {
     }
     if ((ptr & 15) !== 0)
       return new InvalidPointerError(ptr, 'not 16-byte aligned, so not a block start', operation);
-    if (ptr < this.tlsf.first || ptr >= this.memory.byteLength) {
+    const region = this.memory.regionOf(ptr);
+    const mine = region !== undefined && region.owner === this.owner;
+    if (region !== undefined && region.owner !== 0 && !mine) {
       return new InvalidPointerError(
         ptr,
-        `outside the heap [${this.tlsf.first}, ${this.memory.byteLength})`,
+        `in ${describeRegion(this.memory, region)}, not a region of ${this.name}`,
         operation,
       );
     }
-    if (this.states.get(ptr) === FREED) return new DoubleFreeError(ptr, operation);
+    // A block of ours that was freed: also after its region went back to the memory.
+    if (ptr < this.memory.byteLength && this.states.get(ptr) === FREED)
+      return new DoubleFreeError(ptr, operation);
+    if (region === undefined) {
+      return new InvalidPointerError(
+        ptr,
+        `in no region of the memory (the region header, or beyond the break): not a block of ${this.name}`,
+        operation,
+      );
+    }
+    if (!mine) {
+      return new InvalidPointerError(
+        ptr,
+        `in ${describeRegion(this.memory, region)}: not a block of ${this.name}`,
+        operation,
+      );
+    }
     const arena = this.pools.arenaOf(ptr);
     if (arena !== 0) {
       const pool = ptr - (ptr & (this.config.poolSize - 1));
@@ -315,6 +388,11 @@ export class ArenaAllocator implements Allocator {
       'not the start of a live block (never allocated, or inside one)',
       operation,
     );
+  }
+
+  /** How messages call this allocator. */
+  private get name(): string {
+    return `this ArenaAllocator (owner ${this.owner})`;
   }
 
   private badSize(size: unknown, operation: string): Ptr {
@@ -353,12 +431,16 @@ export class ArenaAllocator implements Allocator {
 
   /** The inner block of debug-mode user pointer `ptr`, checked to be live. */
   private innerOf(ptr: Ptr, operation: string): number {
-    if (ptr >>> 0 === ptr && (ptr & 15) === 0 && ptr >= DEBUG_FRONT && ptr < this.memory.byteLength) {
+    if (isU32(ptr) && (ptr & 15) === 0 && ptr >= DEBUG_FRONT && ptr < this.memory.byteLength) {
       const state = this.states.get(ptr - DEBUG_FRONT);
       if (state === LIVE_SMALL || state === LIVE_LARGE) return ptr - DEBUG_FRONT;
       if (state === FREED) throw new DoubleFreeError(ptr, operation);
-      throw new InvalidPointerError(ptr, 'not the start of a live block', operation);
     }
     throw this.pointerError(ptr, operation);
   }
+}
+
+/** A number that is an integer from 0 to 2^32-1: a well-formed pointer or size. Never throws (a BigInt is false). */
+function isU32(x: unknown): x is number {
+  return typeof x === 'number' && x >>> 0 === x;
 }

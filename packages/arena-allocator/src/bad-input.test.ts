@@ -55,11 +55,14 @@ function expectRejected(
   live.verify();
 }
 
-/** The TLSF blocks from the first to the sentinel. */
+/** The TLSF blocks of every segment, from each first block to its sentinel. */
 function tlsfBlocks(heap: ArenaAllocator): Array<{ p: number; size: number; free: boolean }> {
   const blocks = [];
-  for (let p = heap.tlsf.first; p < heap.tlsf.end; p = heap.tlsf.next(p)) {
-    blocks.push({ p, size: heap.tlsf.sizeOf(p), free: heap.tlsf.isFree(p) });
+  const { tlsf } = heap;
+  for (let i = 0; i < tlsf.segmentStarts.length; i++) {
+    for (let p = tlsf.segmentStarts[i]! + 16; p < tlsf.segmentEnds[i]!; p = tlsf.next(p)) {
+      blocks.push({ p, size: tlsf.sizeOf(p), free: tlsf.isFree(p) });
+    }
   }
   return blocks;
 }
@@ -143,21 +146,21 @@ const cases: Case[] = [
     name: 'the end of the memory',
     ptr: (f) => f.heap.memory.byteLength,
     expected: 'invalid',
-    reason: () => /outside the heap/,
-    debugReason: () => /outside the heap/,
+    reason: () => /in no region of the memory/,
+    debugReason: () => /in no region of the memory/,
   },
   {
     name: 'far beyond the memory',
     ptr: (f) => f.heap.memory.byteLength + 1024 * 1024,
     expected: 'invalid',
-    reason: () => /outside the heap/,
-    debugReason: () => /outside the heap/,
+    reason: () => /in no region of the memory/,
+    debugReason: () => /in no region of the memory/,
   },
   {
     name: 'the last aligned 32-bit address',
     ptr: () => 2 ** 32 - 16,
     expected: 'invalid',
-    reason: () => /outside the heap/,
+    reason: () => /in no region of the memory/,
   },
   {
     name: 'a small block plus 1 (misaligned)',
@@ -265,16 +268,29 @@ for (const debug of [false, true]) {
       });
     }
 
-    it('rejects a pointer below the heap start (heapStart set)', () => {
-      const heapStart = 65536;
-      const f = fixture({ debug, heapStart });
-      expect(f.heap.tlsf.first).toBeGreaterThan(heapStart);
-      for (const ptr of [16, 4096, heapStart - 16, heapStart]) {
+    it("rejects a pointer in the region header or in another party's region, saying whose", () => {
+      const f = fixture({ debug });
+      const memory = f.heap.memory;
+      const other = memory.registerOwner('a WASM heap');
+      const foreign = memory.reserve(4096, other);
+      for (const ptr of [16, 512, 1008]) {
+        for (const op of POINTER_OPS) expectRejected(f.heap, f.live, op, ptr, 'invalid', /in no region/);
+      }
+      for (const ptr of [foreign, foreign + 16, foreign + 4080]) {
         for (const op of POINTER_OPS) {
-          const reason = debug ? undefined : `outside the heap [${f.heap.tlsf.first},`;
-          expectRejected(f.heap, f.live, op, ptr, 'invalid', reason);
+          expectRejected(
+            f.heap,
+            f.live,
+            op,
+            ptr,
+            'invalid',
+            new RegExp(
+              `of owner ${other} \\(a WASM heap\\), not a region of this ArenaAllocator \\(owner ${f.heap.owner}\\)`,
+            ),
+          );
         }
       }
+      f.heap.validate();
     });
 
     it('frees 0 as a no-op and reallocs 0 as malloc', () => {
@@ -507,7 +523,9 @@ describe('exhaustion in the middle of a sequence', () => {
   // reserved, not touched.
   it('keeps a valid heap when the memory grows to exactly 4 GiB', () => {
     const memory = new Memory({ initialBytes: 2 ** 32 - (2 << 20) });
-    const heap = new ArenaAllocator({ memory, heapStart: 2 ** 32 - (4 << 20), arenaSize: 65536 });
+    // Another party holds all but the top 4 MiB (its bytes are never touched).
+    memory.reserve(2 ** 32 - (4 << 20), memory.registerOwner('filler'));
+    const heap = new ArenaAllocator({ memory, arenaSize: 65536 });
     const live = new LiveBlocks(heap);
     // Big blocks until they no longer fit, then small ones (600 B: TLSF blocks; 300 B: pool
     // blocks) until nothing fits: the last growths take the memory to its very end.

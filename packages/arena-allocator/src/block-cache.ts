@@ -13,14 +13,18 @@
  *
  * ```
  *   slots:  [class 0: depth entries][class 1: depth entries]...   pointers, on the JS side
- *   counts: entries in use per class
+ *   counts: entries in use per class; class c's entries are slots[(c << shift) + 0 .. count-1]
  * ```
+ *
+ * `ArenaAllocator`'s malloc and free index `slots` and `counts` directly (pop the entry at
+ * count-1; push at count while count < depth): that is its fast path, kept free of calls.
  */
 export class BlockCache {
   readonly depth: number;
   readonly slots: Uint32Array;
   readonly counts: Uint32Array;
-  private readonly shift: number;
+  /** log2(depth): class c's entries start at slots[c << shift]. */
+  readonly shift: number;
 
   /** `depth` must be 0 or a power of two. */
   constructor(sizeClasses: number, depth: number) {
@@ -28,23 +32,6 @@ export class BlockCache {
     this.shift = depth === 0 ? 0 : Math.log2(depth);
     this.slots = new Uint32Array(sizeClasses * depth);
     this.counts = new Uint32Array(sizeClasses);
-  }
-
-  /** Takes the most recently cached block of class `c`, or 0 when there is none. */
-  pop(c: number): number {
-    const n = this.counts[c]!;
-    if (n === 0) return 0;
-    this.counts[c] = n - 1;
-    return this.slots[(c << this.shift) + n - 1]!;
-  }
-
-  /** Caches a freed block of class `c`; false when the class's cache is full. */
-  push(c: number, ptr: number): boolean {
-    const n = this.counts[c]!;
-    if (n >= this.depth) return false;
-    this.slots[(c << this.shift) + n] = ptr;
-    this.counts[c] = n + 1;
-    return true;
   }
 
   /** Empties the cache, handing every block to `release`. */

@@ -14,13 +14,17 @@
  * ```
  *
  * `FREED` stays until a new block starts at the same address, so a stale pointer is reported
- * as a double free even after its space was merged into a larger block.
+ * as a double free even after its space was merged into a larger block, or its region was
+ * released and reserved again by this allocator. (Pointers into another party's region are
+ * refused before the map is read.) No block is live in a region when it is released.
  * The map lives on the JS side (like CPython's `arenas` array): 1/64 of the memory's size.
  */
 export const NONE = 0;
 export const LIVE_SMALL = 1;
 export const FREED = 2;
 export const LIVE_LARGE = 3;
+/** XOR with this (shifted to a granule) turns LIVE_SMALL into FREED and FREED into LIVE_SMALL. */
+export const SMALL_FLIP = LIVE_SMALL ^ FREED;
 
 export class BlockStates {
   bits: Uint32Array;
@@ -47,19 +51,6 @@ export class BlockStates {
     const w = ptr >>> 8;
     const shift = (ptr >>> 3) & 30;
     this.bits[w] = (this.bits[w]! & ~(3 << shift)) | (state << shift);
-  }
-
-  /**
-   * If a live small block starts at `ptr`, marks it FREED and returns true (one read and one
-   * write of the same word: free's fast path); otherwise changes nothing and returns false.
-   */
-  freeIfLiveSmall(ptr: number): boolean {
-    const w = ptr >>> 8;
-    const shift = (ptr >>> 3) & 30;
-    const word = this.bits[w]!;
-    if (((word >>> shift) & 3) !== LIVE_SMALL) return false;
-    this.bits[w] = word ^ ((LIVE_SMALL ^ FREED) << shift);
-    return true;
   }
 
   /** Calls `visit(ptr, state)` for every live block (LIVE_SMALL or LIVE_LARGE), lowest first. */

@@ -28,7 +28,6 @@ describe('ArenaAllocator options', () => {
   it('defaults to CPython: 16 KiB pools, 1 MiB arenas, 512-byte threshold in 32 classes', () => {
     const heap = new ArenaAllocator();
     expect(heap.config).toMatchObject({
-      heapStart: 0,
       poolSize: 16384,
       poolShift: 14,
       arenaSize: 1 << 20,
@@ -81,31 +80,31 @@ describe('ArenaAllocator options', () => {
     works({ smallThreshold: 48 });
   });
 
-  it('rejects a heapStart that is not a byte offset below 4 GiB', () => {
-    for (const heapStart of [-1, -16, 1.5, 2 ** 32, Number.NaN, Infinity]) {
-      rejects({ heapStart }, new RegExp(`heapStart must be a byte offset below 4 GiB, got ${heapStart}`));
-    }
+  it('refuses heapStart, saying how to keep bytes for yourself instead', () => {
+    rejects(
+      { heapStart: 4096 } as ArenaAllocatorOptions,
+      /heapStart is gone: .* memory\.reserve\(size, memory\.registerOwner\(name\)\)/,
+    );
   });
 
-  it('leaves the bytes below heapStart alone', () => {
+  it('leaves a region another party reserved alone', () => {
     const memory = new Memory({ initialBytes: 1 << 20 });
-    memory.u8.fill(0x5c, 0, 4097);
-    const heap = works({ memory, heapStart: 4097 });
-    expect(heap.tlsf.first).toBeGreaterThanOrEqual(4097 + 16);
+    const mine = memory.reserve(4097, memory.registerOwner('user data'));
+    memory.u8.fill(0x5c, mine, mine + 4097);
+    const heap = works({ memory });
     for (let i = 0; i < 30; i++) heap.malloc(i * 50);
     heap.trim();
-    expect(memory.u8.subarray(0, 4097).every((b) => b === 0x5c)).toBe(true);
+    expect(memory.u8.subarray(mine, mine + 4097).every((b) => b === 0x5c)).toBe(true);
+    heap.validate();
   });
 
-  it('rejects a memory with no room for a heap', () => {
-    rejects(
-      { memory: new Memory({ initialBytes: 65536, maxBytes: 65536 }) },
-      /the memory \(65536 bytes, max 65536\) has no room for a heap at 0/,
+  it('works in a memory too small for an arena (small blocks then come from TLSF segments)', () => {
+    const heap = works({ memory: new Memory({ initialBytes: 65536, maxBytes: 65536 }) });
+    expect(heap.pools.arenaCount).toBe(0);
+    heap.validate();
+    expect(() => new ArenaAllocator({ memory: new Memory({ buffer: new ArrayBuffer(1000) }) })).toThrow(
+      /cannot hold the 1024-byte region header; pass a bigger or growable buffer/,
     );
-    rejects({ memory: new Memory({ maxBytes: 1 << 20 }), heapStart: (1 << 20) - 65536 }, /has no room/);
-    rejects({ memory: new Memory({ buffer: new ArrayBuffer(100_000) }) }, /has no room/);
-    // Exactly enough room.
-    works({ memory: new Memory({ initialBytes: 65536, maxBytes: 2 * 65536 }), arenaSize: 16384 });
   });
 
   it('rejects a blockCache that is not 0 or a power of two up to 4096', () => {

@@ -1,4 +1,4 @@
-import { ConfigurationError, type Memory } from '@heapkit/memory';
+import { ConfigurationError, checkBoolean, checkOptions, describeValue, Memory } from '@heapkit/memory';
 
 /** Every block is aligned to this many bytes, and small size classes step by it. */
 export const ALIGNMENT = 16;
@@ -6,13 +6,12 @@ export const ALIGNMENT_SHIFT = 4;
 
 /** Options of {@link ArenaAllocator}. All sizes are in bytes. */
 export interface ArenaAllocatorOptions {
-  /** The memory to allocate in. Default: a new `Memory` (1 MiB, growing up to 4 GiB). */
-  memory?: Memory;
   /**
-   * Bytes below this offset are left alone (a WASM module's data, say). The allocator owns
-   * everything from here to the end of the memory. Default 0.
+   * The memory to allocate in. Default: a new `Memory` (1 MiB, growing up to 4 GiB). Other
+   * allocators, workers and WASM modules may share it: each reserves its own regions through the
+   * memory's region protocol.
    */
-  heapStart?: number;
+  memory?: Memory;
   /** Arena size, a power of two and a multiple of `poolSize`. Default 1 MiB (CPython's `ARENA_SIZE`). */
   arenaSize?: number;
   /** Pool size, a power of two from 1 KiB. Default 16 KiB (CPython's `POOL_SIZE`). */
@@ -39,7 +38,6 @@ export interface ArenaAllocatorOptions {
 
 /** The options after defaults and checks, with the figures derived from them. */
 export interface ResolvedConfig {
-  readonly heapStart: number;
   readonly arenaSize: number;
   readonly poolSize: number;
   readonly poolShift: number;
@@ -50,27 +48,51 @@ export interface ResolvedConfig {
   readonly blockCache: number;
 }
 
+const OPTIONS = ['memory', 'arenaSize', 'poolSize', 'smallThreshold', 'blockCache', 'debug'] as const;
+const WHERE = 'new ArenaAllocator(options)';
+
+/** Checks the options strictly (see DESIGN.md: nothing ignored) and derives the figures. */
 export function resolveConfig(options: ArenaAllocatorOptions): ResolvedConfig {
+  if (options instanceof Memory) {
+    throw new ConfigurationError(
+      `${WHERE}: got a Memory where an options object belongs; pass it as { memory }: new ArenaAllocator({ memory })`,
+    );
+  }
+  if (options !== null && typeof options === 'object' && 'heapStart' in options) {
+    throw new ConfigurationError(
+      `${WHERE}: heapStart is gone: the allocator reserves its regions through the memory's region protocol; ` +
+        'to keep bytes for yourself, reserve them: memory.reserve(size, memory.registerOwner(name))',
+    );
+  }
+  checkOptions(WHERE, options, OPTIONS);
+  if (options.memory !== undefined && !(options.memory instanceof Memory)) {
+    throw new ConfigurationError(
+      `${WHERE}: memory must be a Memory from @heapkit/memory (new Memory({...})), got ${describeValue(options.memory)}`,
+    );
+  }
+  checkBoolean(WHERE, 'debug', options.debug);
   const poolSize = options.poolSize ?? 1 << 14;
   const arenaSize = options.arenaSize ?? 1 << 20;
   const smallThreshold = options.smallThreshold ?? 512;
-  const heapStart = options.heapStart ?? 0;
   if (!isPowerOfTwo(poolSize) || poolSize < 1024 || poolSize > 1 << 24) {
-    throw new ConfigurationError(`poolSize must be a power of two from 1024 to 16 MiB, got ${poolSize}`);
+    throw new ConfigurationError(
+      `poolSize must be a power of two from 1024 to 16 MiB, got ${describeValue(poolSize)}`,
+    );
   }
   if (!isPowerOfTwo(arenaSize) || arenaSize < poolSize || arenaSize > 1 << 30) {
     throw new ConfigurationError(
-      `arenaSize must be a power of two from poolSize (${poolSize}) to 1 GiB, got ${arenaSize}`,
+      `arenaSize must be a power of two from poolSize (${poolSize}) to 1 GiB, got ${describeValue(arenaSize)}`,
     );
   }
   if (
+    typeof smallThreshold !== 'number' ||
     !Number.isInteger(smallThreshold) ||
     smallThreshold < 16 ||
     smallThreshold > 512 ||
     smallThreshold % 16
   ) {
     throw new ConfigurationError(
-      `smallThreshold must be a multiple of 16 from 16 to 512, got ${smallThreshold}`,
+      `smallThreshold must be a multiple of 16 from 16 to 512, got ${describeValue(smallThreshold)}`,
     );
   }
   if (poolSize < POOL_HEADER_BYTES + 2 * smallThreshold) {
@@ -80,18 +102,17 @@ export function resolveConfig(options: ArenaAllocatorOptions): ResolvedConfig {
   }
   const blockCache = options.blockCache ?? 64;
   if (
+    typeof blockCache !== 'number' ||
     !Number.isInteger(blockCache) ||
     blockCache < 0 ||
     blockCache > 4096 ||
     (blockCache & (blockCache - 1)) !== 0
   ) {
-    throw new ConfigurationError(`blockCache must be 0 or a power of two up to 4096, got ${blockCache}`);
-  }
-  if (!Number.isSafeInteger(heapStart) || heapStart < 0 || heapStart >= 2 ** 32) {
-    throw new ConfigurationError(`heapStart must be a byte offset below 4 GiB, got ${heapStart}`);
+    throw new ConfigurationError(
+      `blockCache must be 0 or a power of two up to 4096, got ${describeValue(blockCache)}`,
+    );
   }
   return {
-    heapStart,
     arenaSize,
     poolSize,
     poolShift: Math.log2(poolSize),
@@ -106,6 +127,6 @@ export function resolveConfig(options: ArenaAllocatorOptions): ResolvedConfig {
 /** Bytes of the pool header at the start of every pool (see `pools.ts`). */
 export const POOL_HEADER_BYTES = 32;
 
-function isPowerOfTwo(n: number): boolean {
-  return Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
+function isPowerOfTwo(n: unknown): n is number {
+  return typeof n === 'number' && Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
 }

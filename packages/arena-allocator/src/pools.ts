@@ -1,6 +1,5 @@
 import type { Memory } from '@heapkit/memory';
 import { ALIGNMENT_SHIFT, POOL_HEADER_BYTES, type ResolvedConfig } from './config.js';
-import type { Tlsf } from './tlsf.js';
 
 /**
  * pymalloc, after CPython's `Objects/obmalloc.c`: small requests are rounded up to one of
@@ -26,7 +25,8 @@ import type { Tlsf } from './tlsf.js';
  * `usedpools[c]` lists the pools of class `c` that have a free block: `malloc` takes from its
  * head in O(1). A pool that becomes empty goes to its arena's `freepools`, reusable by any class.
  *
- * Arenas come from the TLSF region manager. The arenas that have a free pool are kept in a
+ * Arenas are regions of their own, reserved from the memory's region protocol aligned to the
+ * pool size, and released back to it when wholly free (one is kept as a spare). The arenas that have a free pool are kept in a
  * list sorted by free-pool count, fewest first, so allocation packs the fullest arenas and
  * the emptiest ones can drain and be released (one wholly free arena is kept as a spare).
  * `nfp2lasta[k]` is the last arena in that list with exactly `k` free pools, which keeps the
@@ -59,14 +59,18 @@ export class Pools {
 
   private readonly poolSize: number;
   private readonly poolShift: number;
-  /** Size class of every pool, by pool number (address >>> poolShift): read by free. */
-  private poolClass: Uint8Array;
+  /**
+   * @internal Size class of every pool, by pool number (address >>> poolShift): read by free's
+   * fast path. Replaced (bigger) by `resize`.
+   */
+  poolClass: Uint8Array;
   private readonly arenaSize: number;
   private readonly poolsPerArena: number;
 
+  /** @param owner the allocator's owner id in the memory's region protocol */
   constructor(
     private readonly memory: Memory,
-    private readonly tlsf: Tlsf,
+    private readonly owner: number,
     config: ResolvedConfig,
   ) {
     this.usedpools = new Uint32Array(config.sizeClasses);
@@ -87,11 +91,6 @@ export class Pools {
     this.poolClass = poolClass;
   }
 
-  /** Size class of the block at `ptr` (a block of a used pool), from a compact JS-side table. */
-  sizeClassOf(ptr: number): number {
-    return this.poolClass[ptr >>> this.poolShift]!;
-  }
-
   /** Arenas currently allocated. */
   get arenaCount(): number {
     return this.arenasAllocated - this.arenasReleased;
@@ -103,7 +102,7 @@ export class Pools {
   }
 
   /**
-   * Allocates a block of size class `szidx`; 0 when no arena can be had (the caller then
+   * Allocates a block of size class `szidx`; 0 when no arena can be reserved (the caller then
    * falls back to the large-block allocator, as CPython falls back to the raw allocator).
    * The caller marks the block live in the block-state map.
    * Fast path: one load of usedpools, three header words, one free-list word.
@@ -314,7 +313,7 @@ export class Pools {
   }
 
   private newArena(): number {
-    const address = this.tlsf.mallocAligned(this.arenaSize, this.poolSize);
+    const address = this.memory.reserve(this.arenaSize, this.owner, this.poolSize);
     if (address === 0) return 0;
     let id = this.unusedIds.pop();
     if (id === undefined) {
@@ -336,7 +335,7 @@ export class Pools {
   }
 
   private releaseArena(id: number): void {
-    this.tlsf.free(this.arenaAddress[id]!);
+    this.memory.release(this.arenaAddress[id]!, this.owner);
     this.arenaAddress[id] = 0;
     this.arenaPoolAddress[id] = 0;
     this.arenaFreePoolCount[id] = 0;

@@ -15,8 +15,8 @@ const configs: Array<{ name: string; options: ArenaAllocatorOptions }> = [
   { name: 'defaults', options: {} },
   { name: 'no block cache', options: { blockCache: 0 } },
   {
-    name: 'small pools, heap at an odd offset',
-    options: { poolSize: 4096, arenaSize: 65536, heapStart: 1000 },
+    name: 'small pools',
+    options: { poolSize: 4096, arenaSize: 65536 },
   },
   { name: 'debug mode', options: { debug: true, arenaSize: 1 << 18 } },
 ];
@@ -42,7 +42,9 @@ function checkStats(heap: ArenaAllocator, live: LiveBlocks, noCache: boolean): v
   const debug = config.debug;
   const breakdownTotal = Object.values(s.breakdown).reduce((a, b) => a + b, 0);
   expect(breakdownTotal).toBe(s.heapBytes);
-  expect(s.heapBytes).toBe(heap.memory.byteLength - config.heapStart);
+  const held = heap.memory.regions().filter((r) => r.owner === heap.owner);
+  expect(s.heapBytes).toBe(held.reduce((n, r) => n + r.end - r.start, 0));
+  expect(s.arenas.length + s.segments).toBe(held.length);
   expect(s.footprintBytes).toBe(s.heapBytes + s.metadataBytes);
   expect(s.blocksInUse).toBe(live.blocks.length);
   expect(s.bytesInUse).toBe(live.usableBytes());
@@ -100,7 +102,6 @@ function checkStats(heap: ArenaAllocator, live: LiveBlocks, noCache: boolean): v
   expect(s.freeLargeBlocks).toBe(free.blocks);
   expect(s.largestFreeBlock).toBe(free.largest);
   expect(s.breakdown.largeFree).toBe(free.bytes);
-  expect(s.breakdown.alignment).toBe(heap.tlsf.first - 16 - config.heapStart);
 }
 
 describe('stats()', () => {
@@ -132,16 +133,23 @@ describe('stats()', () => {
     });
   }
 
-  it('counts a fresh heap as one free block and its headers', () => {
+  it('counts a fresh heap as holding nothing, and one large block as one segment', () => {
     const heap = new ArenaAllocator();
     const s = heap.stats();
     expect(s.blocksInUse).toBe(0);
     expect(s.bytesInUse).toBe(0);
     expect(s.arenas).toHaveLength(0);
-    expect(s.freeLargeBlocks).toBe(1);
-    expect(s.breakdown.blockHeaders).toBe(32); // the free block's and the sentinel's
-    expect(s.breakdown.largeFree).toBe(s.heapBytes - 32);
+    expect(s.segments).toBe(0);
+    expect(s.heapBytes).toBe(0);
     expect(s.metadataBytes).toBeGreaterThan(0);
+    heap.free(heap.malloc(1000));
+    const t = heap.stats();
+    expect(t.segments).toBe(1);
+    expect(t.freeLargeBlocks).toBe(1);
+    expect(t.breakdown.blockHeaders).toBe(32); // the free block's and the sentinel's
+    expect(t.breakdown.largeFree).toBe(t.heapBytes - 32);
+    expect(heap.trim()).toBe(0); // no arena; the segment goes back all the same
+    expect(heap.stats()).toMatchObject({ segments: 0, segmentsReleased: 1, heapBytes: 0 });
   });
 });
 

@@ -31,8 +31,6 @@ export interface ArenaStats {
  * inner blocks); `bytesInUse` in {@link AllocatorStats} is what callers can use.
  */
 export interface ByteBreakdown {
-  /** Bytes skipped to align the heap's start. */
-  alignment: number;
   /** Bytes in live small blocks (block size × blocks). */
   smallInUse: number;
   /** Free bytes in used pools, in blocks ready to be handed out. */
@@ -45,16 +43,12 @@ export interface ByteBreakdown {
   poolQuantization: number;
   /** Whole pools that are free or never used, inside arenas. */
   freePools: number;
-  /** Bytes an arena's TLSF block holds beyond the arena (at most 16). */
-  arenaSlack: number;
   /** Payloads of live large blocks. */
   largeInUse: number;
   /** Payloads of free TLSF blocks, reusable by large blocks and new arenas. */
   largeFree: number;
-  /** TLSF block headers, the heap-end sentinel's included. */
+  /** TLSF block headers, each segment's sentinel included. */
   blockHeaders: number;
-  /** Bytes after the heap's end (an odd-sized memory's last bytes, or beyond 4 GiB - 16). */
-  beyondHeapEnd: number;
 }
 
 /** What `ArenaAllocator.stats()` returns. */
@@ -63,8 +57,12 @@ export interface AllocatorStats {
   blocksInUse: number;
   /** Sum of `usableSize` over live blocks. */
   bytesInUse: number;
-  /** Bytes of memory the allocator manages: from `heapStart` to the end of the memory. */
+  /** Bytes of memory the allocator manages: its regions (arenas and TLSF segments). */
   heapBytes: number;
+  /** TLSF segments (regions for large blocks) held now, reserved in all, and released in all. */
+  segments: number;
+  segmentsReservedTotal: number;
+  segmentsReleased: number;
   /** Bytes of allocator metadata kept on the JS side (block-state map, arena records, TLSF lists). */
   metadataBytes: number;
   /** heapBytes + metadataBytes: everything the allocator costs. */
@@ -100,18 +98,15 @@ export function collectStats(heap: ArenaAllocator): AllocatorStats {
     });
   }
   const breakdown: ByteBreakdown = {
-    alignment: tlsf.first - HEADER_BYTES - config.heapStart,
     smallInUse: 0,
     smallAvailable: 0,
     smallCached: 0,
     poolHeaders: 0,
     poolQuantization: 0,
     freePools: 0,
-    arenaSlack: 0,
     largeInUse: 0,
     largeFree: 0,
-    blockHeaders: HEADER_BYTES,
-    beyondHeapEnd: memory.byteLength - tlsf.end,
+    blockHeaders: 0,
   };
   const cachedPerPool = new Map<number, number>();
   heap.cache.forEach((ptr) => {
@@ -119,11 +114,9 @@ export function collectStats(heap: ArenaAllocator): AllocatorStats {
     cachedPerPool.set(pool, (cachedPerPool.get(pool) ?? 0) + 1);
   });
   const arenas: ArenaStats[] = [];
-  const arenaAt = new Map<number, number>();
   for (let id = 1; id <= pools.maxArenaId; id++) {
     const address = pools.arenaAddress[id]!;
     if (address === 0) continue;
-    arenaAt.set(address, id);
     const freePools = pools.arenaFreePoolCount[id]!;
     arenas.push({ id, address, totalPools: config.poolsPerArena, freePools });
     breakdown.freePools += freePools * poolSize;
@@ -148,29 +141,34 @@ export function collectStats(heap: ArenaAllocator): AllocatorStats {
     }
   }
   let largeBlocksInUse = 0;
-  for (let p = tlsf.first; p !== tlsf.end; ) {
-    const sizeFlags = u32[(p >>> 2) - 3]!;
-    const size = (sizeFlags & ~15) >>> 0;
-    if (p + size + HEADER_BYTES > tlsf.end) {
-      throw new HeapCorruptionError(
-        p,
-        `TLSF block of ${size} bytes runs past the heap's end (run validate())`,
-      );
+  let segmentBytes = 0;
+  tlsf.segmentStarts.forEach((start, i) => {
+    const end = tlsf.segmentEnds[i]!;
+    segmentBytes += end - start;
+    breakdown.blockHeaders += HEADER_BYTES; // the sentinel
+    for (let p = start + HEADER_BYTES; p !== end; ) {
+      const sizeFlags = u32[(p >>> 2) - 3]!;
+      const size = (sizeFlags & ~15) >>> 0;
+      if (p + size + HEADER_BYTES > end) {
+        throw new HeapCorruptionError(
+          p,
+          `TLSF block of ${size} bytes runs past its segment's end (run validate())`,
+        );
+      }
+      breakdown.blockHeaders += HEADER_BYTES;
+      if ((sizeFlags & FREE_BIT) !== 0) breakdown.largeFree += size;
+      else {
+        breakdown.largeInUse += size;
+        largeBlocksInUse++;
+      }
+      p += size + HEADER_BYTES;
     }
-    breakdown.blockHeaders += HEADER_BYTES;
-    if ((sizeFlags & FREE_BIT) !== 0) breakdown.largeFree += size;
-    else if (arenaAt.has(p)) breakdown.arenaSlack += size - config.arenaSize;
-    else {
-      breakdown.largeInUse += size;
-      largeBlocksInUse++;
-    }
-    p += size + HEADER_BYTES;
-  }
+  });
   const smallBlocks = sizeClasses.reduce((n, c) => n + c.blocksInUse, 0);
   const freeLists = tlsf.freeListTotals();
   const metadataBytes =
     states.byteLength + tlsf.metadataBytes + pools.metadataBytes + heap.cache.metadataBytes;
-  const heapBytes = memory.byteLength - config.heapStart;
+  const heapBytes = arenas.length * config.arenaSize + segmentBytes;
   return {
     blocksInUse: smallBlocks + largeBlocksInUse,
     bytesInUse: config.debug ? debugBytesInUse(heap) : breakdown.smallInUse + breakdown.largeInUse,
@@ -185,6 +183,9 @@ export function collectStats(heap: ArenaAllocator): AllocatorStats {
     arenasAllocatedTotal: pools.arenasAllocated,
     arenasReclaimed: pools.arenasReleased,
     arenasHighWater: pools.arenasHighWater,
+    segments: tlsf.segmentStarts.length,
+    segmentsReservedTotal: tlsf.segmentsReserved,
+    segmentsReleased: tlsf.segmentsReleased,
     largeBlocksInUse,
     freeLargeBlocks: freeLists.blocks,
     largestFreeBlock: freeLists.largest,
@@ -246,11 +247,11 @@ export function formatStats(s: AllocatorStats): string {
     row('# bytes in free large-heap blocks', b.largeFree),
     row('# largest free block', s.largestFreeBlock),
     row('# bytes in block headers', b.blockHeaders),
-    row('# bytes lost to arena slack', b.arenaSlack),
-    row('# bytes lost to heap alignment', b.alignment),
+    row('# large-block segments current', s.segments),
+    row('# large-block segments released', s.segmentsReleased),
     '',
     row('# bytes in use (usable sizes)', s.bytesInUse),
-    row('# heap bytes (memory managed)', s.heapBytes),
+    row('# heap bytes (regions held)', s.heapBytes),
     row('# metadata bytes (JS side)', s.metadataBytes),
   );
   return lines.join('\n');

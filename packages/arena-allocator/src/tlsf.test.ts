@@ -4,17 +4,23 @@ import { describe, expect, it } from 'vitest';
 import { HEADER_BYTES, MAX_BLOCK, MIN_BLOCK, Tlsf } from './tlsf.js';
 
 /**
- * The TLSF region manager on its own, over a Memory it grows itself (wired as ArenaAllocator
- * wires it): alignment, immediate coalescing, aligned allocation, in-place resizing, growth,
- * and a model test of live intervals.
+ * The TLSF large-block allocator on its own, over segments it reserves from a Memory's region
+ * protocol (wired as ArenaAllocator wires it): alignment, immediate coalescing, in-place
+ * resizing, new segments and their release, and a model test of live intervals.
  */
 
-function setup(maxBytes = 8 << 20): { memory: Memory; tlsf: Tlsf } {
+/** A Tlsf with one segment of 1 MiB (its first request reserved it). */
+function setup(maxBytes = 8 << 20): { memory: Memory; tlsf: Tlsf; owner: number } {
   const memory = new Memory({ initialBytes: 1 << 20, maxBytes });
-  const tlsf = new Tlsf(memory, 0, 65536);
-  memory.onGrow((m) => tlsf.extend(m.byteLength));
-  return { memory, tlsf };
+  const owner = memory.registerOwner('tlsf test');
+  const tlsf = new Tlsf(memory, owner, 1 << 20, 16);
+  tlsf.free(tlsf.malloc(16));
+  return { memory, tlsf, owner };
 }
+
+/** The first block of the first segment, and that segment's end (its sentinel). */
+const first = (tlsf: Tlsf): number => tlsf.segmentStarts[0]! + HEADER_BYTES;
+const end = (tlsf: Tlsf): number => tlsf.segmentEnds[0]!;
 
 interface PhysBlock {
   p: number;
@@ -29,10 +35,22 @@ interface PhysBlock {
  */
 function walk(tlsf: Tlsf): PhysBlock[] {
   const blocks: PhysBlock[] = [];
+  for (let i = 0; i < tlsf.segmentStarts.length; i++) {
+    walkSegment(tlsf, tlsf.segmentStarts[i]! + HEADER_BYTES, tlsf.segmentEnds[i]!, blocks);
+  }
+  expect(tlsf.checkFreeLists()).toBeUndefined();
+  const free = blocks.filter((b) => b.free);
+  const totals = tlsf.freeListTotals();
+  expect(totals.blocks).toBe(free.length);
+  expect(totals.bytes).toBe(free.reduce((n, b) => n + b.size, 0));
+  expect(totals.largest).toBe(Math.max(0, ...free.map((b) => b.size)));
+  return blocks;
+}
+
+function walkSegment(tlsf: Tlsf, p: number, segmentEnd: number, blocks: PhysBlock[]): void {
   let prev = 0;
   let prevFree = false;
-  let p = tlsf.first;
-  while (p < tlsf.end) {
+  while (p < segmentEnd) {
     expect(p % 16).toBe(0);
     expect(tlsf.prevPhys(p)).toBe(prev);
     const free = tlsf.isFree(p);
@@ -43,20 +61,13 @@ function walk(tlsf: Tlsf): PhysBlock[] {
     prevFree = free;
     p = tlsf.next(p);
   }
-  expect(p).toBe(tlsf.end);
-  expect(tlsf.prevPhys(tlsf.end)).toBe(prev);
-  expect(tlsf.checkFreeLists()).toBeUndefined();
-  const free = blocks.filter((b) => b.free);
-  const totals = tlsf.freeListTotals();
-  expect(totals.blocks).toBe(free.length);
-  expect(totals.bytes).toBe(free.reduce((n, b) => n + b.size, 0));
-  expect(totals.largest).toBe(Math.max(0, ...free.map((b) => b.size)));
-  return blocks;
+  expect(p).toBe(segmentEnd);
+  expect(tlsf.prevPhys(segmentEnd)).toBe(prev);
 }
 
-/** The payload of a heap that is one free block: everything but two headers. */
+/** The payload of a segment that is one free block: everything but two headers. */
 function wholeHeap(tlsf: Tlsf): number {
-  return tlsf.end - tlsf.first - HEADER_BYTES;
+  return end(tlsf) - first(tlsf) - HEADER_BYTES;
 }
 
 function fill(memory: Memory, p: number, size: number, byte: number): void {
@@ -71,17 +82,6 @@ function expectFilled(memory: Memory, p: number, size: number, byte: number): vo
   expect.fail(`byte ${i} of the ${size}-byte block at ${p} is ${bytes[i]}, not ${byte}`);
 }
 
-/**
- * The lower bound of the free list a block of `size` bytes sits in: a request of that size is
- * served from that list (TLSF rounds a request up to its list's bound, so a request of exactly a
- * free block's size may skip the block).
- */
-function listFloor(size: number): number {
-  if (size < 512) return size;
-  const step = 2 ** (31 - Math.clz32(size) - 5);
-  return Math.floor(size / step) * step;
-}
-
 const PERMUTATIONS = [
   [0, 1, 2],
   [0, 2, 1],
@@ -92,18 +92,20 @@ const PERMUTATIONS = [
 ];
 
 describe('Tlsf', () => {
-  it('starts as one free block spanning the whole memory', () => {
-    const { memory, tlsf } = setup();
-    expect(tlsf.first).toBe(16);
-    expect(tlsf.end).toBe(memory.byteLength);
-    const blocks = walk(tlsf);
-    expect(blocks).toEqual([{ p: 16, size: wholeHeap(tlsf), free: true }]);
+  it('reserves nothing until asked; the first request reserves one segment of growStep bytes', () => {
+    const memory = new Memory({ initialBytes: 1 << 20 });
+    const owner = memory.registerOwner('t');
+    const tlsf = new Tlsf(memory, owner, 1 << 20, 16);
+    expect(tlsf.segmentStarts).toEqual([]);
+    expect(memory.regionHeader().reservedBytes).toBe(0);
+    tlsf.free(tlsf.malloc(100));
+    const start = tlsf.segmentStarts[0]!;
+    expect(memory.regionOf(start)).toEqual({ start, end: start + (1 << 20), owner });
+    expect(walk(tlsf)).toEqual([{ p: start + 16, size: (1 << 20) - 2 * HEADER_BYTES, free: true }]);
   });
 
-  it('aligns the heap start and every block to 16 bytes', () => {
-    const memory = new Memory({ initialBytes: 1 << 20 });
-    const tlsf = new Tlsf(memory, 1001, 65536);
-    expect(tlsf.first).toBe(1008 + HEADER_BYTES);
+  it('aligns every block to 16 bytes', () => {
+    const { tlsf } = setup();
     for (const size of [0, 1, 15, 16, 17, 31, 100, 511, 512, 513, 1000, 4097, 65536, 100_001]) {
       const p = tlsf.malloc(size);
       expect(p % 16).toBe(0);
@@ -137,7 +139,7 @@ describe('Tlsf', () => {
       expect(tlsf.next(abc[0]!)).toBe(guard);
       // Freeing the guard merges everything back into one block.
       tlsf.free(guard);
-      expect(walk(tlsf)).toEqual([{ p: tlsf.first, size: wholeHeap(tlsf), free: true }]);
+      expect(walk(tlsf)).toEqual([{ p: first(tlsf), size: wholeHeap(tlsf), free: true }]);
     });
   }
 
@@ -150,66 +152,6 @@ describe('Tlsf', () => {
     tlsf.free(a);
     expect(tlsf.malloc(8192)).toBe(a);
     walk(tlsf);
-  });
-
-  describe('mallocAligned', () => {
-    for (const alignment of [1024, 16384, 65536, 1 << 20]) {
-      it(`returns ${alignment}-aligned blocks and leaves the leading gap reusable`, () => {
-        const { tlsf } = setup();
-        const before = tlsf.malloc(100);
-        const a = tlsf.mallocAligned(65536, alignment);
-        expect(a).not.toBe(0);
-        expect(a % alignment).toBe(0);
-        expect(tlsf.sizeOf(a)).toBeGreaterThanOrEqual(65536);
-        expect(tlsf.sizeOf(a)).toBeLessThan(65536 + 2 * HEADER_BYTES);
-        const blocks = walk(tlsf);
-        const i = blocks.findIndex((x) => x.p === a);
-        const gap = blocks[i - 1]!;
-        expect(blocks[i - 2]!.p).toBe(before);
-        expect(gap.free).toBe(true);
-        expect(gap.p + gap.size + HEADER_BYTES).toBe(a);
-        // The gap serves the next request that fits in it.
-        const q = tlsf.malloc(listFloor(gap.size));
-        expect(q).toBe(gap.p);
-        walk(tlsf);
-        // A second aligned block does not overlap the first.
-        const b = tlsf.mallocAligned(65536, alignment);
-        expect(b % alignment).toBe(0);
-        expect(b >= a + 65536 || b + 65536 <= a).toBe(true);
-        walk(tlsf);
-      });
-    }
-
-    it('takes an already aligned free block without a gap', () => {
-      const { tlsf } = setup();
-      const a = tlsf.malloc(16384 - 2 * HEADER_BYTES); // the next block starts at 16384
-      const b = tlsf.mallocAligned(16384, 16384);
-      expect(b).toBe(16384);
-      expect(tlsf.next(a)).toBe(b);
-      walk(tlsf);
-    });
-
-    it('skips to the next aligned address when the gap would be too small to be a block', () => {
-      const { tlsf } = setup();
-      const a = tlsf.malloc(16384 - 3 * HEADER_BYTES); // the free block after it starts at 16384 - 16
-      expect(tlsf.next(a)).toBe(16384 - 16);
-      const b = tlsf.mallocAligned(16384, 16384);
-      expect(b).toBe(32768);
-      const gap = tlsf.next(a);
-      expect(tlsf.isFree(gap)).toBe(true);
-      expect(tlsf.next(gap)).toBe(b);
-      walk(tlsf);
-    });
-
-    it('grows the memory for an aligned block that does not fit', () => {
-      const { memory, tlsf } = setup();
-      const a = tlsf.mallocAligned(2 << 20, 1 << 20);
-      expect(a).not.toBe(0);
-      expect(a % (1 << 20)).toBe(0);
-      expect(memory.byteLength).toBeGreaterThanOrEqual(a + (2 << 20));
-      expect(tlsf.end).toBe(memory.byteLength);
-      walk(tlsf);
-    });
   });
 
   describe('resizeInPlace', () => {
@@ -291,7 +233,7 @@ describe('Tlsf', () => {
       // The last block before the sentinel cannot grow in place, and the memory stays as it is.
       const tail = tlsf.next(r);
       expect(tlsf.resizeInPlace(r, tlsf.sizeOf(r) + HEADER_BYTES + tlsf.sizeOf(tail))).toBe(true);
-      expect(tlsf.next(r)).toBe(tlsf.end);
+      expect(tlsf.next(r)).toBe(end(tlsf));
       const bytes = memory.byteLength;
       const full = walk(tlsf);
       expect(tlsf.resizeInPlace(r, tlsf.sizeOf(r) + 16)).toBe(false);
@@ -301,21 +243,41 @@ describe('Tlsf', () => {
   });
 
   describe('growth', () => {
-    it('grows the memory when no free block fits, merging the new space with the free tail', () => {
-      const { memory, tlsf } = setup();
+    it('grows its segment in place when the memory after it is free, merging with the free tail', () => {
+      const { memory, tlsf, owner } = setup();
       const a = tlsf.malloc(100_000);
-      const bytes = memory.byteLength;
       const big = tlsf.malloc(2 << 20);
-      expect(big).not.toBe(0);
-      expect(memory.byteLength).toBeGreaterThan(bytes);
-      expect(tlsf.end).toBe(memory.byteLength);
-      // The free tail before the growth was used: the block starts right after `a`.
+      expect(tlsf.segmentStarts.length).toBe(1);
       expect(big).toBe(tlsf.next(a));
-      expect(tlsf.next(big)).toBeLessThanOrEqual(tlsf.end);
+      expect(memory.regionOf(big)).toEqual({ start: tlsf.segmentStarts[0], end: end(tlsf), owner });
       walk(tlsf);
       tlsf.free(big);
       tlsf.free(a);
-      expect(walk(tlsf)).toEqual([{ p: tlsf.first, size: wholeHeap(tlsf), free: true }]);
+      expect(walk(tlsf)).toEqual([{ p: first(tlsf), size: wholeHeap(tlsf), free: true }]);
+    });
+
+    it('reserves a new segment when another region is in the way; releaseFreeSegments gives free ones back', () => {
+      const { memory, tlsf, owner } = setup();
+      const a = tlsf.malloc(100_000);
+      memory.reserve(16, memory.registerOwner('in the way'));
+      const big = tlsf.malloc(2 << 20);
+      expect(big).not.toBe(0);
+      expect(tlsf.segmentStarts.length).toBe(2);
+      const [start, segmentEnd] = tlsf.segmentOf(big)!;
+      expect(memory.regionOf(big)).toEqual({ start, end: segmentEnd, owner });
+      expect(tlsf.next(big)).toBeLessThanOrEqual(segmentEnd);
+      walk(tlsf);
+      tlsf.free(big);
+      expect(tlsf.releaseFreeSegments()).toBe(1);
+      expect(tlsf.segmentOf(start)).toBeUndefined();
+      expect(memory.regionOf(start)?.owner ?? 0).toBe(0);
+      expect(tlsf.segmentStarts.length).toBe(1);
+      walk(tlsf);
+      expect(tlsf.releaseFreeSegments()).toBe(0); // a is still live
+      tlsf.free(a);
+      expect(tlsf.releaseFreeSegments()).toBe(1);
+      expect(memory.regionHeader().reservedBytes).toBe(16); // only the other owner's region is left
+      expect(walk(tlsf)).toEqual([]);
     });
 
     it('fills the memory completely when a request fits only after growing', () => {
@@ -339,7 +301,6 @@ describe('Tlsf', () => {
       expect(tlsf.malloc(16 << 20)).toBe(0);
       expect(tlsf.malloc(MAX_BLOCK + 1)).toBe(0);
       expect(tlsf.malloc(2 ** 32 - 1)).toBe(0);
-      expect(tlsf.mallocAligned(16 << 20, 16384)).toBe(0);
       expect(memory.byteLength).toBe(bytes);
       expect(walk(tlsf)).toEqual(before);
     });
@@ -349,23 +310,6 @@ describe('Tlsf', () => {
   // `end`, is 2^32, and `end >>> 2` is 0: the sentinel header must still be written and read.
   // The Memory stand-in gives the u32 view Tlsf uses over a 4 GiB WebAssembly memory (reserved,
   // barely touched).
-  it('keeps the heap-end sentinel right when the heap ends at 4 GiB', () => {
-    const wasm = new WebAssembly.Memory({ initial: 65536, maximum: 65536 });
-    const memory = {
-      u32: new Uint32Array(wasm.buffer, 0, 2 ** 30),
-      byteLength: 2 ** 32,
-      growTo: (bytes: number) => bytes <= 2 ** 32,
-    } as unknown as Memory;
-    const tlsf = new Tlsf(memory, 2 ** 32 - (1 << 20), 65536);
-    expect(tlsf.end).toBeGreaterThan(2 ** 32 - 32); // the heap reaches the top (give or take a header)
-    walk(tlsf);
-    const p = tlsf.malloc(1000);
-    const q = tlsf.malloc(2000);
-    walk(tlsf);
-    tlsf.free(p);
-    tlsf.free(q);
-    expect(walk(tlsf)).toEqual([{ p: tlsf.first, size: wholeHeap(tlsf), free: true }]);
-  });
 });
 
 describe('Tlsf against a model of live intervals', () => {
@@ -386,7 +330,7 @@ describe('Tlsf against a model of live intervals', () => {
     byte: number;
   }
 
-  it('never overlaps, stays inside the heap, keeps contents, and coalesces back to one block', () => {
+  it('never overlaps, stays inside its segments, keeps contents, and coalesces back to free segments', () => {
     const maxBytes = 4 << 20;
     let total = 0;
     let exhausted = 0;
@@ -398,8 +342,9 @@ describe('Tlsf against a model of live intervals', () => {
         let nextByte = 1;
         const checkBlock = (b: Live) => {
           expect(b.p % 16).toBe(0);
-          expect(b.p).toBeGreaterThanOrEqual(tlsf.first);
-          expect(tlsf.next(b.p)).toBeLessThanOrEqual(tlsf.end);
+          const segment = tlsf.segmentOf(b.p);
+          expect(segment).toBeDefined();
+          expect(tlsf.next(b.p)).toBeLessThanOrEqual(segment![1]);
           expect(tlsf.isFree(b.p)).toBe(false);
           expect(tlsf.sizeOf(b.p)).toBeGreaterThanOrEqual(b.size);
         };
@@ -462,8 +407,10 @@ describe('Tlsf against a model of live intervals', () => {
         });
         checkAll();
         for (const b of live.splice(0)) tlsf.free(b.p);
-        expect(tlsf.freeListTotals().blocks).toBe(1);
-        expect(walk(tlsf)).toEqual([{ p: tlsf.first, size: wholeHeap(tlsf), free: true }]);
+        // Every segment coalesced back to one free block, and all go back to the memory.
+        expect(walk(tlsf).length).toBe(tlsf.segmentStarts.length);
+        expect(tlsf.releaseFreeSegments()).toBe(tlsf.segmentsReserved);
+        expect(memory.regionHeader().reservedBytes).toBe(0);
       }),
       { numRuns: 60 },
     );

@@ -2,23 +2,26 @@ import type { Memory } from '@heapkit/memory';
 
 /**
  * TLSF (Two-Level Segregated Fit, Masmano et al. 2004): O(1) malloc and free with immediate
- * coalescing. It is the region manager of the whole heap: it hands out the 1 MiB arenas that
- * pymalloc carves into pools, and every request above the small threshold, so space freed by
- * one serves the other. When no free block fits it grows the memory and retries.
+ * coalescing, for every request above the small threshold. Its space is a set of *segments*,
+ * regions it reserved from the memory's region protocol (`Memory.reserve`): when no free block
+ * fits, it reserves a new segment (at least `growStep` bytes) and retries; `releaseFreeSegments`
+ * gives wholly free ones back, so another allocator can use them.
  *
  * A block is named by its payload pointer `p` (16-byte aligned, never 0). Its header is the
  * 16 bytes just before it:
  *
  * ```
- *   p-16  u32  prevPhys   payload pointer of the previous physical block (0 for the first)
+ *   p-16  u32  prevPhys   payload pointer of the previous physical block (0 for a segment's first)
  *   p-12  u32  size|FREE  payload bytes (a multiple of 16); bit 0 set when the block is free
  *   p-8   u32  nextFree   next block in the same free list      (free blocks only)
  *   p-4   u32  prevFree   previous block in the same free list  (free blocks only)
  *   p     ...  payload, `size` bytes; the next block's header follows at p + size
  * ```
  *
- * The heap ends with a sentinel: a used, zero-size block whose payload pointer is the end of
- * the memory, so the last real block always has a next. Free blocks are never adjacent.
+ * A segment [start, end) holds its first block's header at `start` (payload at start + 16) and
+ * ends with a sentinel: a used, zero-size block whose header is the segment's last 16 bytes and
+ * whose payload pointer is `end`, so the last real block always has a next. Free blocks are
+ * never adjacent.
  *
  * Size mapping: sizes below 512 go to first level 0 in 16-byte steps; above, the first level
  * is the highest set bit and the second level splits it into 32 ranges. Two bitmaps find a
@@ -32,36 +35,32 @@ const SL_SHIFT = 5;
 const SL_COUNT = 1 << SL_SHIFT;
 const SMALL_LIMIT = 1 << (SL_SHIFT + 4);
 const FL_COUNT = 24;
-/** The heap's end never passes this, so that every block pointer, the sentinel's included, is below 2^32. */
-const MAX_HEAP_END = 2 ** 32 - 16;
 /** The largest block we ever try to find (keeps the mapping below 2^32). */
 export const MAX_BLOCK = 0xf000_0000;
 
 export class Tlsf {
-  /** First block's payload pointer. */
-  readonly first: number;
-  /** End of the heap: the sentinel's payload pointer (the memory's end, 16-byte aligned, below 2^32). */
-  end: number;
-  /** Memory grows by at least this much at a time. */
-  private readonly growStep: number;
+  /** Start of every segment (a region of this allocator), in the order they were reserved. */
+  readonly segmentStarts: number[] = [];
+  /** End of every segment: the payload pointer of its sentinel. */
+  readonly segmentEnds: number[] = [];
+  /** Segments reserved and released over the allocator's life. */
+  segmentsReserved = 0;
+  segmentsReleased = 0;
   private flBitmap = 0;
   private readonly slBitmaps = new Uint32Array(FL_COUNT);
   private readonly heads = new Uint32Array(FL_COUNT * SL_COUNT);
 
+  /**
+   * @param owner the allocator's owner id in the memory's region protocol
+   * @param growStep segments are at least this big
+   * @param granule segment sizes are multiples of this (keeps the break aligned for arenas)
+   */
   constructor(
     private readonly memory: Memory,
-    heapStart: number,
-    growStep: number,
-  ) {
-    this.growStep = growStep;
-    this.first = alignTo16(heapStart) + HEADER_BYTES;
-    this.end = this.first;
-    const u32 = memory.u32;
-    // The initial sentinel; `extend` turns it into the first free block.
-    u32[(this.first >>> 2) - 4] = 0;
-    u32[(this.first >>> 2) - 3] = 0;
-    this.extend(memory.byteLength);
-  }
+    private readonly owner: number,
+    private readonly growStep: number,
+    private readonly granule: number,
+  ) {}
 
   /** Size of block `p`'s payload. */
   sizeOf(p: number): number {
@@ -95,33 +94,6 @@ export class Tlsf {
     u32[(p >>> 2) - 3] &= ~FREE_BIT;
     this.splitTail(p, size);
     return p;
-  }
-
-  /** Allocates `size` bytes at a multiple of `alignment` (a power of two). For arenas. */
-  mallocAligned(size: number, alignment: number): number {
-    size = ((size + 15) & ~15) >>> 0;
-    const search = size + alignment + 2 * HEADER_BYTES;
-    if (search > MAX_BLOCK) return 0;
-    const b = this.findOrGrow(search);
-    if (b === 0) return 0;
-    const u32 = this.memory.u32;
-    const blockSize = (u32[(b >>> 2) - 3]! & ~15) >>> 0;
-    this.unlink(u32, b, blockSize);
-    let a = Math.ceil(b / alignment) * alignment;
-    if (a !== b && a - b < HEADER_BYTES + MIN_BLOCK) a += alignment;
-    if (a !== b) {
-      // Give the leading gap back as a free block of its own (its neighbours are used).
-      const ai = a >>> 2;
-      u32[ai - 4] = b;
-      u32[ai - 3] = b + blockSize - a;
-      u32[((b + blockSize + HEADER_BYTES) >>> 2) - 4] = a;
-      u32[(b >>> 2) - 3] = (a - HEADER_BYTES - b) | FREE_BIT;
-      this.link(u32, b, a - HEADER_BYTES - b);
-    } else {
-      u32[(a >>> 2) - 3] = blockSize;
-    }
-    this.splitTail(a, size);
-    return a;
   }
 
   /**
@@ -178,24 +150,107 @@ export class Tlsf {
     return true;
   }
 
-  /** Takes the memory up to `newEnd` (after the memory grew) into the heap as free space. */
-  extend(memoryEnd: number): void {
-    // The end stays 16-byte aligned and below 2^32, so the sentinel's payload pointer (the end)
-    // is a valid 32-bit address; a few bytes of an odd-sized memory may stay outside the heap.
-    const newEnd = Math.min(memoryEnd - (memoryEnd % 16), MAX_HEAP_END);
-    const oldEnd = this.end;
-    if (newEnd - oldEnd < HEADER_BYTES + MIN_BLOCK) return;
+  /**
+   * Makes room for a free block of `size` bytes: grows one of the newest segments in place when
+   * the memory has free bytes right after it (as `sbrk` callers do, so the heap stays
+   * contiguous and coalesces), else reserves a new segment. A whole `growStep` when the memory
+   * has room, else just what is needed. False when the memory cannot provide it.
+   */
+  private grow(size: number): boolean {
+    // findFit rounds the request up to its list's lower bound: the new space must cover that.
+    const searched = size >= SMALL_LIMIT ? size + (1 << (31 - Math.clz32(size) - SL_SHIFT)) : size;
+    const step = this.roundUp(this.growStep);
     const u32 = this.memory.u32;
-    // The old sentinel's header becomes the header of the new block; a new sentinel ends it.
-    const size = newEnd - oldEnd - HEADER_BYTES;
-    u32[(oldEnd >>> 2) - 3] = size;
-    const si = newEnd >>> 2;
-    u32[si - 4] = oldEnd;
+    for (let i = this.segmentStarts.length - 1; i >= 0 && i >= this.segmentStarts.length - 4; i--) {
+      const start = this.segmentStarts[i]!;
+      const end = this.segmentEnds[i]!;
+      // A free last block merges with the new space, so only the rest is needed.
+      const last = u32[(end >>> 2) - 4]!;
+      const lastFlags = u32[(last >>> 2) - 3]!;
+      const tail = (lastFlags & FREE_BIT) !== 0 ? ((lastFlags & ~15) >>> 0) + HEADER_BYTES : 0;
+      const needed = this.roundUp(Math.max(searched + HEADER_BYTES - tail, HEADER_BYTES + MIN_BLOCK));
+      if (end + needed > 2 ** 32) continue;
+      if (
+        this.memory.extend(start, this.owner, end - start + Math.max(needed, step)) ||
+        this.memory.extend(start, this.owner, end - start + needed)
+      ) {
+        this.extendSegment(i, this.memory.regionOf(start)!.end);
+        return true;
+      }
+    }
+    const needed = this.roundUp(searched + 2 * HEADER_BYTES);
+    if (needed > MAX_BLOCK + 2 * HEADER_BYTES) return false;
+    let bytes = Math.max(needed, step);
+    let start = this.memory.reserve(bytes, this.owner, 16);
+    if (start === 0 && bytes > needed) {
+      bytes = needed;
+      start = this.memory.reserve(bytes, this.owner, 16);
+    }
+    if (start === 0) return false;
+    const p = start + HEADER_BYTES;
+    const end = start + bytes;
+    const v = this.memory.u32;
+    v[(p >>> 2) - 4] = 0;
+    v[(p >>> 2) - 3] = bytes - 2 * HEADER_BYTES;
+    this.writeSentinel(v, end, p);
+    this.segmentStarts.push(start);
+    this.segmentEnds.push(end);
+    this.segmentsReserved++;
+    this.free(p);
+    return true;
+  }
+
+  /** Segment `i` grew to `newEnd`: its old sentinel becomes a free block (merged), a new one ends it. */
+  private extendSegment(i: number, newEnd: number): void {
+    const u32 = this.memory.u32;
+    const oldEnd = this.segmentEnds[i]!;
+    u32[(oldEnd >>> 2) - 3] = newEnd - oldEnd - HEADER_BYTES;
+    this.writeSentinel(u32, newEnd, oldEnd);
+    this.segmentEnds[i] = newEnd;
+    this.free(oldEnd);
+  }
+
+  /** The used, zero-size block whose payload pointer is a segment's `end`. */
+  private writeSentinel(u32: Uint32Array, end: number, prevPhys: number): void {
+    const si = end >>> 2;
+    u32[si - 4] = prevPhys;
     u32[si - 3] = 0;
     u32[si - 2] = 0;
     u32[si - 1] = 0;
-    this.end = newEnd;
-    this.free(oldEnd);
+  }
+
+  private roundUp(bytes: number): number {
+    return Math.ceil(bytes / this.granule) * this.granule;
+  }
+
+  /** Gives every wholly free segment back to the memory's region protocol. Returns how many. */
+  releaseFreeSegments(): number {
+    const u32 = this.memory.u32;
+    let released = 0;
+    for (let i = this.segmentStarts.length - 1; i >= 0; i--) {
+      const start = this.segmentStarts[i]!;
+      const end = this.segmentEnds[i]!;
+      const p = start + HEADER_BYTES;
+      const sizeFlags = u32[(p >>> 2) - 3]!;
+      if ((sizeFlags & FREE_BIT) === 0 || p + ((sizeFlags & ~15) >>> 0) + HEADER_BYTES !== end) continue;
+      this.unlink(u32, p, (sizeFlags & ~15) >>> 0);
+      this.segmentStarts.splice(i, 1);
+      this.segmentEnds.splice(i, 1);
+      this.memory.release(start, this.owner);
+      this.segmentsReleased++;
+      released++;
+    }
+    return released;
+  }
+
+  /** The segment holding `ptr` as [start, end), or undefined (a scan: for errors and checks). */
+  segmentOf(ptr: number): [number, number] | undefined {
+    for (let i = 0; i < this.segmentStarts.length; i++) {
+      if (ptr >= this.segmentStarts[i]! && ptr < this.segmentEnds[i]!) {
+        return [this.segmentStarts[i]!, this.segmentEnds[i]!];
+      }
+    }
+    return undefined;
   }
 
   /** Total bytes in free blocks (payloads only) and their count, by walking the free lists. */
@@ -231,10 +286,10 @@ export class Tlsf {
         if (slSet !== (head !== 0)) return `bitmap bit (${fl},${sl}) disagrees with its list`;
         let prev = 0;
         for (let p = head, steps = 0; p !== 0; p = u32[(p >>> 2) - 2]!, steps++) {
-          if (p < this.first || p >= this.end || (p & 15) !== 0) {
-            return `free list (${fl},${sl}) links to ${p}, outside the heap`;
+          if (this.segmentOf(p) === undefined || (p & 15) !== 0) {
+            return `free list (${fl},${sl}) links to ${p}, outside every segment`;
           }
-          if (steps > this.end >>> 5) return `free list (${fl},${sl}) has a cycle`;
+          if (steps > 2 ** 27) return `free list (${fl},${sl}) has a cycle`;
           const sizeFlags = u32[(p >>> 2) - 3]!;
           if ((sizeFlags & FREE_BIT) === 0) return `block ${p} is in a free list but marked used`;
           const index = mapInsert((sizeFlags & ~15) >>> 0);
@@ -250,13 +305,13 @@ export class Tlsf {
 
   /** Bytes the TLSF control structure takes on the JS side. */
   get metadataBytes(): number {
-    return this.slBitmaps.byteLength + this.heads.byteLength + 8;
+    return this.slBitmaps.byteLength + this.heads.byteLength + 8 + 16 * this.segmentStarts.length;
   }
 
-  /** A free block of at least `size` bytes, growing the memory when none fits; 0 if it cannot. */
+  /** A free block of at least `size` bytes, reserving a segment when none fits; 0 if it cannot. */
   private findOrGrow(size: number): number {
     const p = this.findFit(size);
-    if (p !== 0 || !this.growFor(size)) return p;
+    if (p !== 0 || !this.grow(size)) return p;
     return this.findFit(size);
   }
 
@@ -288,20 +343,6 @@ export class Tlsf {
     u32[qi - 3] = rest - HEADER_BYTES;
     u32[((q + rest) >>> 2) - 4] = q;
     this.free(q);
-  }
-
-  private growFor(size: number): boolean {
-    const u32 = this.memory.u32;
-    // Free space at the end of the heap merges with the new space, so ask only for the rest.
-    const last = u32[(this.end >>> 2) - 4]!;
-    const tailFree =
-      last !== 0 && (u32[(last >>> 2) - 3]! & FREE_BIT) !== 0 ? (u32[(last >>> 2) - 3]! & ~15) >>> 0 : 0;
-    // findFit rounds the request up to its list's lower bound: the new space must cover that.
-    const searched = size >= SMALL_LIMIT ? size + (1 << (31 - Math.clz32(size) - SL_SHIFT)) : size;
-    const needed = searched + 2 * HEADER_BYTES - tailFree;
-    const memory = this.memory;
-    if (memory.growTo(memory.byteLength + Math.max(needed, this.growStep))) return true;
-    return memory.growTo(memory.byteLength + needed);
   }
 
   private link(u32: Uint32Array, p: number, size: number): void {
@@ -353,8 +394,4 @@ function mapSearch(size: number): number {
 
 function ctz(x: number): number {
   return 31 - Math.clz32(x & -x);
-}
-
-function alignTo16(n: number): number {
-  return Math.ceil(n / 16) * 16;
 }

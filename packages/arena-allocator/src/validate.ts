@@ -17,45 +17,50 @@ export function validateHeap(heap: ArenaAllocator): void {
     throw new HeapCorruptionError(ptr, detail);
   };
 
-  // 1. The physical chain of TLSF blocks, from the first to the sentinel.
+  // 1. The allocator's regions: each arena and TLSF segment is a region of this owner in the
+  //    memory's table, and the table gives this owner nothing else.
   const arenaIds = new Map<number, number>();
   for (let id = 1; id <= pools.maxArenaId; id++) {
     const address = pools.arenaAddress[id]!;
     if (address !== 0) arenaIds.set(address, id);
   }
+  checkRegions(heap, arenaIds, fail);
+
+  // 2. The physical chain of TLSF blocks in each segment, from the first to the sentinel.
   let largeLive = 0;
   let freeBlocks = 0;
-  let prev = 0;
-  let prevFree = false;
-  let p = tlsf.first;
-  while (p !== tlsf.end) {
-    if (p > tlsf.end || (p & 15) !== 0) fail(p, `TLSF block chain runs off the heap (block at ${p})`);
-    if (u32[(p >>> 2) - 4] !== prev)
-      fail(p, `TLSF block's previous-block link is ${u32[(p >>> 2) - 4]}, expected ${prev}`);
-    const sizeFlags = u32[(p >>> 2) - 3]!;
-    const size = (sizeFlags & ~15) >>> 0;
-    if ((sizeFlags & 14) !== 0) fail(p, `TLSF block header has unknown flag bits (${sizeFlags & 15})`);
-    const free = (sizeFlags & FREE_BIT) !== 0;
-    if (free) {
-      if (prevFree) fail(p, 'two adjacent free TLSF blocks (coalescing failed)');
-      freeBlocks++;
-    } else if (arenaIds.has(p)) {
-      if (size < config.arenaSize) fail(p, `arena block of ${size} bytes is smaller than an arena`);
-    } else if (states.get(p) === LIVE_LARGE) {
-      largeLive++;
-    } else {
-      fail(p, `used TLSF block of ${size} bytes belongs to no arena and is not a live large block`);
+  tlsf.segmentStarts.forEach((start, i) => {
+    const end = tlsf.segmentEnds[i]!;
+    let prev = 0;
+    let prevFree = false;
+    let p = start + HEADER_BYTES;
+    while (p !== end) {
+      if (p > end || (p & 15) !== 0) fail(p, `TLSF block chain runs off its segment (block at ${p})`);
+      if (u32[(p >>> 2) - 4] !== prev)
+        fail(p, `TLSF block's previous-block link is ${u32[(p >>> 2) - 4]}, expected ${prev}`);
+      const sizeFlags = u32[(p >>> 2) - 3]!;
+      const size = (sizeFlags & ~15) >>> 0;
+      if ((sizeFlags & 14) !== 0) fail(p, `TLSF block header has unknown flag bits (${sizeFlags & 15})`);
+      const free = (sizeFlags & FREE_BIT) !== 0;
+      if (free) {
+        if (prevFree) fail(p, 'two adjacent free TLSF blocks (coalescing failed)');
+        freeBlocks++;
+      } else if (states.get(p) === LIVE_LARGE) {
+        largeLive++;
+      } else {
+        fail(p, `used TLSF block of ${size} bytes is not a live large block`);
+      }
+      prevFree = free;
+      prev = p;
+      p = p + size + HEADER_BYTES;
     }
-    prevFree = free;
-    prev = p;
-    p = p + size + HEADER_BYTES;
-  }
-  if (u32[(p >>> 2) - 4] !== prev || u32[(p >>> 2) - 3] !== 0) fail(p, 'the heap-end sentinel is damaged');
+    if (u32[(p >>> 2) - 4] !== prev || u32[(p >>> 2) - 3] !== 0) fail(p, 'a segment-end sentinel is damaged');
+  });
   const listProblem = tlsf.checkFreeLists();
   if (listProblem !== undefined) fail(0, `TLSF free lists: ${listProblem}`);
   if (tlsf.freeListTotals().blocks !== freeBlocks) fail(0, 'TLSF free lists do not hold every free block');
 
-  // 2. Arenas: their pools, the free-pool lists, and the sorted list of usable arenas.
+  // 3. Arenas: their pools, the free-pool lists, and the sorted list of usable arenas.
   const poolSize = config.poolSize;
   const cached = cachedBlocksByPool(heap, fail);
   const usedPoolClass = new Map<number, number>();
@@ -88,7 +93,7 @@ export function validateHeap(heap: ArenaAllocator): void {
     if (!usedPoolClass.has(pool)) fail(pool, 'the block cache holds a block of a pool that is not in use');
   }
 
-  // 3. usedpools: exactly the used pools that have a free block, each in its own class's list.
+  // 4. usedpools: exactly the used pools that have a free block, each in its own class's list.
   let listed = 0;
   for (let c = 0; c < pools.usedpools.length; c++) {
     let back = 0;
@@ -105,7 +110,7 @@ export function validateHeap(heap: ArenaAllocator): void {
   for (const pool of usedPoolClass.keys()) if (u32[(pool >>> 2) + 1] !== 0) withFree++;
   if (withFree !== listed) fail(0, `${withFree} pools have a free block but ${listed} are in usedpools`);
 
-  // 4. The block-state map agrees with what the structures say is live; debug guards hold.
+  // 5. The block-state map agrees with what the structures say is live; debug guards hold.
   let mapSmall = 0;
   let mapLarge = 0;
   states.forEachLive((ptr, state) => {
@@ -117,6 +122,42 @@ export function validateHeap(heap: ArenaAllocator): void {
     fail(0, `the block-state map has ${mapSmall} live small blocks, the pools ${smallLive}`);
   if (mapLarge !== largeLive)
     fail(0, `the block-state map has ${mapLarge} live large blocks, the heap ${largeLive}`);
+}
+
+/** Every arena and segment is a region of this allocator, and it has no other region. */
+function checkRegions(
+  heap: ArenaAllocator,
+  arenaIds: Map<number, number>,
+  fail: (ptr: number, detail: string) => never,
+): void {
+  const { memory, tlsf, config, owner } = heap;
+  const expected = new Map<number, number>();
+  for (const address of arenaIds.keys()) expected.set(address, address + config.arenaSize);
+  tlsf.segmentStarts.forEach((start, i) => {
+    expected.set(start, tlsf.segmentEnds[i]!);
+  });
+  let held = 0;
+  for (const region of memory.regions()) {
+    if (region.owner !== owner) continue;
+    held++;
+    if (expected.get(region.start) !== region.end) {
+      fail(
+        region.start,
+        `the memory's region table gives this allocator [${region.start}, ${region.end}), which is no arena or segment of it`,
+      );
+    }
+  }
+  for (const [start, end] of expected) {
+    const region = memory.regionOf(start);
+    if (region?.owner !== owner || region.start !== start || region.end !== end) {
+      fail(
+        start,
+        `arena or segment [${start}, ${end}) is not a region of this allocator in the memory's region table`,
+      );
+    }
+  }
+  if (held !== expected.size)
+    fail(0, `the region table gives this allocator ${held} regions, it holds ${expected.size}`);
 }
 
 /** Checks one used pool's header and free list; returns its live-block count. */

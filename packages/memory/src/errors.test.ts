@@ -77,6 +77,21 @@ describe('alignUp', () => {
     expect(alignUp(n, alignment)).toBe(expected);
   });
 
+  it.each([
+    ['a string n', '16', 16],
+    ['a BigInt n', 16n, 16],
+    ['a negative n', -1, 16],
+    ['NaN', Number.NaN, 16],
+    ['alignment 24', 16, 24],
+    ['alignment 0', 16, 0],
+    ['a string alignment', 16, '16'],
+  ])('rejects %s with a ConfigurationError', (_label, n, alignment) => {
+    expect(() => alignUp(n as never, alignment as never)).toThrow(ConfigurationError);
+    expect(() => alignUp(n as never, alignment as never)).toThrow(
+      /alignUp: (n must be a non-negative integer|alignment must be a power of two)/,
+    );
+  });
+
   it('gives the smallest multiple of the alignment that is not below n', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 2 ** 32 }), fc.integer({ min: 0, max: 16 }), (n, shift) => {

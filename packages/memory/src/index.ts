@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 export type { Allocator } from './allocator.js';
+export { checkBoolean, checkInteger, checkOptions, describeValue } from './arguments.js';
 export {
   ConfigurationError,
   DoubleFreeError,
@@ -15,3 +16,11 @@ export {
 } from './errors.js';
 export { type GrowListener, Memory, type MemoryBacking, type MemoryOptions, PAGE_BYTES } from './memory.js';
 export { alignUp, formatPtr, isPtr, MAX_MEMORY_BYTES, NULL, type Ptr } from './ptr.js';
+export {
+  describeRegion,
+  REGION_HEADER_BYTES,
+  REGION_MAGIC,
+  REGION_VERSION,
+  type Region,
+  type RegionHeader,
+} from './regions.js';

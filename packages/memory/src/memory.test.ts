@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ConfigurationError, HeapkitError } from './errors.js';
+import { ConfigurationError, HeapkitError, InvalidSizeError } from './errors.js';
 import { Memory, type MemoryBacking, PAGE_BYTES } from './memory.js';
 import { MAX_MEMORY_BYTES } from './ptr.js';
 
@@ -438,10 +438,42 @@ describe('Memory: bad options', () => {
     ['negative maxBytes', { maxBytes: -PAGE_BYTES }, /maxBytes/],
     ['NaN maxBytes', { maxBytes: Number.NaN }, /maxBytes/],
     ['maxBytes 0 with a buffer', { buffer: new ArrayBuffer(16), maxBytes: 0 }, /maxBytes/],
+    [
+      'maxBytes beyond 4 GiB',
+      { maxBytes: 2 ** 32 + PAGE_BYTES },
+      /maxBytes must be an integer from 1 to 4294967296/,
+    ],
+    ['a BigInt maxBytes', { maxBytes: 1n << 20n }, /maxBytes .* got 1048576n \(a BigInt\)/],
+    ['a string initialBytes', { initialBytes: '65536' }, /initialBytes .* got "65536" \(a string\)/],
+    [
+      'an unknown key',
+      { initalBytes: 65536 },
+      /unknown option 'initalBytes'; the options are initialBytes, maxBytes/,
+    ],
+    ['shared: "yes"', { shared: 'yes' }, /shared must be true or false, got "yes"/],
+    ['null', null, /options must be an object .* got null/],
+    ['a number', 65536, /options must be an object/],
+    ['a Memory', new Memory({ initialBytes: 0 }), /got a Memory; use that Memory itself, or pass \{ buffer/],
+    [
+      'a buffer that is no buffer',
+      { buffer: new Uint8Array(16) },
+      /buffer must be an ArrayBuffer, .* got a Uint8Array/,
+    ],
+    ['a buffer of {}', { buffer: {} }, /buffer must be an ArrayBuffer/],
+    [
+      'initialBytes with a buffer',
+      { buffer: new ArrayBuffer(PAGE_BYTES), initialBytes: 0 },
+      /initialBytes does not apply/,
+    ],
+    [
+      'shared: true with an ArrayBuffer',
+      { buffer: new ArrayBuffer(PAGE_BYTES), shared: true },
+      /disagrees with the buffer/,
+    ],
   ])('%s throws ConfigurationError', (_label, options, message) => {
     let thrown: unknown;
     try {
-      new Memory(options);
+      new Memory(options as never);
     } catch (error) {
       thrown = error;
     }
@@ -449,6 +481,18 @@ describe('Memory: bad options', () => {
     expect(thrown).toBeInstanceOf(HeapkitError);
     expect((thrown as Error).name).toBe('ConfigurationError');
     expect((thrown as Error).message).toMatch(message);
+  });
+
+  it.each([
+    ['growTo("1")', (m: Memory) => m.growTo('1' as never), InvalidSizeError],
+    ['growTo(-1)', (m: Memory) => m.growTo(-1), InvalidSizeError],
+    ['growTo(NaN)', (m: Memory) => m.growTo(Number.NaN), InvalidSizeError],
+    ['growTo(1n)', (m: Memory) => m.growTo(1n as never), InvalidSizeError],
+    ['onGrow(42)', (m: Memory) => m.onGrow(42 as never), ConfigurationError],
+  ])('method %s throws a typed error and changes nothing', (_label, call, type) => {
+    const memory = new Memory({ initialBytes: PAGE_BYTES });
+    expect(() => call(memory)).toThrow(type);
+    expect(memory.byteLength).toBe(PAGE_BYTES);
   });
 
   it('rejects a buffer larger than 4 GiB, which 32-bit pointers cannot reach', () => {

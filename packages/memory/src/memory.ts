@@ -1,5 +1,19 @@
-import { ConfigurationError } from './errors.js';
-import { MAX_MEMORY_BYTES } from './ptr.js';
+import { checkBoolean, checkInteger, checkOptions, describeValue } from './arguments.js';
+import { ConfigurationError, InvalidPointerError, InvalidSizeError } from './errors.js';
+import { isPtr, MAX_MEMORY_BYTES, type Ptr } from './ptr.js';
+import {
+  checkRegionHeader,
+  extendRegion,
+  listRegions,
+  newOwner,
+  type Region,
+  type RegionHeader,
+  readRegionHeader,
+  regionOf,
+  releaseRegion,
+  reserveRegion,
+  TABLE_OWNER,
+} from './regions.js';
 
 /** WebAssembly's page size; every {@link Memory} grows in whole pages. */
 export const PAGE_BYTES = 65536;
@@ -9,19 +23,26 @@ export type MemoryBacking = ArrayBuffer | SharedArrayBuffer | WebAssembly.Memory
 
 /** Options of {@link Memory}. */
 export interface MemoryOptions {
-  /** Bytes at start, rounded up to 64 KiB pages. Default 1 MiB. Ignored with `buffer`. */
+  /** Bytes at start, rounded up to 64 KiB pages. Default 1 MiB. Not with `buffer`. */
   initialBytes?: number;
   /**
    * Growth stops at this many bytes (rounded down to 64 KiB pages); allocators then report
-   * exhaustion. Default 4 GiB, the limit of 32-bit pointers.
+   * exhaustion. Default 4 GiB, the limit of 32-bit pointers; more is a ConfigurationError.
    */
   maxBytes?: number;
-  /** Back the memory with a shared `WebAssembly.Memory` (a `SharedArrayBuffer`), for workers. */
+  /**
+   * Back the memory with a shared `WebAssembly.Memory` (a `SharedArrayBuffer`), for workers.
+   * With `buffer`, it must agree with the buffer (or be left out).
+   */
   shared?: boolean;
   /**
    * Use this existing backing instead of creating one: a `WebAssembly.Memory` (grows in place;
    * a WASM module can share it), a resizable `ArrayBuffer` or growable `SharedArrayBuffer`
    * (grow up to their own maximum), or a fixed one (never grows).
+   *
+   * Its first 1024 bytes hold the region protocol's header (see `regions.ts`): a buffer that
+   * already has one is attached to; one whose first bytes hold something else is a
+   * ConfigurationError; a zeroed one gets a header when the first region is reserved.
    */
   buffer?: MemoryBacking;
 }
@@ -68,18 +89,14 @@ export class Memory {
 
   private readonly fixedBuffer: ArrayBuffer | SharedArrayBuffer | undefined;
   private readonly listeners: GrowListener[] = [];
+  private readonly ownerNames = new Map<number, string>([[TABLE_OWNER, 'the region table']]);
 
   constructor(options: MemoryOptions = {}) {
+    checkMemoryOptions(options);
     const { buffer } = options;
     const requestedMax = options.maxBytes ?? MAX_MEMORY_BYTES;
-    if (!Number.isSafeInteger(requestedMax) || requestedMax <= 0) {
-      throw new ConfigurationError(`Memory: maxBytes must be a positive integer, got ${requestedMax}`);
-    }
     if (buffer === undefined) {
       const initial = options.initialBytes ?? 1 << 20;
-      if (!Number.isSafeInteger(initial) || initial < 0) {
-        throw new ConfigurationError(`Memory: initialBytes must be a non-negative integer, got ${initial}`);
-      }
       const maxPages = Math.floor(Math.min(requestedMax, MAX_MEMORY_BYTES) / PAGE_BYTES);
       const initialPages = Math.ceil(initial / PAGE_BYTES);
       if (initialPages > maxPages) {
@@ -109,6 +126,7 @@ export class Memory {
       );
     }
     this.attach(initial);
+    checkRegionHeader(this.u32);
   }
 
   /**
@@ -117,6 +135,9 @@ export class Memory {
    * Listeners are told after the views were re-created.
    */
   growTo(byteLength: number): boolean {
+    if (typeof byteLength !== 'number' || !Number.isSafeInteger(byteLength) || byteLength < 0) {
+      throw new InvalidSizeError(byteLength, 'Memory.growTo');
+    }
     if (byteLength <= this.byteLength) return true;
     if (byteLength > this.maxBytes) return false;
     const previous = this.byteLength;
@@ -159,11 +180,135 @@ export class Memory {
 
   /** Calls `listener` after every grow. Returns a function that removes it. */
   onGrow(listener: GrowListener): () => void {
+    if (typeof listener !== 'function') {
+      throw new ConfigurationError(
+        `Memory.onGrow: pass a function (memory, previousByteLength) => void, got ${describeValue(listener)}`,
+      );
+    }
     this.listeners.push(listener);
     return () => {
       const i = this.listeners.indexOf(listener);
       if (i >= 0) this.listeners.splice(i, 1);
     };
+  }
+
+  // The region protocol (see regions.ts): who owns which bytes.
+
+  /**
+   * Registers a party that will own regions (an allocator, a WASM module's heap) and returns its
+   * owner id, 2 or more, unique across every thread attached to this memory. `name` is how this
+   * thread's error messages call it.
+   */
+  registerOwner(name: string): number {
+    if (typeof name !== 'string') {
+      throw new ConfigurationError(
+        `Memory.registerOwner: pass a name (a string), got ${describeValue(name)}`,
+      );
+    }
+    const id = newOwner(this);
+    this.ownerNames.set(id, name);
+    return id;
+  }
+
+  /** The name `owner` was registered with in this thread, or a phrase saying it was not. */
+  ownerName(owner: number): string {
+    this.checkOwner('Memory.ownerName', owner);
+    return this.ownerNames.get(owner) ?? 'registered in another thread or a WASM module';
+  }
+
+  /**
+   * Reserves a region of at least `size` bytes (rounded up to 16) starting at a multiple of
+   * `alignment` (a power of two from 16, default 16) for `owner`, as `sbrk` would: the lowest
+   * released region that fits, else at the break, growing the memory. Returns its start, or 0
+   * when the memory cannot grow that far. Atomic over a shared backing.
+   */
+  reserve(size: number, owner: number, alignment = 16): Ptr {
+    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
+      throw new InvalidSizeError(size, 'Memory.reserve');
+    }
+    this.checkOwner('Memory.reserve', owner);
+    if (
+      typeof alignment !== 'number' ||
+      !Number.isInteger(alignment) ||
+      alignment < 16 ||
+      alignment > 2 ** 30 ||
+      (alignment & (alignment - 1)) !== 0
+    ) {
+      throw new ConfigurationError(
+        `Memory.reserve: alignment must be a power of two from 16 to 2^30, got ${describeValue(alignment)}`,
+      );
+    }
+    return reserveRegion(this, size, alignment, owner);
+  }
+
+  /**
+   * Grows region `start` of `owner` in place to `size` bytes (rounded up to 16), when the bytes
+   * after it are free: it is the highest region (the break moves up, growing the memory), or a
+   * released region big enough follows it. Returns false, changing nothing, otherwise. This is
+   * how an allocator keeps its space contiguous, as `sbrk` callers do.
+   */
+  extend(start: Ptr, owner: number, size: number): boolean {
+    if (!isPtr(start)) {
+      throw new InvalidPointerError(
+        start,
+        'not a pointer: an integer from 0 to 2^32-1 was expected',
+        'extend',
+      );
+    }
+    this.checkOwner('Memory.extend', owner);
+    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
+      throw new InvalidSizeError(size, 'Memory.extend');
+    }
+    return extendRegion(this, start, owner, start + Math.ceil(size / 16) * 16);
+  }
+
+  /**
+   * Gives region `start` of `owner` back, for any party to reserve again. Throws
+   * InvalidPointerError, changing nothing, when no region of `owner` starts there.
+   */
+  release(start: Ptr, owner: number): void {
+    if (!isPtr(start)) {
+      throw new InvalidPointerError(
+        start,
+        'not a pointer: an integer from 0 to 2^32-1 was expected',
+        'release',
+      );
+    }
+    this.checkOwner('Memory.release', owner);
+    releaseRegion(this, start, owner);
+  }
+
+  /**
+   * The region that holds `ptr` (`owner` 0 for a released one), or undefined when `ptr` is in
+   * the protocol's header or beyond the break. A binary search of the region table.
+   */
+  regionOf(ptr: Ptr): Region | undefined {
+    if (!isPtr(ptr)) {
+      throw new InvalidPointerError(
+        ptr,
+        'not a pointer: an integer from 0 to 2^32-1 was expected',
+        'regionOf',
+      );
+    }
+    return regionOf(this, ptr);
+  }
+
+  /** Every region, reserved and released, lowest first (a copy of the table). */
+  regions(): Region[] {
+    return listRegions(this);
+  }
+
+  /** The protocol header's figures: version, break, reserved and released bytes, regions. */
+  regionHeader(): RegionHeader {
+    return readRegionHeader(this);
+  }
+
+  private checkOwner(where: string, owner: unknown): void {
+    if (typeof owner !== 'number' || !Number.isInteger(owner) || owner < 1 || owner > 0xffff_ffff) {
+      throw new ConfigurationError(
+        `${where}: owner must be an id from Memory.registerOwner(name), got ${describeValue(owner)}`,
+      );
+    }
   }
 
   private currentBuffer(): ArrayBuffer | SharedArrayBuffer {
@@ -184,6 +329,42 @@ export class Memory {
 
   private notify(previous: number): void {
     for (const listener of this.listeners.slice()) listener(this, previous);
+  }
+}
+
+const MEMORY_OPTIONS = ['initialBytes', 'maxBytes', 'shared', 'buffer'] as const;
+
+function checkMemoryOptions(options: unknown): void {
+  const where = 'new Memory(options)';
+  if (options instanceof Memory) {
+    throw new ConfigurationError(
+      `${where}: got a Memory; use that Memory itself, or pass { buffer: memory.wasmMemory ?? memory.buffer } to share its bytes`,
+    );
+  }
+  checkOptions(where, options, MEMORY_OPTIONS);
+  const o = options as MemoryOptions;
+  checkInteger(where, 'maxBytes', o.maxBytes, 1, MAX_MEMORY_BYTES);
+  checkInteger(where, 'initialBytes', o.initialBytes, 0, MAX_MEMORY_BYTES);
+  checkBoolean(where, 'shared', o.shared);
+  const { buffer } = o;
+  if (buffer === undefined) return;
+  const isBacking =
+    buffer instanceof WebAssembly.Memory ||
+    buffer instanceof ArrayBuffer ||
+    (typeof SharedArrayBuffer !== 'undefined' && buffer instanceof SharedArrayBuffer);
+  if (!isBacking) {
+    throw new ConfigurationError(
+      `${where}: buffer must be an ArrayBuffer, a SharedArrayBuffer or a WebAssembly.Memory, got ${describeValue(buffer)}`,
+    );
+  }
+  if (o.initialBytes !== undefined) {
+    throw new ConfigurationError(`${where}: initialBytes does not apply to an existing buffer; leave it out`);
+  }
+  const bufferShared = isShared(buffer instanceof WebAssembly.Memory ? buffer.buffer : buffer);
+  if (o.shared !== undefined && o.shared !== bufferShared) {
+    throw new ConfigurationError(
+      `${where}: shared: ${o.shared} disagrees with the buffer, which is ${bufferShared ? '' : 'not '}shared; leave shared out`,
+    );
   }
 }
 

@@ -1,3 +1,5 @@
+import { describeValue } from './arguments.js';
+import { ConfigurationError } from './errors.js';
 /**
  * A pointer into a {@link Memory}: a byte offset, a non-negative integer below 2^32.
  * `0` is {@link NULL} and is never a valid allocation.
@@ -23,7 +25,20 @@ export function formatPtr(ptr: unknown): string {
   return String(ptr);
 }
 
-/** Rounds `n` up to a multiple of `alignment` (a power of two). */
+/**
+ * Rounds `n` (a non-negative safe integer) up to a multiple of `alignment` (a power of two).
+ * Throws ConfigurationError for anything else.
+ */
 export function alignUp(n: number, alignment: number): number {
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
+    throw new ConfigurationError(`alignUp: n must be a non-negative integer, got ${describeValue(n)}`);
+  }
+  const powerOfTwo =
+    typeof alignment === 'number' && alignment >= 1 && 2 ** Math.round(Math.log2(alignment)) === alignment;
+  if (!powerOfTwo) {
+    throw new ConfigurationError(
+      `alignUp: alignment must be a power of two, got ${describeValue(alignment)}`,
+    );
+  }
   return Math.ceil(n / alignment) * alignment;
 }
