@@ -19,6 +19,8 @@
  */
 
 const EMPTY = -1;
+/** The next {@link TracebackTable.generation}: unique across all tables. */
+let nextGeneration = 0;
 /** Total frame count stored for "more frames than the limit, exact number unknown". */
 export const UNKNOWN_TOTAL = 0xffffffff;
 
@@ -27,8 +29,11 @@ export const UNKNOWN_TOTAL = 0xffffffff;
  * `tracemalloc_tracebacks` tables); frame sources write tracebacks into it (see the file comment).
  */
 export class TracebackTable {
-  /** Bumped by every {@link reset}: ids from an older generation are meaningless. */
-  generation = 0;
+  /**
+   * Changed by every {@link reset}: ids from an older generation are meaningless. Unique across
+   * tables too, so a frame source shared by two profilers never mixes up their ids.
+   */
+  generation = nextGeneration++;
 
   private files: string[] = [];
   private fileIds = new Map<string, number>();
@@ -146,7 +151,7 @@ export class TracebackTable {
 
   /** Forgets every file, frame and traceback (CPython clears its tables in `clear_traces`). */
   reset(): void {
-    this.generation++;
+    this.generation = nextGeneration++;
     this.files = [];
     this.fileIds = new Map();
     this.frameCount = 0;

@@ -15,6 +15,10 @@
  * test. A wrapped call that throws (a bad free, say) records nothing and leaves the
  * profiler usable.
  *
+ * A layer above that caches freed blocks (an object space's free lists) reports them through the
+ * optional `Allocator` hooks `noteCached` (accounted as a free) and `noteReused` (accounted as a
+ * new allocation of the block's usable size, here and now), so traces stay exact.
+ *
  * Measured on the bench's `profiler` suite (a random churn of 10,000 live blocks over an
  * ArenaAllocator, 19 ns per free + malloc untraced; Node 20, 2 cores): exact tracing with a
  * RuntimeFrameStack adds about 45 ns per step, of which about 5 ns is the capture, 4 ns this
@@ -134,6 +138,39 @@ export class TracedAllocator implements Allocator {
   usableSize(ptr: Ptr): number {
     return this.inner.usableSize(ptr);
   }
+
+  /**
+   * A layer above put live block `ptr` in a cache of its own (an object space's free list): for
+   * accounting it is freed here, its trace forgotten. Forwarded to the wrapped allocator when it
+   * has the hook too (a traced allocator inside another). Same cost as `free`'s tracing part.
+   */
+  noteCached(ptr: Ptr): void {
+    this.inner.noteCached?.(ptr);
+    if (this.recorder.tracing && this.table.mayHold(ptr)) this.recorder.recordFree(this.table, ptr);
+  }
+
+  /**
+   * The layer above hands cached block `ptr` out again: for accounting a new allocation of its
+   * usable size here and now (traced at the current frames; when sampling, counted down by the
+   * sampler like any allocation). Forwarded like {@link noteCached}. Same cost as `malloc`'s
+   * tracing part plus the wrapped `usableSize`.
+   */
+  noteReused(ptr: Ptr): void {
+    const recorder = this.recorder;
+    const inner = this.inner;
+    if (!recorder.tracing || recorder.busy) {
+      inner.noteReused?.(ptr);
+      return;
+    }
+    recorder.busy = true;
+    try {
+      inner.noteReused?.(ptr); // a traced allocator of this profiler inside sees `busy`
+      const size = inner.usableSize(ptr);
+      if (picks(recorder.sampler, size)) recorder.recordAlloc(this.table, ptr, size, TRACED_NOTE_REUSED);
+    } finally {
+      recorder.busy = false;
+    }
+  }
 }
 
 /**
@@ -151,3 +188,4 @@ function picks(sampler: PoissonSampler | null, size: number): boolean {
 const TRACED_MALLOC = TracedAllocator.prototype.malloc;
 const TRACED_CALLOC = TracedAllocator.prototype.calloc;
 const TRACED_REALLOC = TracedAllocator.prototype.realloc;
+const TRACED_NOTE_REUSED = TracedAllocator.prototype.noteReused;
