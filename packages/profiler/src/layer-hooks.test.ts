@@ -5,10 +5,11 @@
  * a GC pre-header) registers a block resolver, so `getObjectTraceback` accepts its pointers.
  */
 import { ArenaAllocator } from '@heapkit/arena-allocator';
-import type { Allocator, Ptr } from '@heapkit/memory';
+import { type Allocator, ConfigurationError, type Ptr } from '@heapkit/memory';
 import { describe, expect, it } from 'vitest';
 import { Profiler } from './profiler.js';
 import { RuntimeFrameStack } from './runtime-frame-stack.js';
+import { thrownBy } from './test-support/thrown-by.js';
 
 /**
  * A small caching layer, as an object space's per-type free list: `release` keeps the block in
@@ -173,5 +174,62 @@ describe('noteCached / noteReused: a caching layer above the traced allocator', 
     expect(other.getObjectTraceback(p)!.mostRecent.lineno).toBe(2);
     expect(profiler.getTracedMemory()).toEqual([32, 32]);
     expect(other.getTracedMemory()).toEqual([32, 32]);
+  });
+});
+
+/**
+ * A layer whose objects start after a 16-byte pre-header (as objects of a GC type do): an
+ * object pointer is its block + 16. It registers a resolver for its own objects only.
+ */
+const PRE_HEADER = 16;
+class PreHeaderLayer {
+  readonly objects = new Set<Ptr>();
+  constructor(private readonly allocator: Allocator) {
+    allocator.addBlockResolver?.((ptr) => (this.objects.has(ptr) ? ptr - PRE_HEADER : 0));
+  }
+  alloc(payload: number): Ptr {
+    const obj = this.allocator.malloc(PRE_HEADER + payload) + PRE_HEADER;
+    this.objects.add(obj);
+    return obj;
+  }
+  free(obj: Ptr): void {
+    this.objects.delete(obj);
+    this.allocator.free(obj - PRE_HEADER);
+  }
+}
+
+describe('addBlockResolver: getObjectTraceback accepts pointers inside blocks', () => {
+  it('finds the trace of an object after a pre-header; null only for what was not traced', () => {
+    const frames = new RuntimeFrameStack();
+    const profiler = new Profiler({ frameSource: frames });
+    const heap = profiler.wrap(new ArenaAllocator());
+    const other = profiler.wrap(new ArenaAllocator());
+    const layer = new PreHeaderLayer(heap);
+    frames.push(frames.registerFile('vm.py'), 3);
+    const untraced = layer.alloc(32); // before start
+    profiler.start();
+    const obj = layer.alloc(32);
+    frames.setLine(4);
+    const plain = heap.malloc(8); // a block of the domain, not one of the layer's objects
+    expect(String(profiler.getObjectTraceback(obj))).toBe('vm.py:3');
+    expect(String(profiler.getObjectTraceback(obj - PRE_HEADER))).toBe('vm.py:3'); // the block too
+    expect(String(profiler.getObjectTraceback(plain))).toBe('vm.py:4');
+    expect(profiler.getObjectTraceback(untraced)).toBeNull(); // resolved, but never traced
+    expect(profiler.getObjectTraceback(obj + 4)).toBeNull(); // not an object, not a block
+    expect(profiler.getObjectTraceback(obj, other.domain)).toBeNull(); // another domain's resolvers
+    layer.free(obj);
+    expect(profiler.getObjectTraceback(obj)).toBeNull(); // freed
+    expect(profiler.getTracedMemory()[0]).toBe(8);
+  });
+
+  it('rejects a resolver that is not a function, and keeps working', () => {
+    const profiler = new Profiler();
+    const heap = profiler.wrap(new ArenaAllocator());
+    const error = thrownBy(() => heap.addBlockResolver(42 as never));
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect(error.message).toMatch(/addBlockResolver: expected a function/);
+    profiler.start();
+    const p = heap.malloc(8);
+    expect(profiler.getObjectTraceback(p)).not.toBeNull();
   });
 });

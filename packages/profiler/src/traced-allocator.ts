@@ -26,7 +26,7 @@
  * blocks miss the cache (a direct map instead of the hash table saved only 8 ns); sampling at
  * 512 KiB adds about 14 ns, about 5 ns of it the amortized JS stack captures.
  */
-import type { Allocator, Memory, Ptr } from '@heapkit/memory';
+import { type Allocator, ConfigurationError, type Memory, type Ptr } from '@heapkit/memory';
 import type { StackCutoff } from './frame-source.js';
 import type { PoissonSampler } from './sampler.js';
 import type { TraceTable } from './trace-table.js';
@@ -57,6 +57,8 @@ export class TracedAllocator implements Allocator {
   /** @internal The live traces of this domain. */
   readonly table: TraceTable;
   private readonly recorder: TraceRecorder;
+  /** The block resolvers registered by layers above (see {@link addBlockResolver}). */
+  private readonly resolvers: ((ptr: Ptr) => Ptr)[] = [];
 
   /** @internal Use `Profiler.wrap`. */
   constructor(inner: Allocator, domain: number, table: TraceTable, recorder: TraceRecorder) {
@@ -170,6 +172,39 @@ export class TracedAllocator implements Allocator {
     } finally {
       recorder.busy = false;
     }
+  }
+
+  /**
+   * Registers how a layer above maps its pointers (which may point inside blocks, e.g. after a
+   * GC pre-header) to blocks: `Profiler.getObjectTraceback` then accepts them. `resolve(ptr)`
+   * returns the block under `ptr`, or 0 when `ptr` is not one of that layer's pointers.
+   * Forwarded like {@link noteCached}.
+   */
+  addBlockResolver(resolve: (ptr: Ptr) => Ptr): void {
+    if (typeof resolve !== 'function') {
+      throw new ConfigurationError(
+        `addBlockResolver: expected a function (ptr) => block pointer or 0, got ${typeof resolve}`,
+      );
+    }
+    this.inner.addBlockResolver?.(resolve);
+    this.resolvers.push(resolve);
+  }
+
+  /**
+   * @internal The table slot of the trace of `ptr`, a block pointer or a pointer a registered
+   * resolver maps to a block; -1 when there is none. Not a hot path.
+   */
+  findTrace(ptr: Ptr): number {
+    const slot = this.table.find(ptr);
+    if (slot >= 0) return slot;
+    for (const resolve of this.resolvers) {
+      const block = resolve(ptr);
+      if (block !== 0 && block !== ptr) {
+        const found = this.table.find(block);
+        if (found >= 0) return found;
+      }
+    }
+    return -1;
   }
 }
 
