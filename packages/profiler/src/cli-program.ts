@@ -8,7 +8,7 @@ import { gzipSync } from 'node:zlib';
 import { HeapkitError } from '@heapkit/memory';
 import { Command, CommanderError, InvalidArgumentError as UsageError } from 'commander';
 import { flameGraphDiffHtml, flameGraphHtml } from './flamegraph.js';
-import type { KeyType } from './group.js';
+import { KEY_TYPES, type KeyType } from './group.js';
 import { toPprof } from './pprof.js';
 import { formatTop, formatTopDiff } from './report-top.js';
 import { Snapshot } from './snapshot.js';
@@ -20,10 +20,10 @@ export interface CliIo {
 }
 
 function keyType(value: string): KeyType {
-  if (value !== 'filename' && value !== 'lineno' && value !== 'traceback') {
-    throw new UsageError("must be 'filename', 'lineno' or 'traceback'");
+  if (!KEY_TYPES.includes(value as KeyType)) {
+    throw new UsageError("must be 'filename', 'lineno', 'traceback' or 'function'");
   }
-  return value;
+  return value as KeyType;
 }
 
 function positive(value: string): number {
@@ -47,7 +47,12 @@ function build(io: CliIo): Command {
 
   const topOptions = (command: Command): Command =>
     command
-      .option('-k, --key-type <type>', "group by 'filename', 'lineno' or 'traceback'", keyType, 'lineno')
+      .option(
+        '-k, --key-type <type>',
+        "group by 'filename', 'lineno', 'traceback' or 'function'",
+        keyType,
+        'lineno',
+      )
       .option('-n, --limit <n>', 'rows to show', positive, 10)
       .option('-c, --cumulative', 'count each block for every frame of its traceback (not with traceback)');
 

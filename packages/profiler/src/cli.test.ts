@@ -126,7 +126,7 @@ describe('heapkit-profile', () => {
     const badKey = cli('top', after, '-k', 'line');
     expect(badKey.status).toBe(1);
     expect(badKey.stderr).toContain(
-      "option '-k, --key-type <type>' argument 'line' is invalid. must be 'filename', 'lineno' or 'traceback'",
+      "option '-k, --key-type <type>' argument 'line' is invalid. must be 'filename', 'lineno', 'traceback' or 'function'",
     );
     expect(cli('top', after, '-n', '0').stderr).toContain('must be a positive integer');
     expect(cli('pprof', after).stderr).toContain("required option '-o, --output <file>' not specified");

@@ -268,7 +268,12 @@ export class Profiler implements TraceRecorder {
           const frameId = table.tracebackFrame(id, i);
           let frame = frames.get(frameId);
           if (frame === undefined) {
-            frame = new Frame(table.fileName(table.frameFileId(frameId)), table.frameLineNo(frameId));
+            const func = table.frameFunctionId(frameId);
+            frame = new Frame(
+              table.fileName(table.frameFileId(frameId)),
+              table.frameLineNo(frameId),
+              func < 0 ? undefined : table.functionName(func),
+            );
             frames.set(frameId, frame);
           }
           list.push(frame);
