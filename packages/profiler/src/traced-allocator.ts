@@ -52,6 +52,8 @@ export interface TraceRecorder {
 export class TracedAllocator implements Allocator {
   /** The wrapped allocator. */
   readonly inner: Allocator;
+  /** The wrapped allocator's memory (a field, not a getter: callers read it on hot paths). */
+  readonly memory: Memory;
   /** This allocator's domain: the `domain` of its traces. */
   readonly domain: number;
   /** @internal The live traces of this domain. */
@@ -63,15 +65,12 @@ export class TracedAllocator implements Allocator {
   /** @internal Use `Profiler.wrap`. */
   constructor(inner: Allocator, domain: number, table: TraceTable, recorder: TraceRecorder) {
     this.inner = inner;
+    this.memory = inner.memory;
     this.domain = domain;
     this.table = table;
     this.recorder = recorder;
   }
 
-  /** The wrapped allocator's memory. */
-  get memory(): Memory {
-    return this.inner.memory;
-  }
 
   /** The wrapped allocator's `malloc`; the block is traced (or, when sampling, maybe traced). */
   malloc(size: number): Ptr {
