@@ -8,11 +8,11 @@
  * another or a frame source allocates. `free` always removes the block's trace (CPython untracks
  * on every free, nested or not).
  *
- * Cost when tracing: two flag tests and stores and a try/finally around the wrapped call
- * (measured: no difference on V8 11 to a version without it), plus the recorder's work; when
- * sampling, most allocations cost one subtraction more (the sampler's byte countdown, inline
- * here) and most frees one hash-slot load (`TraceTable.mayHold`). When not tracing: one flag
- * test. A wrapped call that throws (a bad free, say) records nothing and leaves the
+ * Cost when tracing exactly: two flag tests and stores and a try/finally around the wrapped call
+ * (measured: no difference on V8 11 to a version without it), plus the recorder's work. When
+ * sampling, an allocation the sampler skips costs two flag tests and the countdown (see
+ * `malloc`), and most frees one hash-slot load (`TraceTable.mayHold`). When not tracing: one
+ * flag test. A wrapped call that throws (a bad free, say) records nothing and leaves the
  * profiler usable.
  *
  * A layer above that caches freed blocks (an object space's free lists) reports them through the
@@ -27,15 +27,15 @@
  *
  * The package compiles with `useDefineForClassFields: false`: a class field declared without a
  * value would otherwise start as `undefined`, which makes V8 forget the field's type (and box
- * every double stored in it); measured on the profiler bench, that cost a third of the sampling
- * overhead.
+ * every double stored in it: the sampler's countdown allocated a heap number per `malloc`).
  *
  * Measured on the bench's `profiler` suite (a random churn of 10,000 live blocks over an
- * ArenaAllocator, 19 ns per free + malloc untraced; Node 20, 2 cores): exact tracing with a
- * RuntimeFrameStack adds about 45 ns per step, of which about 5 ns is the capture, 4 ns this
- * wrapper and the rest the trace table's insert and delete, whose slots for randomly chosen
- * blocks miss the cache (a direct map instead of the hash table saved only 8 ns); sampling at
- * 512 KiB adds about 14 ns, about 5 ns of it the amortized JS stack captures.
+ * ArenaAllocator, 19 to 25 ns per free + malloc untraced; Node 20, 2 shared cores): exact tracing
+ * with a RuntimeFrameStack costs 3.5x to 6x untraced depending on the machine's load, almost all
+ * of it the trace table's insert and delete, whose slots for randomly chosen blocks miss the
+ * cache (in isolation about 40 ns per step on a loaded machine; with the recorder stubbed out
+ * (no capture, no table) the same loop costs 1.26x). Sampling at 512 KiB: about 1.6x on the full bench
+ * run, from 1.8x before the countdown stopped allocating.
  */
 import { type Allocator, ConfigurationError, type Memory, type Ptr } from '@heapkit/memory';
 import type { StackCutoff } from './frame-source.js';
@@ -87,7 +87,6 @@ export class TracedAllocator implements Allocator {
     this.recorder = recorder;
     this.direct = inner instanceof TracedAllocator && inner.recorder === recorder ? inner.direct : inner;
   }
-
 
   /**
    * The wrapped allocator's `malloc`; the block is traced (or, when sampling, maybe traced).
