@@ -1,29 +1,43 @@
 /**
  * The `heapkit-profile` command line, as a function of its arguments and output streams (so
  * tests can run it in-process): `top`, `diff`, `flamegraph` and `pprof` over dumped snapshots.
- * Parsing, help and usage errors are commander's.
+ * Parsing, help, `--version` and usage errors are commander's. `flamegraph` and `pprof` write to
+ * `-o FILE`, or to stdout with `-o -` or no `-o` (pprof's gzipped bytes only when stdout is not a
+ * terminal).
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { HeapkitError } from '@heapkit/memory';
 import { Command, CommanderError, InvalidArgumentError as UsageError } from 'commander';
 import { flameGraphDiffHtml, flameGraphHtml } from './flamegraph.js';
-import type { KeyType } from './group.js';
+import { KEY_TYPES, type KeyType } from './group.js';
 import { toPprof } from './pprof.js';
 import { formatTop, formatTopDiff } from './report-top.js';
 import { Snapshot } from './snapshot.js';
 
 /** Where the CLI writes. */
 export interface CliIo {
-  readonly stdout: { write(text: string): unknown };
+  /** Text, or the bytes of `pprof` without `-o`; `isTTY` true: a terminal (no binary there). */
+  readonly stdout: { write(chunk: string | Uint8Array): unknown; readonly isTTY?: boolean };
   readonly stderr: { write(text: string): unknown };
 }
 
+/** `-o -`: write to stdout. */
+const STDOUT = '-';
+
+/** This package's version, from its package.json (next to `src` and `dist`). */
+function packageVersion(): string {
+  const json = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return json.version;
+}
+
 function keyType(value: string): KeyType {
-  if (value !== 'filename' && value !== 'lineno' && value !== 'traceback') {
-    throw new UsageError("must be 'filename', 'lineno' or 'traceback'");
+  if (!KEY_TYPES.includes(value as KeyType)) {
+    throw new UsageError("must be 'filename', 'lineno', 'traceback' or 'function'");
   }
-  return value;
+  return value as KeyType;
 }
 
 function positive(value: string): number {
@@ -42,12 +56,18 @@ function build(io: CliIo): Command {
   const program = new Command('heapkit-profile')
     .description('Reports on heapkit memory snapshots (written by Snapshot.dump)')
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .version(packageVersion(), '-V, --version', 'print the version of @heapkit/profiler')
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)');
 
   const topOptions = (command: Command): Command =>
     command
-      .option('-k, --key-type <type>', "group by 'filename', 'lineno' or 'traceback'", keyType, 'lineno')
+      .option(
+        '-k, --key-type <type>',
+        "group by 'filename', 'lineno', 'traceback' or 'function'",
+        keyType,
+        'lineno',
+      )
       .option('-n, --limit <n>', 'rows to show', positive, 10)
       .option('-c, --cumulative', 'count each block for every frame of its traceback (not with traceback)');
 
@@ -74,7 +94,7 @@ function build(io: CliIo): Command {
     .command('flamegraph')
     .description('a self-contained HTML flame graph of a snapshot, or of the change since --base')
     .argument('<snapshot>', 'a snapshot file')
-    .requiredOption('-o, --output <file>', 'the HTML file to write')
+    .option('-o, --output <file>', "the HTML file to write ('-' or none: stdout)", STDOUT)
     .option('-b, --base <old>', 'draw the change from this earlier snapshot instead')
     .option('-t, --title <title>', 'the page title')
     .action((file: string, flags: { output: string; base?: string; title?: string }) => {
@@ -84,8 +104,7 @@ function build(io: CliIo): Command {
         flags.base === undefined
           ? flameGraphHtml(snapshot, options)
           : flameGraphDiffHtml(snapshot, Snapshot.load(flags.base), options);
-      writeFileSync(flags.output, html);
-      io.stdout.write(`wrote ${flags.output}\n`);
+      output(io, flags.output, html);
     });
 
   program
@@ -94,13 +113,28 @@ function build(io: CliIo): Command {
       'a gzipped pprof profile (inuse_objects, inuse_space) for go tool pprof, speedscope, Pyroscope',
     )
     .argument('<snapshot>', 'a snapshot file')
-    .requiredOption('-o, --output <file>', 'the .pb.gz file to write')
-    .action((file: string, flags: { output: string }) => {
-      writeFileSync(flags.output, gzipSync(toPprof(Snapshot.load(file))));
-      io.stdout.write(`wrote ${flags.output}\n`);
+    .option('-o, --output <file>', "the .pb.gz file to write ('-': stdout; none: stdout unless a terminal)")
+    .action((file: string, flags: { output?: string }, command: Command) => {
+      if (flags.output === undefined && io.stdout.isTTY === true) {
+        command.error(
+          'error: pprof writes a gzipped binary profile, not for a terminal: pass -o heap.pb.gz, ' +
+            'or pipe it (or -o - to force stdout)',
+        );
+      }
+      output(io, flags.output ?? STDOUT, gzipSync(toPprof(Snapshot.load(file))));
     });
 
   return program;
+}
+
+/** Writes a report to `target` (then says so on stdout), or to stdout itself for `-`. */
+function output(io: CliIo, target: string, data: string | Uint8Array): void {
+  if (target === STDOUT) {
+    io.stdout.write(data);
+  } else {
+    writeFileSync(target, data);
+    io.stdout.write(`wrote ${target}\n`);
+  }
 }
 
 /**

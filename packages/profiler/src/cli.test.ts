@@ -11,6 +11,7 @@ import { gunzipSync } from 'node:zlib';
 import { ArenaAllocator } from '@heapkit/arena-allocator';
 import { Profile } from 'pprof-format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './cli-program.js';
 import { Profiler } from './profiler.js';
 import { RuntimeFrameStack } from './runtime-frame-stack.js';
 
@@ -26,6 +27,12 @@ let after: string;
 function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: dir });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The bin's stdout as bytes (for pprof's gzipped output). */
+function cliBytes(...args: string[]): { status: number | null; stdout: Buffer; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: dir });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr.toString('utf8') };
 }
 
 beforeAll(() => {
@@ -94,6 +101,56 @@ describe('heapkit-profile', () => {
     expect(totals).toBe(51000);
   });
 
+  it('prints its version with --version and -V', () => {
+    const { version } = JSON.parse(readFileSync(join(PACKAGE, 'package.json'), 'utf8'));
+    for (const flag of ['--version', '-V']) {
+      const r = cli(flag);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toBe(`${version}\n`);
+      expect(r.stderr).toBe('');
+    }
+  });
+
+  it('flamegraph writes the page to stdout with -o - or without -o', () => {
+    for (const args of [['-o', '-'], []]) {
+      const r = cli('flamegraph', after, ...args, '--title', 'to stdout');
+      expect(r.status).toBe(0);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toMatch(/^<!doctype html>/);
+      expect(r.stdout).toContain('<title>to stdout</title>');
+      expect(r.stdout).not.toContain('wrote');
+    }
+    expect(existsSync(join(dir, '-'))).toBe(false);
+  });
+
+  it('pprof writes the gzipped profile to stdout with -o -, or without -o when piped', () => {
+    for (const args of [['-o', '-'], []]) {
+      const r = cliBytes('pprof', after, ...args);
+      expect(r.status).toBe(0);
+      expect(r.stderr).toBe('');
+      const profile = Profile.decode(gunzipSync(r.stdout));
+      expect(profile.sample.reduce((n, s) => n + Number(s.value[1]), 0)).toBe(51000);
+    }
+  });
+
+  it('pprof without -o refuses to write binary to a terminal (in-process, stdout a TTY)', async () => {
+    const out: (string | Uint8Array)[] = [];
+    const err: string[] = [];
+    const io = {
+      stdout: { isTTY: true, write: (c: string | Uint8Array) => out.push(c) },
+      stderr: { write: (t: string) => err.push(t) },
+    };
+    expect(await runCli(['pprof', after], io)).toBe(1);
+    expect(out).toEqual([]);
+    expect(err.join('')).toMatch(
+      /pprof writes a gzipped binary profile, not for a terminal: pass -o heap\.pb\.gz/,
+    );
+    // -o - says: write there anyway.
+    expect(await runCli(['pprof', after, '-o', '-'], io)).toBe(0);
+    expect(out.length).toBe(1);
+    expect(gunzipSync(out[0] as Uint8Array).length).toBeGreaterThan(0);
+  });
+
   it('has --help for the program and each command', () => {
     const top = cli('--help');
     expect(top.status).toBe(0);
@@ -126,10 +183,10 @@ describe('heapkit-profile', () => {
     const badKey = cli('top', after, '-k', 'line');
     expect(badKey.status).toBe(1);
     expect(badKey.stderr).toContain(
-      "option '-k, --key-type <type>' argument 'line' is invalid. must be 'filename', 'lineno' or 'traceback'",
+      "option '-k, --key-type <type>' argument 'line' is invalid. must be 'filename', 'lineno', 'traceback' or 'function'",
     );
     expect(cli('top', after, '-n', '0').stderr).toContain('must be a positive integer');
-    expect(cli('pprof', after).stderr).toContain("required option '-o, --output <file>' not specified");
+    expect(cli('pprof', after, '-o').stderr).toContain("option '-o, --output <file>' argument missing");
     expect(cli('bogus').stderr).toContain("unknown command 'bogus'");
     const none = cli();
     expect(none.status).toBe(1);

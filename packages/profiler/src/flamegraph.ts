@@ -6,12 +6,18 @@
  * old and new bytes, coloured red where memory grew and blue where it shrank.
  */
 import { formatSize } from './format-size.js';
+import { type Frame, frameLabel } from './frame.js';
 import type { Snapshot } from './snapshot.js';
 
 /** A node of the flame graph: a frame on a path from the root. */
 export interface FlameNode {
-  /** `file:line`, or the title for the root. */
+  /**
+   * The frame: `function file:line` (`file:line` when the function is not known), or `all` for
+   * the root. Shown when hovering.
+   */
   readonly name: string;
+  /** What the box says: {@link name} with the file's path shortened to its last part. */
+  readonly label: string;
   /** Width: bytes under this node (in a diff, Σ max(old, new) over its tracebacks). */
   value: number;
   /** In a diff, new bytes minus old bytes under this node; otherwise 0. */
@@ -25,21 +31,22 @@ export interface FlameGraphOptions {
   readonly title?: string;
 }
 
-function child(node: FlameNode, name: string): FlameNode {
+function child(node: FlameNode, frame: Frame): FlameNode {
+  const name = frameLabel(frame);
   let c = node.children.find((x) => x.name === name);
   if (c === undefined) {
-    c = { name, value: 0, diff: 0, children: [] };
+    c = { name, label: frameLabel(frame, { short: true }), value: 0, diff: 0, children: [] };
     node.children.push(c);
   }
   return c;
 }
 
-function add(root: FlameNode, frames: readonly { toString(): string }[], value: number, diff: number): void {
+function add(root: FlameNode, frames: readonly Frame[], value: number, diff: number): void {
   let node = root;
   node.value += value;
   node.diff += diff;
   for (const frame of frames) {
-    node = child(node, frame.toString());
+    node = child(node, frame);
     node.value += value;
     node.diff += diff;
   }
@@ -53,14 +60,14 @@ function sortTree(node: FlameNode): FlameNode {
 
 /** The tree of a snapshot: one path per traceback, oldest frame first. */
 export function flameTree(snapshot: Snapshot): FlameNode {
-  const root: FlameNode = { name: 'all', value: 0, diff: 0, children: [] };
+  const root: FlameNode = { name: 'all', label: 'all', value: 0, diff: 0, children: [] };
   for (const stat of snapshot.statistics('traceback')) add(root, stat.traceback.frames, stat.size, 0);
   return sortTree(root);
 }
 
 /** The tree of the change from `old` to `snapshot`. */
 export function flameDiffTree(snapshot: Snapshot, old: Snapshot): FlameNode {
-  const root: FlameNode = { name: 'all', value: 0, diff: 0, children: [] };
+  const root: FlameNode = { name: 'all', label: 'all', value: 0, diff: 0, children: [] };
   for (const d of snapshot.compareTo(old, 'traceback')) {
     add(root, d.traceback.frames, Math.max(d.size, d.size - d.sizeDiff), d.sizeDiff);
   }
@@ -160,7 +167,7 @@ h1 { font-size: 16px; margin: 0 0 4px; }
       if (w <= 0) return;
       var div = document.createElement('div');
       div.className = 'frame';
-      div.textContent = node.name;
+      div.textContent = node.label;
       div.title = node.name + ': ' + size(node.value) + (data.diff ? ' (' + (node.diff >= 0 ? '+' : '-') + size(Math.abs(node.diff)) + ')' : '') +
         ', ' + (100 * node.value / (data.tree.value || 1)).toFixed(1) + '%';
       div.style.left = 100 * x + '%';

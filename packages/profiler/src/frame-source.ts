@@ -13,8 +13,8 @@ export type StackCutoff = (...args: never[]) => unknown;
 export interface FrameSource {
   /**
    * Interns the current traceback, at most `limit` frames, most recent first, and returns its
-   * id: `table.beginTraceback()`, `table.pushFrame(file, line)` per frame, then
-   * `table.endTraceback(totalNframe)`. A traceback has at least one frame: when nothing is
+   * id: `table.beginTraceback()`, `table.pushFrame(file, line, func)` per frame (`func` from
+   * `table.functionId(name)`, or -1 when unknown), then `table.endTraceback(totalNframe)`. A traceback has at least one frame: when nothing is
    * known, push `table.fileId('<unknown>')` at line 0. `entry` is the traced allocator's method
    * the user called: a JS stack source hides it and everything it called.
    */

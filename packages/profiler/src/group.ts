@@ -2,15 +2,22 @@
  * Grouping traces into statistics: what `Snapshot.statistics` and `Snapshot.compareTo` share.
  * Follows `Snapshot._group_by` and `_compare_grouped_stats` of CPython's `Lib/tracemalloc.py`:
  * by `'traceback'` the whole traceback is the key; by `'lineno'` the most recent frame; by
- * `'filename'` the most recent frame's file with line 0. `cumulative` counts a trace once for
+ * `'filename'` the most recent frame's file with line 0. Beyond CPython, by `'function'` the most
+ * recent frame's function and file, line 0 (frames whose function is not known group by file). `cumulative` counts a trace once for
  * *every* frame of its traceback (so a file on the stack twice counts twice, as in CPython).
  */
 import { InvalidArgumentError } from './errors.js';
 import { Frame, Traceback } from './frame.js';
 import type { Trace } from './trace.js';
 
-/** How `statistics` groups traces (tracemalloc's `key_type`). */
-export type KeyType = 'filename' | 'lineno' | 'traceback';
+/**
+ * How `statistics` groups traces (tracemalloc's `key_type`; `'function'` is not in CPython: the
+ * most recent frame's function and file).
+ */
+export type KeyType = 'filename' | 'lineno' | 'traceback' | 'function';
+
+/** The key types, in the order error messages list them. */
+export const KEY_TYPES: readonly KeyType[] = ['filename', 'lineno', 'traceback', 'function'];
 
 /** Running totals of one group: weighted sums, rounded when the statistics are built. */
 export interface Group {
@@ -21,9 +28,9 @@ export interface Group {
 
 /** Checks `keyType` and `cumulative` as `_group_by` does; throws {@link InvalidArgumentError}. */
 export function checkKeyType(keyType: unknown, cumulative: unknown): asserts keyType is KeyType {
-  if (keyType !== 'traceback' && keyType !== 'filename' && keyType !== 'lineno') {
+  if (!KEY_TYPES.includes(keyType as KeyType)) {
     throw new InvalidArgumentError(
-      `unknown keyType: ${JSON.stringify(keyType)} (expected 'filename', 'lineno' or 'traceback')`,
+      `unknown keyType: ${JSON.stringify(keyType)} (expected 'filename', 'lineno', 'traceback' or 'function')`,
     );
   }
   if (typeof cumulative !== 'boolean') {
@@ -55,7 +62,13 @@ export function groupTraces(
   const keyOf = (frame: Frame): Traceback => {
     let traceback = byFrame.get(frame);
     if (traceback === undefined) {
-      traceback = new Traceback([keyType === 'filename' ? new Frame(frame.filename, 0) : frame]);
+      traceback = new Traceback([
+        keyType === 'filename'
+          ? new Frame(frame.filename, 0)
+          : keyType === 'function'
+            ? new Frame(frame.filename, 0, frame.functionName)
+            : frame,
+      ]);
       byFrame.set(frame, traceback);
     }
     return traceback;

@@ -4,8 +4,9 @@
  * objects, `Error.stackTraceLimit` set to the traceback limit).
  *
  * Cost: the stack walk and V8's CallSite objects (a few µs at depth 1 on a 2-core machine; more
- * per frame), then per frame one Map lookup of the file name (V8 reuses the script's name string,
- * so its hash is cached) and one integer-keyed frame lookup, then one traceback lookup. The
+ * per frame), then per frame one Map lookup of the file name and one of the function name (V8
+ * reuses the script's and the function's name strings, so their hashes are cached) and one
+ * integer-keyed frame lookup, then one traceback lookup. The
  * profiler's own frames are hidden by passing the traced allocator's method as the
  * `captureStackTrace` cut-off, so the first frame is the caller's.
  */
@@ -18,6 +19,7 @@ import { type TracebackTable, UNKNOWN_TOTAL } from './traceback-table.js';
 interface CallSite {
   getFileName(): string | null | undefined;
   getLineNumber(): number | null;
+  getFunctionName(): string | null;
 }
 
 type PrepareStackTrace = (error: Error, sites: CallSite[]) => unknown;
@@ -34,11 +36,14 @@ export class JsStackFrameSource implements FrameSource {
   private readonly holder: { stack?: unknown } = {};
   /** Raw V8 file name → file id in the table of generation `generation`. */
   private fileIds = new Map<string, number>();
+  /** V8 function name → function id in the table of generation `generation`. */
+  private functionIds = new Map<string, number>();
   private generation = -1;
 
   capture(table: TracebackTable, limit: number, entry: StackCutoff): number {
     if (table.generation !== this.generation) {
       this.fileIds = new Map();
+      this.functionIds = new Map();
       this.generation = table.generation;
     }
     const ErrorConstructor = Error as unknown as {
@@ -74,13 +79,24 @@ export class JsStackFrameSource implements FrameSource {
           file = known;
         }
       }
-      table.pushFrame(file, site.getLineNumber() ?? 0);
+      table.pushFrame(file, site.getLineNumber() ?? 0, this.functionOf(table, site.getFunctionName()));
     }
     if (n === 0) {
       table.pushFrame(table.fileId(UNKNOWN_FILENAME), 0);
       return table.endTraceback(UNKNOWN_TOTAL);
     }
     return table.endTraceback(sites!.length > limit ? UNKNOWN_TOTAL : n);
+  }
+
+  /** The function id of V8's function name (-1 for an anonymous function or top-level code). */
+  private functionOf(table: TracebackTable, name: string | null): number {
+    if (name == null || name === '') return -1;
+    let id = this.functionIds.get(name);
+    if (id === undefined) {
+      id = table.functionId(name);
+      this.functionIds.set(name, id);
+    }
+    return id;
   }
 }
 

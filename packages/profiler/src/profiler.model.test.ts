@@ -2,7 +2,7 @@
  * Model-based test: random sequences of allocations, frees, reallocs, guest calls and returns,
  * line changes, clearTraces and resetPeak run through a traced ArenaAllocator (frames from a
  * RuntimeFrameStack, so tracebacks are known), next to a naive model: a Map from pointer to
- * (size, frames). After every step the traced memory and peak match the model; at random points
+ * (size, frames). Guest calls name a function or none. After every step the traced memory and peak match the model; at random points
  * a snapshot's traces, its statistics for every key type (cumulative too) and its comparison
  * with the previous snapshot match what the model computes by brute force.
  */
@@ -15,13 +15,18 @@ import { RuntimeFrameStack } from './runtime-frame-stack.js';
 import type { Snapshot } from './snapshot.js';
 
 const FILES = ['main.py', 'lib/util.py', 'lib/io.py'] as const;
+/** Guest function names; a call may also name none (index FUNCTIONS.length). */
+const FUNCTIONS = ['main', 'read', 'lib/io.py'] as const;
+
+/** A model frame: file, line, function name (undefined: not known). */
+type ModelFrame = [string, number, string | undefined];
 
 type Op =
   | { kind: 'malloc'; size: number }
   | { kind: 'calloc'; count: number; size: number }
   | { kind: 'realloc'; pick: number; size: number }
   | { kind: 'free'; pick: number }
-  | { kind: 'call'; file: number; line: number }
+  | { kind: 'call'; file: number; line: number; func: number }
   | { kind: 'line'; line: number }
   | { kind: 'return' }
   | { kind: 'clear' }
@@ -56,6 +61,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
       kind: fc.constant('call' as const),
       file: fc.integer({ min: 0, max: FILES.length - 1 }),
       line: fc.integer({ min: 1, max: 4 }),
+      func: fc.integer({ min: 0, max: FUNCTIONS.length }),
     }),
   },
   {
@@ -71,7 +77,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
 /** A live block in the model: its size and its frames, most recent first, cut to nframe. */
 interface ModelBlock {
   size: number;
-  frames: [string, number][];
+  frames: ModelFrame[];
   total: number;
 }
 
@@ -80,10 +86,10 @@ type Totals = Map<string, { size: number; count: number }>;
 /** Brute-force grouping of the model's blocks, keyed like Traceback.key (oldest frame first). */
 function modelStats(blocks: Iterable<ModelBlock>, keyType: KeyType, cumulative: boolean): Totals {
   const out: Totals = new Map();
-  const add = (frames: [string, number][], size: number): void => {
+  const add = (frames: ModelFrame[], size: number): void => {
     const key = [...frames]
       .reverse()
-      .map(([f, l]) => `${l}\u0000${f}`)
+      .map(([f, l, fn]) => `${l}\u0000${f}\u0000${fn ?? ''}`)
       .join('\u0001');
     const entry = out.get(key) ?? { size: 0, count: 0 };
     entry.size += size;
@@ -94,7 +100,11 @@ function modelStats(blocks: Iterable<ModelBlock>, keyType: KeyType, cumulative: 
     if (keyType === 'traceback') add(b.frames, b.size);
     else {
       const frames = cumulative ? b.frames : b.frames.slice(0, 1);
-      for (const [f, l] of frames) add([[f, keyType === 'filename' ? 0 : l]], b.size);
+      for (const [f, l, fn] of frames) {
+        if (keyType === 'filename') add([[f, 0, undefined]], b.size);
+        else if (keyType === 'function') add([[f, 0, fn]], b.size);
+        else add([[f, l, fn]], b.size);
+      }
     }
   }
   return out;
@@ -122,6 +132,8 @@ const GROUPINGS: [KeyType, boolean][] = [
   ['traceback', false],
   ['filename', true],
   ['lineno', true],
+  ['function', false],
+  ['function', true],
 ];
 
 describe('Profiler against a naive model (property)', () => {
@@ -135,7 +147,9 @@ describe('Profiler against a naive model (property)', () => {
           const profiler = new Profiler({ frameSource: stack });
           const heap = profiler.wrap(new ArenaAllocator());
           const fileIds = FILES.map((f) => stack.registerFile(f));
-          const guest: [number, number][] = []; // the model's view of the stack: (file index, line)
+          const functionIds = [...FUNCTIONS.map((f) => stack.registerFunction(f)), -1];
+          // the model's view of the stack: (file index, line, function index)
+          const guest: [number, number, number][] = [];
           const model = new Map<number, ModelBlock>();
           let current = 0;
           let peak = 0;
@@ -143,11 +157,12 @@ describe('Profiler against a naive model (property)', () => {
           profiler.start(nframe);
 
           const framesNow = (): ModelBlock => {
-            const frames: [string, number][] = [];
+            const frames: ModelFrame[] = [];
             for (let i = guest.length - 1; i >= 0 && frames.length < nframe; i--) {
-              frames.push([FILES[guest[i]![0]]!, guest[i]![1]]);
+              const [file, line, func] = guest[i]!;
+              frames.push([FILES[file]!, line, FUNCTIONS[func]]);
             }
-            if (frames.length === 0) frames.push(['<unknown>', 0]);
+            if (frames.length === 0) frames.push(['<unknown>', 0, undefined]);
             return { size: 0, frames, total: Math.max(guest.length, 1) };
           };
           const add = (ptr: number, size: number): void => {
@@ -185,8 +200,9 @@ describe('Profiler against a naive model (property)', () => {
                 break;
               }
               case 'call':
-                stack.push(fileIds[o.file]!, o.line);
-                guest.push([o.file, o.line]);
+                if (o.func === FUNCTIONS.length) stack.push(fileIds[o.file]!, o.line);
+                else stack.push(fileIds[o.file]!, o.line, functionIds[o.func]!);
+                guest.push([o.file, o.line, o.func]);
                 break;
               case 'line':
                 if (guest.length === 0) break;
@@ -260,7 +276,7 @@ describe('Profiler against a naive model (property)', () => {
               expect(
                 profiler
                   .getObjectTraceback(ptr)!
-                  .frames.map((f) => [f.filename, f.lineno])
+                  .frames.map((f) => [f.filename, f.lineno, f.functionName])
                   .reverse(),
               ).toEqual(block.frames);
               break;

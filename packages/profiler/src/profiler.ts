@@ -212,13 +212,15 @@ export class Profiler implements TraceRecorder {
 
   /**
    * Where the block at `ptr` of `domain` was allocated, or null when it is not traced (or the
-   * profiler is not tracing). Mirrors `tracemalloc.get_object_traceback(obj)`.
+   * profiler is not tracing). `ptr` may also be a pointer that a layer above maps to its block
+   * (an object of an `ObjectSpace` allocating through this domain, GC pre-header or not: see
+   * `Allocator.addBlockResolver`). Mirrors `tracemalloc.get_object_traceback(obj)`.
    */
   getObjectTraceback(ptr: Ptr, domain = 0): Traceback | null {
     if (!this.tracing) return null;
     const traced = this.domains.get(domain);
     if (traced === undefined || typeof ptr !== 'number' || ptr >>> 0 !== ptr || ptr === 0) return null;
-    const slot = traced.table.find(ptr);
+    const slot = traced.findTrace(ptr);
     return slot < 0 ? null : this.tracebackBuilder()(traced.table.tracebackAt(slot));
   }
 
@@ -266,7 +268,12 @@ export class Profiler implements TraceRecorder {
           const frameId = table.tracebackFrame(id, i);
           let frame = frames.get(frameId);
           if (frame === undefined) {
-            frame = new Frame(table.fileName(table.frameFileId(frameId)), table.frameLineNo(frameId));
+            const func = table.frameFunctionId(frameId);
+            frame = new Frame(
+              table.fileName(table.frameFileId(frameId)),
+              table.frameLineNo(frameId),
+              func < 0 ? undefined : table.functionName(func),
+            );
             frames.set(frameId, frame);
           }
           list.push(frame);

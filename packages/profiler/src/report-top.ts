@@ -4,13 +4,14 @@
  */
 import { InvalidArgumentError } from './errors.js';
 import { formatSize } from './format-size.js';
+import { frameLabel } from './frame.js';
 import { checkKeyType, type KeyType } from './group.js';
 import type { Snapshot } from './snapshot.js';
 import type { Statistic, StatisticDiff } from './statistic.js';
 
 /** Options of {@link formatTop} and {@link formatTopDiff}. */
 export interface TopOptions {
-  /** How to group: `'filename'`, `'lineno'` or `'traceback'`. Default `'lineno'`. */
+  /** How to group: `'filename'`, `'lineno'`, `'traceback'` or `'function'`. Default `'lineno'`. */
   readonly keyType?: KeyType;
   /** Rows to show; the rest are summed in one "other" line. Default 10. */
   readonly limit?: number;
@@ -48,9 +49,11 @@ function table(rows: string[][], right: number): string[] {
   );
 }
 
+/** The place of a row: `file`, `function file` or `function file:line` (the function when known). */
 function location(stat: Statistic | StatisticDiff, keyType: KeyType): string {
   const frame = stat.traceback.mostRecent;
-  return keyType === 'filename' ? frame.filename : frame.toString();
+  if (keyType === 'filename') return frame.filename;
+  return frameLabel(frame, { lineno: keyType !== 'function' });
 }
 
 function tracebackLines(stat: Statistic | StatisticDiff, keyType: KeyType): string[] {

@@ -5,13 +5,16 @@
  * interpreter: the traceback names the guest's files and lines, not the interpreter's.
  *
  * ```
- *   depth ──► files[0..depth)  guest file ids (from registerFile), the oldest call at 0
- *             lines[0..depth)  the current line of each frame (setLine updates the top one)
+ *   depth ──► files[0..depth)      guest file ids (from registerFile), the oldest call at 0
+ *             lines[0..depth)      the current line of each frame (setLine updates the top one)
+ *             functions[0..depth)  guest function ids (from registerFunction), -1: not given
  * ```
+ *
+ * File and function names share one registry (`names`): an id is an index into it.
  *
  * Capture cost: when nothing changed since the last capture (same stack, same lines), the
  * previous traceback id is returned at once. With a limit of 1 (tracemalloc's default), a small
- * direct-mapped memo from (top file, top line, depth) to the traceback id answers most of the
+ * direct-mapped memo from (top file, top line, top function, depth) to the traceback id answers most of the
  * rest with one probe, so an interpreter moving from line to line does not re-intern its
  * traceback at every allocation. Otherwise: `min(depth, limit)` integer frame lookups and one
  * traceback lookup in the profiler's table. push, pop and setLine are a few typed-array stores.
@@ -25,8 +28,8 @@ import type { TracebackTable } from './traceback-table.js';
 const MEMO_SLOTS = 1024;
 
 /**
- * A frame source fed by a runtime: register each guest file once, then `push` on call, `setLine`
- * as execution moves, `pop` on return. Pass it as `new Profiler({ frameSource })`. Not in
+ * A frame source fed by a runtime: register each guest file (and function) once, then `push` on
+ * call, `setLine` as execution moves, `pop` on return. Pass it as `new Profiler({ frameSource })`. Not in
  * CPython, whose tracemalloc reads the interpreter's own frames the same way.
  */
 export class RuntimeFrameStack implements FrameSource {
@@ -34,6 +37,7 @@ export class RuntimeFrameStack implements FrameSource {
   private nameIds = new Map<string, number>();
   private files = new Int32Array(64);
   private lines = new Int32Array(64);
+  private functions = new Int32Array(64);
   private top = 0;
   /** Bumped on every change; a capture with the same version returns the cached traceback. */
   private version = 0;
@@ -44,11 +48,12 @@ export class RuntimeFrameStack implements FrameSource {
   /** The limit-1 memo: slot → (file, line, depth, traceback id); valid for `memoGeneration`. */
   private readonly memoFile = new Int32Array(MEMO_SLOTS).fill(-1);
   private readonly memoLine = new Int32Array(MEMO_SLOTS);
+  private readonly memoFunction = new Int32Array(MEMO_SLOTS);
   private readonly memoDepth = new Int32Array(MEMO_SLOTS);
   private readonly memoTraceback = new Int32Array(MEMO_SLOTS);
   private memoGeneration = -1;
-  /** Guest file id → file id in the table of generation `tableGeneration` (-1: not yet). */
-  private tableFiles = new Int32Array(64).fill(-1);
+  /** Guest name id → name id in the table of generation `tableGeneration` (-1: not yet). */
+  private tableNames = new Int32Array(64).fill(-1);
   private tableGeneration = -1;
 
   /** The id of a guest file name (interned: the same name gives the same id). */
@@ -58,30 +63,41 @@ export class RuntimeFrameStack implements FrameSource {
       id = this.names.length;
       this.names.push(name);
       this.nameIds.set(name, id);
-      if (id >= this.tableFiles.length) {
-        const next = new Int32Array(this.tableFiles.length * 2).fill(-1);
-        next.set(this.tableFiles);
-        this.tableFiles = next;
-      }
+      if (id >= this.tableNames.length)
+        this.tableNames = grown(this.tableNames, this.tableNames.length * 2, -1);
     }
     return id;
   }
 
-  /** Enters a call: a new most recent frame in `file` (an id from {@link registerFile}) at `line`. */
-  push(file: number, line: number): void {
-    if (!(file >= 0 && file < this.names.length)) {
+  /**
+   * The id of a guest function name, for {@link push} (interned like files, in the same
+   * registry: the same name gives the same id).
+   */
+  registerFunction(name: string): number {
+    return this.registerFile(name);
+  }
+
+  /**
+   * Enters a call: a new most recent frame in `file` (an id from {@link registerFile}) at `line`,
+   * in function `func` (an id from {@link registerFunction}; omitted or -1: not known).
+   */
+  push(file: number, line: number, func = -1): void {
+    if (!((file | 0) === file && file >= 0 && file < this.names.length)) {
       throw new RangeError(`RuntimeFrameStack.push: unknown file id ${file} (use registerFile)`);
     }
+    if (!((func | 0) === func && func >= -1 && func < this.names.length)) {
+      throw new RangeError(
+        `RuntimeFrameStack.push: unknown function id ${func} (use registerFunction, or -1 for none)`,
+      );
+    }
     if (this.top === this.files.length) {
-      const files = new Int32Array(this.top * 2);
-      const lines = new Int32Array(this.top * 2);
-      files.set(this.files);
-      lines.set(this.lines);
-      this.files = files;
-      this.lines = lines;
+      this.files = grown(this.files, this.top * 2, 0);
+      this.lines = grown(this.lines, this.top * 2, 0);
+      this.functions = grown(this.functions, this.top * 2, 0);
     }
     this.files[this.top] = file;
     this.lines[this.top] = line;
+    this.functions[this.top] = func;
     this.top++;
     this.version++;
   }
@@ -125,13 +141,22 @@ export class RuntimeFrameStack implements FrameSource {
     }
     const file = this.files[this.top - 1]!;
     const line = this.lines[this.top - 1]!;
-    const slot = (Math.imul(line, 0x9e3779b1) ^ Math.imul(file, 0x85ebca77) ^ this.top) & (MEMO_SLOTS - 1);
-    if (this.memoFile[slot] === file && this.memoLine[slot] === line && this.memoDepth[slot] === this.top) {
+    const func = this.functions[this.top - 1]!;
+    const slot =
+      (Math.imul(line, 0x9e3779b1) ^ Math.imul(file, 0x85ebca77) ^ Math.imul(func, 0xc2b2ae3d) ^ this.top) &
+      (MEMO_SLOTS - 1);
+    if (
+      this.memoFile[slot] === file &&
+      this.memoLine[slot] === line &&
+      this.memoFunction[slot] === func &&
+      this.memoDepth[slot] === this.top
+    ) {
       return this.memoTraceback[slot]!;
     }
     const id = this.intern(table, 1);
     this.memoFile[slot] = file;
     this.memoLine[slot] = line;
+    this.memoFunction[slot] = func;
     this.memoDepth[slot] = this.top;
     this.memoTraceback[slot] = id;
     return id;
@@ -140,19 +165,18 @@ export class RuntimeFrameStack implements FrameSource {
   /** Interns the top `limit` frames in the table (and caches the id for an unchanged stack). */
   private intern(table: TracebackTable, limit: number): number {
     if (this.tableGeneration !== table.generation) {
-      this.tableFiles.fill(-1);
+      this.tableNames.fill(-1);
       this.tableGeneration = table.generation;
     }
     table.beginTraceback();
     const n = Math.min(this.top, limit);
     for (let i = 1; i <= n; i++) {
-      const guest = this.files[this.top - i]!;
-      let file = this.tableFiles[guest]!;
-      if (file < 0) {
-        file = table.fileId(this.names[guest]!);
-        this.tableFiles[guest] = file;
-      }
-      table.pushFrame(file, this.lines[this.top - i]!);
+      const guestFunction = this.functions[this.top - i]!;
+      table.pushFrame(
+        this.tableName(table, this.files[this.top - i]!),
+        this.lines[this.top - i]!,
+        guestFunction < 0 ? -1 : this.tableName(table, guestFunction),
+      );
     }
     if (n === 0) table.pushFrame(table.fileId(UNKNOWN_FILENAME), 0);
     const id = table.endTraceback(this.top === 0 ? 1 : this.top);
@@ -162,4 +186,21 @@ export class RuntimeFrameStack implements FrameSource {
     this.cachedTraceback = id;
     return id;
   }
+
+  /** The table's id of guest name `guest` (interned there on first use in this generation). */
+  private tableName(table: TracebackTable, guest: number): number {
+    let id = this.tableNames[guest]!;
+    if (id < 0) {
+      id = table.fileId(this.names[guest]!);
+      this.tableNames[guest] = id;
+    }
+    return id;
+  }
+}
+
+/** A copy of `array` with room for `length` items, the new ones set to `fill`. */
+function grown(array: Int32Array<ArrayBuffer>, length: number, fill: number): Int32Array<ArrayBuffer> {
+  const next = new Int32Array(length).fill(fill);
+  next.set(array);
+  return next;
 }

@@ -71,6 +71,27 @@ describe('Poisson sampling by bytes', () => {
     expect(key(run(8).snapshot)).not.toBe(key(run(7).snapshot));
   });
 
+  it('counts each block down once through nested traced allocators of one profiler', () => {
+    const sampled = (nested: boolean): string => {
+      const stack = new RuntimeFrameStack();
+      const profiler = new Profiler({ frameSource: stack, sampling: { meanInterval: 2000, seed: 9 } });
+      const inner = profiler.wrap(new ArenaAllocator());
+      const heap = nested ? profiler.wrap(inner) : inner;
+      stack.push(stack.registerFile('a.py'), 1);
+      profiler.start();
+      for (let i = 0; i < 5000; i++) {
+        stack.setLine(1 + (i % 5));
+        heap.malloc(16 + (i % 200));
+      }
+      const snapshot = profiler.takeSnapshot();
+      expect(new Set(snapshot.traces.map((t) => t.domain))).toEqual(new Set([heap.domain]));
+      return snapshot.statistics('lineno').map(String).join('\n');
+    };
+    const flat = sampled(false);
+    expect(flat.length).toBeGreaterThan(0);
+    expect(sampled(true)).toBe(flat);
+  });
+
   it('weights a block by 1 / P(sampled)', () => {
     const sampler = new PoissonSampler(1000, 3);
     expect(sampler.weight(1000)).toBeCloseTo(1 / (1 - Math.exp(-1)), 12);

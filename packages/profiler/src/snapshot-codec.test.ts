@@ -26,14 +26,18 @@ function contents(s: Snapshot) {
       size: t.size,
       weight: t.weight,
       total: t.traceback.totalNframe,
-      frames: t.traceback.frames.map((f) => [f.filename, f.lineno]),
+      frames: t.traceback.frames.map((f) => [f.filename, f.lineno, f.functionName]),
     })),
   };
 }
 
 const frame = fc
-  .tuple(fc.constantFrom('a.js', 'b/ç.js', '<unknown>', 'file with spaces', '😀.ts', ''), fc.nat(100_000))
-  .map(([f, l]) => new Frame(f, l));
+  .tuple(
+    fc.constantFrom('a.js', 'b/ç.js', '<unknown>', 'file with spaces', '😀.ts', ''),
+    fc.nat(100_000),
+    fc.option(fc.constantFrom('main', 'a.js', 'Ω', 'Class.method'), { nil: undefined }),
+  )
+  .map(([f, l, fn]) => new Frame(f, l, fn));
 const traceback = fc
   .tuple(
     fc.array(frame, { minLength: 1, maxLength: 5 }),
@@ -127,8 +131,57 @@ describe('snapshot dump format', () => {
     const bytes = createSnapshots()[0].toBytes().slice();
     new DataView(bytes.buffer).setUint32(8, FORMAT_VERSION + 1, true);
     expect(formatError(bytes).reason).toBe(
-      `format version ${FORMAT_VERSION + 1}; this @heapkit/profiler reads version 1`,
+      `format version ${FORMAT_VERSION + 1}; this @heapkit/profiler reads versions 1 to 2`,
     );
+    new DataView(bytes.buffer).setUint32(8, 0, true);
+    expect(formatError(bytes).reason).toBe('format version 0; this @heapkit/profiler reads versions 1 to 2');
+  });
+
+  it('writes version 2, with function names, and still reads a version 1 dump (no function names)', () => {
+    expect(FORMAT_VERSION).toBe(2);
+    const named = new Snapshot(
+      [new Trace(0, 8, new Traceback([new Frame('main.py', 3, 'main'), new Frame('main.py', 9, 'f')], 2))],
+      2,
+    );
+    const back = Snapshot.fromBytes(named.toBytes());
+    expect(back.traces[0]!.traceback.frames.map((f) => f.functionName)).toEqual(['main', 'f']);
+    expect(back.traces[0]!.equals(named.traces[0]!)).toBe(true);
+    // Written by @heapkit/profiler 0.1.0 (format version 1): traces of 100, 100 and 42 bytes.
+    const v1 = Uint8Array.from(
+      Buffer.from(
+        'iUhLU05BUAoBAAAAxgAAAAIAAAAAAAAAAAAAAAIAAAAHAAAAbWFpbi5weQsAAABsaWIvdXRpbC5weQMAAAAAAAAAAwAAAAEAAAAMAAAAAAAAAAcAAAACAAAAAwAAAAIAAAAAAAAAAQAAAAIAAAABAAAAAgAAAAMAAAAAAAAAAAAAAAAAWUAAAAAAAADwPwAAAAAAAAAAAAAAAAAAWUAAAAAAAADwPwAAAAABAAAAAAAAAAAARUAAAAAAAADwPwEAAADerx3d',
+        'base64',
+      ),
+    );
+    expect(new DataView(v1.buffer).getUint32(8, true)).toBe(1);
+    const old = Snapshot.fromBytes(v1, 'v1.snap');
+    expect(contents(old)).toEqual({
+      limit: 2,
+      interval: 0,
+      traces: [
+        {
+          domain: 0,
+          size: 100,
+          weight: 1,
+          total: 2,
+          frames: [
+            ['main.py', 3, undefined],
+            ['lib/util.py', 12, undefined],
+          ],
+        },
+        {
+          domain: 0,
+          size: 100,
+          weight: 1,
+          total: 2,
+          frames: [
+            ['main.py', 3, undefined],
+            ['lib/util.py', 12, undefined],
+          ],
+        },
+        { domain: 1, size: 42, weight: 1, total: 1, frames: [['main.py', 7, undefined]] },
+      ],
+    });
   });
 
   it('rejects corrupted bytes: any flipped byte, trailing data, bad counts and indexes', () => {

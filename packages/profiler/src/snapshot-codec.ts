@@ -1,6 +1,6 @@
 /**
- * The snapshot dump format: versioned, little-endian, checksummed, with every file name, frame
- * and traceback stored once.
+ * The snapshot dump format: versioned, little-endian, checksummed, with every name, frame and
+ * traceback stored once.
  *
  * ```
  *   offset  size  field
@@ -10,14 +10,19 @@
  *       12     4  total byte length of the file, checksum included
  *       16     4  traceback limit (nframe)
  *       20     8  sampling interval in bytes, f64 (0: exact)
- *       28        file names: u32 count, then per name u32 UTF-8 length + bytes
- *                 frames:     u32 count, then per frame u32 file index, u32 line
+ *       28        names:      u32 count, then per name u32 UTF-8 length + bytes (the file
+ *                             and function names)
+ *                 frames:     u32 count, then per frame u32 file name index, u32 line,
+ *                             u32 function name index + 1 (0: not known)
  *                 tracebacks: u32 count, then per traceback u32 total_nframe + 1 (0: unknown),
  *                             u32 frame count, u32 frame index per frame (oldest first)
  *                 traces:     u32 count, then per trace u32 domain, f64 size, f64 weight,
  *                             u32 traceback index
  *    end-4     4  CRC-32 of every byte before it
  * ```
+ *
+ * Version 1 (before function names) is the same without the function field of a frame; it is
+ * still read, its frames without function names.
  *
  * Reading checks, in order: the header is there, the magic, the version, the length, the
  * checksum, then every count and index; the first failure throws a {@link SnapshotFormatError}
@@ -28,11 +33,15 @@ import { SnapshotFormatError } from './errors.js';
 import { Frame, Traceback } from './frame.js';
 import { Trace } from './trace.js';
 
-/** The format version this build writes and reads. */
-export const FORMAT_VERSION = 1;
+/** The format version this build writes (it also reads version 1). */
+export const FORMAT_VERSION = 2;
+/** The oldest format version this build reads. */
+const OLDEST_VERSION = 1;
 /** The first 8 bytes of every dump. */
 export const MAGIC = Uint8Array.of(0x89, 0x48, 0x4b, 0x53, 0x4e, 0x41, 0x50, 0x0a);
 const HEADER_BYTES = 28;
+/** Words per frame: file, line, function (version 2). */
+const FRAME_FIELDS = 3;
 const CHECKSUM_BYTES = 4;
 
 /** What a dump holds. */
@@ -63,12 +72,13 @@ export function encodeSnapshot(snapshot: SnapshotData): Uint8Array {
   };
   const frameIndex = (frame: Frame): number => {
     const file = fileIndex(frame.filename);
-    const key = `${file}:${frame.lineno}`;
+    const func = frame.functionName === undefined ? 0 : fileIndex(frame.functionName) + 1;
+    const key = `${file}:${frame.lineno}:${func}`;
     let i = frames.get(key);
     if (i === undefined) {
-      i = frameFields.length / 2;
+      i = frameFields.length / FRAME_FIELDS;
       frames.set(key, i);
-      frameFields.push(file, frame.lineno);
+      frameFields.push(file, frame.lineno, func);
     }
     return i;
   };
@@ -120,7 +130,7 @@ export function encodeSnapshot(snapshot: SnapshotData): Uint8Array {
     bytes.set(b, at);
     at += b.length;
   }
-  u32(frameFields.length / 2);
+  u32(frameFields.length / FRAME_FIELDS);
   for (const v of frameFields) u32(v);
   u32(tracebackFields.length);
   for (const fields of tracebackFields) for (const v of fields) u32(v);
@@ -154,8 +164,10 @@ export function decodeSnapshot(bytes: Uint8Array, source: string): SnapshotData 
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint32(8, true);
-  if (version !== FORMAT_VERSION) {
-    fail(`format version ${version}; this @heapkit/profiler reads version ${FORMAT_VERSION}`);
+  if (version < OLDEST_VERSION || version > FORMAT_VERSION) {
+    fail(
+      `format version ${version}; this @heapkit/profiler reads versions ${OLDEST_VERSION} to ${FORMAT_VERSION}`,
+    );
   }
   const declared = view.getUint32(12, true);
   if (bytes.length < declared) fail(`truncated: ${bytes.length} of ${declared} bytes`);
@@ -207,8 +219,10 @@ export function decodeSnapshot(bytes: Uint8Array, source: string): SnapshotData 
   for (let i = 0; i < frameCount; i++) {
     const file = u32(`frame ${i}`);
     const line = u32(`frame ${i}`);
+    const func = version === 1 ? 0 : u32(`frame ${i}`);
     if (file >= files.length) fail(`corrupted: frame ${i} names file ${file} of ${files.length}`);
-    frames.push(new Frame(files[file]!, line));
+    if (func > files.length) fail(`corrupted: frame ${i} names function ${func - 1} of ${files.length}`);
+    frames.push(new Frame(files[file]!, line, func === 0 ? undefined : files[func - 1]!));
   }
   const tracebackCount = u32('the traceback count');
   const tracebacks: Traceback[] = [];

@@ -41,8 +41,9 @@ export class Snapshot {
 
   /**
    * Statistics grouped by `keyType`, largest first: sorted by size, then count, then traceback,
-   * all descending. `cumulative` (for `'filename'` and `'lineno'` only) counts each trace for
-   * every frame of its traceback. Mirrors `Snapshot.statistics(key_type, cumulative=False)`.
+   * all descending. `cumulative` (not for `'traceback'`) counts each trace for every frame of
+   * its traceback. `'function'` (not in CPython) groups by the most recent frame's function and
+   * file (its statistics' frames have line 0). Mirrors `Snapshot.statistics(key_type, cumulative=False)`.
    */
   statistics(keyType: KeyType, cumulative = false): Statistic[] {
     checkKeyType(keyType, cumulative);

@@ -1,17 +1,18 @@
 /**
- * Interning of file names, frames and tracebacks, so that a trace stores one integer (its
- * traceback id) and equal tracebacks are stored once, as CPython's `tracemalloc.c` does with its
- * `tracebacks` hash table.
+ * Interning of file and function names, frames and tracebacks, so that a trace stores one
+ * integer (its traceback id) and equal tracebacks are stored once, as CPython's `tracemalloc.c`
+ * does with its `tracebacks` hash table.
  *
  * ```
- *   file id     ──► files[id]                       (a string; Map<string, id> to find it)
- *   frame id    ──► frameFile[id], frameLine[id]     (open-addressed (file, line) → id table)
+ *   name id     ──► names[id]                       (a file or function name; Map<string, id>)
+ *   frame id    ──► frameFile[id], frameLine[id], frameFunction[id] (-1: function unknown)
+ *                                                   (open-addressed (file, line, function) → id)
  *   traceback id──► tbStart[id], tbLength[id], tbTotal[id]
  *                   pool[tbStart .. tbStart + tbLength) = frame ids, most recent first
  *                   (open-addressed hash of (frames, total) → id)
  * ```
  *
- * A frame source builds a traceback with `beginTraceback()`, `pushFrame(file, line)` per frame
+ * A frame source builds a traceback with `beginTraceback()`, `pushFrame(file, line, function)` per frame
  * (most recent first) and `endTraceback(totalNframe)`, which returns the id of an equal
  * traceback if there is one. None of these allocates once the tables are large enough (they
  * double when half full); ids are dense, from 0. `reset()` forgets everything and bumps
@@ -19,6 +20,8 @@
  */
 
 const EMPTY = -1;
+/** The next {@link TracebackTable.generation}: unique across all tables. */
+let nextGeneration = 0;
 /** Total frame count stored for "more frames than the limit, exact number unknown". */
 export const UNKNOWN_TOTAL = 0xffffffff;
 
@@ -27,14 +30,18 @@ export const UNKNOWN_TOTAL = 0xffffffff;
  * `tracemalloc_tracebacks` tables); frame sources write tracebacks into it (see the file comment).
  */
 export class TracebackTable {
-  /** Bumped by every {@link reset}: ids from an older generation are meaningless. */
-  generation = 0;
+  /**
+   * Changed by every {@link reset}: ids from an older generation are meaningless. Unique across
+   * tables too, so a frame source shared by two profilers never mixes up their ids.
+   */
+  generation = nextGeneration++;
 
-  private files: string[] = [];
-  private fileIds = new Map<string, number>();
+  private names: string[] = [];
+  private nameIds = new Map<string, number>();
 
   private frameFile = new Int32Array(256);
   private frameLine = new Int32Array(256);
+  private frameFunction = new Int32Array(256);
   private frameCount = 0;
   private frameSlots = new Int32Array(512).fill(EMPTY);
 
@@ -51,20 +58,30 @@ export class TracebackTable {
   private scratch = new Uint32Array(64);
   private scratchLength = 0;
 
-  /** The id of a file name, interned on first use. */
+  /** The id of a file name, interned on first use (files and functions share one name table). */
   fileId(name: string): number {
-    let id = this.fileIds.get(name);
+    let id = this.nameIds.get(name);
     if (id === undefined) {
-      id = this.files.length;
-      this.files.push(name);
-      this.fileIds.set(name, id);
+      id = this.names.length;
+      this.names.push(name);
+      this.nameIds.set(name, id);
     }
     return id;
   }
 
+  /** The id of a function name, interned on first use (the same ids as {@link fileId}). */
+  functionId(name: string): number {
+    return this.fileId(name);
+  }
+
   /** The file name of a file id. */
   fileName(id: number): string {
-    return this.files[id]!;
+    return this.names[id]!;
+  }
+
+  /** The function name of a function id. */
+  functionName(id: number): string {
+    return this.names[id]!;
   }
 
   /** Starts building a traceback. */
@@ -72,11 +89,14 @@ export class TracebackTable {
     this.scratchLength = 0;
   }
 
-  /** Appends a frame (the next older one) to the traceback being built. */
-  pushFrame(file: number, line: number): void {
+  /**
+   * Appends a frame (the next older one) to the traceback being built: a file id, a line and a
+   * function id ({@link functionId}; -1, the default, when the function is not known).
+   */
+  pushFrame(file: number, line: number, func = -1): void {
     if (this.scratchLength === this.scratch.length)
       this.scratch = grown(this.scratch, this.scratch.length * 2);
-    this.scratch[this.scratchLength++] = this.frameId(file, line);
+    this.scratch[this.scratchLength++] = this.frameId(file, line, func);
   }
 
   /**
@@ -128,14 +148,20 @@ export class TracebackTable {
     return this.frameLine[frame]!;
   }
 
+  /** The function id of a frame, or -1 when its function is not known. */
+  frameFunctionId(frame: number): number {
+    return this.frameFunction[frame]!;
+  }
+
   /** Bytes held by the tables (typed arrays exactly; strings estimated at 2 B per character). */
   byteSize(): number {
     let strings = 0;
-    for (const f of this.files) strings += 2 * f.length + 32;
+    for (const f of this.names) strings += 2 * f.length + 32;
     return (
       strings +
       this.frameFile.byteLength +
       this.frameLine.byteLength +
+      this.frameFunction.byteLength +
       this.frameSlots.byteLength +
       this.tbStart.byteLength * 4 +
       this.tbSlots.byteLength +
@@ -146,9 +172,9 @@ export class TracebackTable {
 
   /** Forgets every file, frame and traceback (CPython clears its tables in `clear_traces`). */
   reset(): void {
-    this.generation++;
-    this.files = [];
-    this.fileIds = new Map();
+    this.generation = nextGeneration++;
+    this.names = [];
+    this.nameIds = new Map();
     this.frameCount = 0;
     this.frameSlots.fill(EMPTY);
     this.tbCount = 0;
@@ -156,24 +182,27 @@ export class TracebackTable {
     this.poolLength = 0;
   }
 
-  private frameId(file: number, line: number): number {
+  private frameId(file: number, line: number, func: number): number {
     const mask = this.frameSlots.length - 1;
-    const h = Math.imul(file, 0x9e3779b1) ^ Math.imul(line, 0x85ebca77);
+    const h = frameHash(file, line, func);
     for (let slot = (h ^ (h >>> 16)) & mask; ; slot = (slot + 1) & mask) {
       const id = this.frameSlots[slot]!;
-      if (id === EMPTY) return this.addFrame(slot, file, line);
-      if (this.frameFile[id] === file && this.frameLine[id] === line) return id;
+      if (id === EMPTY) return this.addFrame(slot, file, line, func);
+      if (this.frameFile[id] === file && this.frameLine[id] === line && this.frameFunction[id] === func)
+        return id;
     }
   }
 
-  private addFrame(slot: number, file: number, line: number): number {
+  private addFrame(slot: number, file: number, line: number, func: number): number {
     const id = this.frameCount++;
     if (id === this.frameFile.length) {
       this.frameFile = grown(this.frameFile, id * 2);
       this.frameLine = grown(this.frameLine, id * 2);
+      this.frameFunction = grown(this.frameFunction, id * 2);
     }
     this.frameFile[id] = file;
     this.frameLine[id] = line;
+    this.frameFunction[id] = func;
     this.frameSlots[slot] = id;
     if (this.frameCount * 2 > this.frameSlots.length) this.rehashFrames();
     return id;
@@ -183,7 +212,7 @@ export class TracebackTable {
     const slots = new Int32Array(this.frameSlots.length * 2).fill(EMPTY);
     const mask = slots.length - 1;
     for (let id = 0; id < this.frameCount; id++) {
-      const h = Math.imul(this.frameFile[id]!, 0x9e3779b1) ^ Math.imul(this.frameLine[id]!, 0x85ebca77);
+      const h = frameHash(this.frameFile[id]!, this.frameLine[id]!, this.frameFunction[id]!);
       let slot = (h ^ (h >>> 16)) & mask;
       while (slots[slot] !== EMPTY) slot = (slot + 1) & mask;
       slots[slot] = id;
@@ -223,6 +252,10 @@ export class TracebackTable {
     }
     this.tbSlots = slots;
   }
+}
+
+function frameHash(file: number, line: number, func: number): number {
+  return Math.imul(file, 0x9e3779b1) ^ Math.imul(line, 0x85ebca77) ^ Math.imul(func, 0xc2b2ae3d);
 }
 
 function grown<T extends Int32Array | Uint32Array>(array: T, length: number): T {

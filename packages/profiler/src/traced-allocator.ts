@@ -8,21 +8,36 @@
  * another or a frame source allocates. `free` always removes the block's trace (CPython untracks
  * on every free, nested or not).
  *
- * Cost when tracing: two flag tests and stores and a try/finally around the wrapped call
- * (measured: no difference on V8 11 to a version without it), plus the recorder's work; when
- * sampling, most allocations cost one subtraction more (the sampler's byte countdown, inline
- * here) and most frees one hash-slot load (`TraceTable.mayHold`). When not tracing: one flag
- * test. A wrapped call that throws (a bad free, say) records nothing and leaves the
+ * Cost when tracing exactly: two flag tests and stores and a try/finally around the wrapped call
+ * (measured: no difference on V8 11 to a version without it), plus the recorder's work. When
+ * sampling, an allocation the sampler skips costs two flag tests and the countdown (see
+ * `malloc`), and most frees one hash-slot load (`TraceTable.mayHold`). When not tracing: one
+ * flag test. A wrapped call that throws (a bad free, say) records nothing and leaves the
  * profiler usable.
  *
+ * A layer above that caches freed blocks (an object space's free lists) reports them through the
+ * optional `Allocator` hooks `noteCached` (accounted as a free) and `noteReused` (accounted as a
+ * new allocation of the block's usable size, here and now), so traces stay exact.
+ *
+ * When sampling, an allocation the sampler skips does not take the reentrancy guard: it goes
+ * straight to the wrapped allocator, or past it when that is a traced allocator of the same
+ * profiler (`direct`), so a block is still counted down once. (A traced allocator of the same
+ * profiler reached through some other wrapper would count it down again: wrap the allocator
+ * itself.)
+ *
+ * The package compiles with `useDefineForClassFields: false`: a class field declared without a
+ * value would otherwise start as `undefined`, which makes V8 forget the field's type (and box
+ * every double stored in it: the sampler's countdown allocated a heap number per `malloc`).
+ *
  * Measured on the bench's `profiler` suite (a random churn of 10,000 live blocks over an
- * ArenaAllocator, 19 ns per free + malloc untraced; Node 20, 2 cores): exact tracing with a
- * RuntimeFrameStack adds about 45 ns per step, of which about 5 ns is the capture, 4 ns this
- * wrapper and the rest the trace table's insert and delete, whose slots for randomly chosen
- * blocks miss the cache (a direct map instead of the hash table saved only 8 ns); sampling at
- * 512 KiB adds about 14 ns, about 5 ns of it the amortized JS stack captures.
+ * ArenaAllocator, 19 to 25 ns per free + malloc untraced; Node 20, 2 shared cores): exact tracing
+ * with a RuntimeFrameStack costs 3.5x to 6x untraced depending on the machine's load, almost all
+ * of it the trace table's insert and delete, whose slots for randomly chosen blocks miss the
+ * cache (in isolation about 40 ns per step on a loaded machine; with the recorder stubbed out
+ * (no capture, no table) the same loop costs 1.26x). Sampling at 512 KiB: about 1.6x on the full bench
+ * run, from 1.8x before the countdown stopped allocating.
  */
-import type { Allocator, Memory, Ptr } from '@heapkit/memory';
+import { type Allocator, ConfigurationError, type Memory, type Ptr } from '@heapkit/memory';
 import type { StackCutoff } from './frame-source.js';
 import type { PoissonSampler } from './sampler.js';
 import type { TraceTable } from './trace-table.js';
@@ -48,34 +63,56 @@ export interface TraceRecorder {
 export class TracedAllocator implements Allocator {
   /** The wrapped allocator. */
   readonly inner: Allocator;
+  /** The wrapped allocator's memory (a field, not a getter: callers read it on hot paths). */
+  readonly memory: Memory;
   /** This allocator's domain: the `domain` of its traces. */
   readonly domain: number;
   /** @internal The live traces of this domain. */
   readonly table: TraceTable;
   private readonly recorder: TraceRecorder;
+  /**
+   * Where an allocation the sampler skips goes: the wrapped allocator, or, when that is a traced
+   * allocator of the same profiler, the allocator under it (which would only forward it).
+   */
+  private readonly direct: Allocator;
+  /** The block resolvers registered by layers above (see {@link addBlockResolver}). */
+  private readonly resolvers: ((ptr: Ptr) => Ptr)[] = [];
 
   /** @internal Use `Profiler.wrap`. */
   constructor(inner: Allocator, domain: number, table: TraceTable, recorder: TraceRecorder) {
     this.inner = inner;
+    this.memory = inner.memory;
     this.domain = domain;
     this.table = table;
     this.recorder = recorder;
+    this.direct = inner instanceof TracedAllocator && inner.recorder === recorder ? inner.direct : inner;
   }
 
-  /** The wrapped allocator's memory. */
-  get memory(): Memory {
-    return this.inner.memory;
-  }
-
-  /** The wrapped allocator's `malloc`; the block is traced (or, when sampling, maybe traced). */
+  /**
+   * The wrapped allocator's `malloc`; the block is traced (or, when sampling, maybe traced).
+   * Cost when sampling and the sampler skips the block: two flag tests, one subtraction and
+   * store, one compare, then the wrapped `malloc` (no reentrancy bookkeeping: nothing is
+   * recorded). Otherwise see {@link mallocTraced}.
+   */
   malloc(size: number): Ptr {
     const recorder = this.recorder;
     if (!recorder.tracing || recorder.busy) return this.inner.malloc(size);
+    const sampler = recorder.sampler;
+    if (sampler !== null) {
+      const remaining = sampler.remaining - size;
+      sampler.remaining = remaining;
+      if (remaining > 0) return this.direct.malloc(size);
+    }
+    return this.mallocTraced(size);
+  }
+
+  /** A traced `malloc`: the reentrancy guard around the wrapped call, then the recorder. */
+  private mallocTraced(size: number): Ptr {
+    const recorder = this.recorder;
     recorder.busy = true;
     try {
       const ptr = this.inner.malloc(size);
-      if (ptr !== 0 && picks(recorder.sampler, size))
-        recorder.recordAlloc(this.table, ptr, size, TRACED_MALLOC);
+      if (ptr !== 0) recorder.recordAlloc(this.table, ptr, size, TRACED_MALLOC);
       return ptr;
     } finally {
       recorder.busy = false;
@@ -134,6 +171,72 @@ export class TracedAllocator implements Allocator {
   usableSize(ptr: Ptr): number {
     return this.inner.usableSize(ptr);
   }
+
+  /**
+   * A layer above put live block `ptr` in a cache of its own (an object space's free list): for
+   * accounting it is freed here, its trace forgotten. Forwarded to the wrapped allocator when it
+   * has the hook too (a traced allocator inside another). Same cost as `free`'s tracing part.
+   */
+  noteCached(ptr: Ptr): void {
+    this.inner.noteCached?.(ptr);
+    if (this.recorder.tracing && this.table.mayHold(ptr)) this.recorder.recordFree(this.table, ptr);
+  }
+
+  /**
+   * The layer above hands cached block `ptr` out again: for accounting a new allocation of its
+   * usable size here and now (traced at the current frames; when sampling, counted down by the
+   * sampler like any allocation). Forwarded like {@link noteCached}. Same cost as `malloc`'s
+   * tracing part plus the wrapped `usableSize`.
+   */
+  noteReused(ptr: Ptr): void {
+    const recorder = this.recorder;
+    const inner = this.inner;
+    if (!recorder.tracing || recorder.busy) {
+      inner.noteReused?.(ptr);
+      return;
+    }
+    recorder.busy = true;
+    try {
+      inner.noteReused?.(ptr); // a traced allocator of this profiler inside sees `busy`
+      const size = inner.usableSize(ptr);
+      if (picks(recorder.sampler, size)) recorder.recordAlloc(this.table, ptr, size, TRACED_NOTE_REUSED);
+    } finally {
+      recorder.busy = false;
+    }
+  }
+
+  /**
+   * Registers how a layer above maps its pointers (which may point inside blocks, e.g. after a
+   * GC pre-header) to blocks: `Profiler.getObjectTraceback` then accepts them. `resolve(ptr)`
+   * returns the block under `ptr`, or 0 when `ptr` is not one of that layer's pointers.
+   * Forwarded like {@link noteCached}.
+   */
+  addBlockResolver(resolve: (ptr: Ptr) => Ptr): void {
+    if (typeof resolve !== 'function') {
+      throw new ConfigurationError(
+        `addBlockResolver: expected a function (ptr) => block pointer or 0, got ${typeof resolve}`,
+      );
+    }
+    this.inner.addBlockResolver?.(resolve);
+    this.resolvers.push(resolve);
+  }
+
+  /**
+   * @internal The table slot of the trace of `ptr`, a block pointer or a pointer a registered
+   * resolver maps to a block; -1 when there is none. Not a hot path.
+   */
+  findTrace(ptr: Ptr): number {
+    const slot = this.table.find(ptr);
+    if (slot >= 0) return slot;
+    for (const resolve of this.resolvers) {
+      const block = resolve(ptr);
+      if (block !== 0 && block !== ptr) {
+        const found = this.table.find(block);
+        if (found >= 0) return found;
+      }
+    }
+    return -1;
+  }
 }
 
 /**
@@ -151,3 +254,4 @@ function picks(sampler: PoissonSampler | null, size: number): boolean {
 const TRACED_MALLOC = TracedAllocator.prototype.malloc;
 const TRACED_CALLOC = TracedAllocator.prototype.calloc;
 const TRACED_REALLOC = TracedAllocator.prototype.realloc;
+const TRACED_NOTE_REUSED = TracedAllocator.prototype.noteReused;
