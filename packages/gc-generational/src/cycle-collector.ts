@@ -28,10 +28,10 @@ import {
   GC_REFS_WORD,
   HAS_WEAKREFS,
   type ObjectSpace,
-  type PendingCallbacks,
   TYPE_ID_MASK,
   type Visit,
 } from '@heapkit/refcount';
+import { attachCollector, type CollectorPort, type PendingCallbacks } from '@heapkit/refcount/collector';
 import {
   DEBUG_ALL,
   DEBUG_COLLECTABLE,
@@ -126,6 +126,8 @@ const HEAD_COUNT = GENERATIONS + 5;
  */
 export class CycleCollector {
   readonly space: ObjectSpace;
+  /** The space's collector port (`@heapkit/refcount/collector`). */
+  private readonly port: CollectorPort;
   /**
    * Uncollectable objects (and, with `DEBUG_SAVEALL`, every unreachable one), each with a
    * reference held by the list (`gc.garbage`). Use {@link clearGarbage} to let them go.
@@ -195,7 +197,10 @@ export class CycleCollector {
     [this.permanent, this.unreachableHead, this.finalizersHead, this.stillHead, this.seenHead] = heads.slice(
       GENERATIONS,
     ) as [number, number, number, number, number];
-    space.attachCollector({ onAlloc: (obj) => this.onAlloc(obj), onFree: (obj) => this.onFree(obj) });
+    this.port = attachCollector(space, {
+      onAlloc: (obj) => this.onAlloc(obj),
+      onFree: (obj) => this.onFree(obj),
+    });
   }
 
   // --- the gc module ---------------------------------------------------------------------------
@@ -689,10 +694,10 @@ export class CycleCollector {
     for (let node = u32[unreachable >>> 2]!; node !== unreachable; node = u32[node >>> 2]!) {
       // The type word (just after the refcount) says whether any weakref points here.
       if ((u32[(node >>> 2) + 5]! & HAS_WEAKREFS) === 0) continue;
-      this.space.clearWeakrefsOf(node + GC_HEAD_BYTES, notGarbage, true, pending);
+      this.port.clearWeakrefsOf(node + GC_HEAD_BYTES, notGarbage, true, pending);
     }
     if (pending.refs.length === 0) return false;
-    this.space.runWeakrefCallbacks(pending);
+    this.port.runWeakrefCallbacks(pending);
     return true;
   }
 
@@ -709,7 +714,7 @@ export class CycleCollector {
       if (this.space.memory.i32[obj >>> 2] === 0) continue; // being freed by an interrupted deallocation
       if (this.space.isFinalized(obj) || this.space.typeOf(obj).finalize === undefined) continue;
       this.space.incref(obj);
-      this.space.callFinalizer(obj);
+      this.port.callFinalizer(obj);
       this.space.decref(obj); // may free it (and take it off `seen`)
     }
     listMerge(this.space.memory.u32, seen, unreachable);
@@ -743,8 +748,8 @@ export class CycleCollector {
       if (!any) continue; // no weakref was seen in the garbage, and no code ran to make one
       const obj = node + GC_HEAD_BYTES;
       const word = u32[(node >>> 2) + 5]!;
-      if ((word & TYPE_ID_MASK) === weakrefType) this.space.clearWeakref(obj);
-      if ((word & HAS_WEAKREFS) !== 0) this.space.clearWeakrefsOf(obj, never);
+      if ((word & TYPE_ID_MASK) === weakrefType) this.port.clearWeakref(obj);
+      if ((word & HAS_WEAKREFS) !== 0) this.port.clearWeakrefsOf(obj, never);
     }
     return n;
   }
