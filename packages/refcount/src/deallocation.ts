@@ -52,6 +52,17 @@ function growStack(c: SpaceCore): Uint32Array {
  */
 export function drain(c: SpaceCore): void {
   c.draining = true;
+  drainLoop(c);
+  c.top = 0;
+  c.draining = false;
+}
+
+/**
+ * The loop of {@link drain}, in a function of its own: V8 compiles a long loop on stack (OSR)
+ * before the code after it ever ran, and code after such a loop that lacks type feedback deopts
+ * at every exit ("Insufficient type feedback"); after this loop there is only the return.
+ */
+function drainLoop(c: SpaceCore): void {
   let stack = c.stack;
   let top = c.top;
   let i32 = c.i32;
@@ -114,8 +125,6 @@ export function drain(c: SpaceCore): void {
       tPre = c.tPre;
     }
   }
-  c.top = 0;
-  c.draining = false;
 }
 
 function setFreed(bits: Int32Array, obj: number): void {
