@@ -109,10 +109,10 @@ export class ObjectSpace {
 
   /**
    * The registered type with id `id`, or undefined when there is none (a lookup by id; the type
-   * of an object is {@link typeOf}). Throws `UnknownTypeError` when `id` is not an integer.
+   * of an object is {@link typeOf}). Throws `UnknownTypeError` when `id` is not a non-negative integer.
    */
   getType(id: number): ObjectType | undefined {
-    if (typeof id !== 'number' || !Number.isInteger(id)) checkTypeId(this.c, id, 'getType');
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) checkTypeId(this.c, id, 'getType');
     return this.c.types.get(id);
   }
 
