@@ -1,4 +1,4 @@
-import { HeapkitError } from '@heapkit/memory';
+import type { HeapkitError } from '@heapkit/memory';
 import { describe, expect, it } from 'vitest';
 import { attachCollector } from './collector.js';
 import {
