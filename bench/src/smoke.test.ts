@@ -147,22 +147,23 @@ describe('bench --tiny', () => {
     expect(trees.subject).toBe('heapkit');
     expect(Object.fromEntries(trees.ratios.map((r) => [r.peer, r.target]))).toMatchObject({
       'v8-object': 0.5,
+      'checked-int32-heap': null,
     });
     const treesRows = [...trees.cases, ...trees.skipped].map((c) => c.name).sort();
-    expect(treesRows).toEqual(['assemblyscript', 'cpython', 'heapkit', 'v8-object']);
+    expect(treesRows).toEqual(['assemblyscript', 'checked-int32-heap', 'cpython', 'heapkit', 'v8-object']);
   });
 
   it('runs the AssemblyScript peers when they are built, and says how to build them otherwise', () => {
-    for (const [name, file] of [
-      ['churn', 'churn.wasm'],
-      ['binary-trees', 'binary-trees.wasm'],
+    for (const [name, file, target] of [
+      ['churn', 'churn.wasm', null],
+      ['binary-trees', 'binary-trees.wasm', 2],
     ] as const) {
       const suite = run.suites.find((s) => s.name === name)!;
       const as = suite.cases.find((c) => c.name === 'assemblyscript');
       if (wasmUnavailable(file) === null) {
         expect(as, JSON.stringify(suite.skipped)).toBeDefined();
         expect(as!.description).toContain('TLSF + incremental GC');
-        expect(suite.ratios.find((r) => r.peer === 'assemblyscript')!.target).toBeNull();
+        expect(suite.ratios.find((r) => r.peer === 'assemblyscript')!.target).toBe(target);
       } else {
         expect(suite.skipped.find((c) => c.name === 'assemblyscript')!.reason).toMatch(
           new RegExp(
@@ -176,7 +177,7 @@ describe('bench --tiny', () => {
   it('runs the CPython peers when python3 is here, and says why not otherwise', () => {
     for (const [name, target] of [
       ['churn', null],
-      ['binary-trees', 4],
+      ['binary-trees', 6],
     ] as const) {
       const suite = run.suites.find((s) => s.name === name)!;
       expect(Array.isArray(suite.skipped)).toBe(true);

@@ -2,7 +2,10 @@
  * binary-trees, the benchmarks game's allocation benchmark (issue 3's benchmark for
  * `@heapkit/refcount`), at depth 16: heapkit's refcounted objects against V8 objects, the same
  * program compiled by AssemblyScript (`bench/assembly/binary-trees.ts`) and, in its own process,
- * CPython (`bench/python/binary_trees.py`).
+ * CPython (`bench/python/binary_trees.py`), and the hand-written limit of a checked refcounted heap
+ * (`checked-int32-heap`: one node type over an `Int32Array`, inline counts, every operation
+ * checked; `bench/src/peers/checked-int32-heap.ts`), which puts the distance to the limit on
+ * the page.
  *
  * One operation is one whole program run at `maxDepth`, as the benchmarks game specifies it:
  *
@@ -24,6 +27,7 @@ import { ArenaAllocator } from '@heapkit/arena-allocator';
 import { ObjectSpace, type TypeSpec } from '@heapkit/refcount';
 import { byMode } from '../modes.js';
 import { type BinaryTreesWasm, loadBinaryTreesWasm, wasmUnavailable } from '../peers/assemblyscript.js';
+import { CheckedInt32Heap } from '../peers/checked-int32-heap.js';
 import { pythonPeer } from '../peers/python.js';
 import type {
   BenchCase,
@@ -44,6 +48,7 @@ const HEAPKIT = 'heapkit';
 const V8_OBJECT = 'v8-object';
 const ASSEMBLYSCRIPT = 'assemblyscript';
 const CPYTHON = 'cpython';
+const CHECKED = 'checked-int32-heap';
 
 /** The payload byte offsets of a heapkit node's two reference slots. */
 export const LEFT = 0;
@@ -147,7 +152,7 @@ function heapkitCase(maxDepth: number, expected: number): { case: BenchCase; tea
     },
     // Every run releases all it built: a leak or a missed free is an error, not a figure.
     teardown: () => {
-      const live = space.liveObjects;
+      const live = space.liveObjects();
       if (live !== 0) throw new Error(`binary-trees: heapkit left ${live} live objects after the rounds`);
       space.clearFreeLists();
     },
@@ -194,6 +199,66 @@ function v8ObjectCase(maxDepth: number, expected: number): BenchCase {
     run: () => {
       const total = v8Program(maxDepth);
       if (total !== expected) wrongCheck(V8_OBJECT, maxDepth, total, expected);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// checked-int32-heap: the same program over the hand-written checked heap.
+
+function checkedBottomUp(heap: CheckedInt32Heap, depth: number): number {
+  if (depth <= 0) return heap.alloc();
+  const left = checkedBottomUp(heap, depth - 1);
+  const right = checkedBottomUp(heap, depth - 1);
+  const node = heap.alloc();
+  heap.setLeft(node, left);
+  heap.setRight(node, right);
+  return node;
+}
+
+function checkedItemCheck(heap: CheckedInt32Heap, node: number): number {
+  const left = heap.left(node);
+  if (left === 0) return 1;
+  return 1 + checkedItemCheck(heap, left) + checkedItemCheck(heap, heap.right(node));
+}
+
+function checkedProgram(heap: CheckedInt32Heap, maxDepth: number): number {
+  const stretch = checkedBottomUp(heap, maxDepth + 1);
+  let total = checkedItemCheck(heap, stretch);
+  heap.decref(stretch);
+  const longLived = checkedBottomUp(heap, maxDepth);
+  for (let depth = MIN_DEPTH; depth <= maxDepth; depth += 2) {
+    const iterations = 1 << (maxDepth - depth + MIN_DEPTH);
+    let check = 0;
+    for (let i = 0; i < iterations; i++) {
+      const tree = checkedBottomUp(heap, depth);
+      check += checkedItemCheck(heap, tree);
+      heap.decref(tree);
+    }
+    total += check;
+  }
+  total += checkedItemCheck(heap, longLived);
+  heap.decref(longLived);
+  return total;
+}
+
+/** Bytes of the checked heap's buffer: 16 B per node, the stretch tree's nodes and node 0. */
+function checkedHeapBytes(maxDepth: number): number {
+  return (treeNodes(maxDepth + 1) + 1) * 16;
+}
+
+function checkedCase(maxDepth: number, expected: number): BenchCase {
+  // At most the stretch tree is live at once (the long-lived tree and an iterated one are fewer).
+  const heap = new CheckedInt32Heap(treeNodes(maxDepth + 1));
+  return {
+    name: CHECKED,
+    description:
+      'hand-written limit: one node type over an Int32Array, inline refcounts, every operation checks ' +
+      'its node (aligned, in range, count >= 1), iterative release onto a free list',
+    run: () => {
+      const total = checkedProgram(heap, maxDepth);
+      if (total !== expected) wrongCheck(CHECKED, maxDepth, total, expected);
+      if (heap.live !== 0) throw new Error(`binary-trees: ${CHECKED} left ${heap.live} live nodes`);
     },
   };
 }
@@ -276,6 +341,13 @@ function measureMemory(ctx: SuiteContext): MemoryReport {
       maxRatio: null,
       note: 'n/a: another process',
     },
+    {
+      case: CHECKED,
+      footprintBytes: checkedHeapBytes(maxDepth),
+      ratio: checkedHeapBytes(maxDepth) / requested,
+      maxRatio: null,
+      note: 'its fixed Int32Array: 16 B per node of the stretch tree, plus one unused node',
+    },
   ];
   return {
     description: `peak of one run at depth ${maxDepth}: the stretch tree's ${blocks.toLocaleString('en-US')} nodes of ${nodeBytes} B; footprint ÷ their bytes`,
@@ -327,7 +399,8 @@ export const binaryTrees: Suite = {
   subject: HEAPKIT,
   targets: [
     { peer: V8_OBJECT, minRatio: 0.5 },
-    { peer: CPYTHON, minRatio: 4 },
+    { peer: CPYTHON, minRatio: 6 },
+    { peer: ASSEMBLYSCRIPT, minRatio: 2 },
   ],
   createCases(ctx) {
     const maxDepth = maxDepthFor(ctx);
@@ -337,7 +410,12 @@ export const binaryTrees: Suite = {
     const inProcess = 'run' in assemblyScript;
     return {
       opsPerCall: 1,
-      cases: [heapkit.case, v8ObjectCase(maxDepth, expected), ...(inProcess ? [assemblyScript] : [])],
+      cases: [
+        heapkit.case,
+        v8ObjectCase(maxDepth, expected),
+        checkedCase(maxDepth, expected),
+        ...(inProcess ? [assemblyScript] : []),
+      ],
       external: [cpythonCase(ctx, maxDepth, expected)],
       unavailable: inProcess ? [] : [assemblyScript],
       teardown: heapkit.teardown,

@@ -82,7 +82,7 @@ function gcSpace(): { allocator: ArenaAllocator; space: ObjectSpace; gc: CycleCo
 
 /** After the rounds: every case released all it made (acyclic trees, collected cycles). */
 function checkEmpty(name: string, space: ObjectSpace): void {
-  const live = space.liveObjects;
+  const live = space.liveObjects();
   if (live !== 0) throw new Error(`gc: ${name} left ${live} live objects after the rounds`);
   space.clearFreeLists();
 }

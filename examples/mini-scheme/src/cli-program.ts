@@ -56,7 +56,7 @@ export function formatGcStats(interp: Interpreter, pauses: GcPauses): string {
   );
   lines.push(`  count now: ${gc.getCount().join(', ')}; threshold: ${gc.getThreshold().join(', ')}`);
   lines.push(
-    `  live objects: ${interp.heap.space.liveObjects}; heap bytes in use: ${interp.heap.bytesInUse()}`,
+    `  live objects: ${interp.heap.space.liveObjects()}; heap bytes in use: ${interp.heap.bytesInUse()}`,
   );
   return `${lines.join('\n')}\n`;
 }

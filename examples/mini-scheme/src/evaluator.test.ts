@@ -12,7 +12,7 @@ function probe(interp: Interpreter): { bytes: number[]; objects: number[] } {
     maxArgs: 0,
     fn: (i): Val => {
       samples.bytes.push(i.heap.bytesInUse());
-      samples.objects.push(i.heap.space.liveObjects);
+      samples.objects.push(i.heap.space.liveObjects());
       return fixnum(0);
     },
   });

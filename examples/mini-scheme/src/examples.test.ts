@@ -20,12 +20,12 @@ describe('the example programs', () => {
     it(`${name} prints what it should and leaves the heap as it found it`, () => {
       const { interp, out } = capture();
       const before = settledBytes(interp);
-      const objects = interp.heap.space.liveObjects;
+      const objects = interp.heap.space.liveObjects();
       interp.runFile(examplePath(name), name);
       expect(out()).toBe(expected);
       interp.heap.validate();
       expect(bytesAfterReset(interp)).toBe(before);
-      expect(interp.heap.space.liveObjects).toBe(objects);
+      expect(interp.heap.space.liveObjects()).toBe(objects);
       interp.heap.validate();
     });
   }

@@ -480,7 +480,7 @@ export function standardPrimitives(): Primitive[] {
     fixnum(interp.heap.gc.collect(argc === 1 ? int(interp, args[start]!, 'gc-collect') : 2)),
   );
   def('heap-bytes', 0, 0, (interp) => interp.heap.makeNumber(interp.heap.bytesInUse(), false));
-  def('heap-objects', 0, 0, (interp) => fixnum(interp.heap.space.liveObjects));
+  def('heap-objects', 0, 0, (interp) => fixnum(interp.heap.space.liveObjects()));
   def('void', 0, -1, () => UNSPECIFIED);
   return list;
 }

@@ -71,7 +71,7 @@ describe('test_finalization.py', () => {
     for (const obj of ring) space.decref(obj);
     expect(gc.collect()).toBe(3);
     expect([...log].sort()).toEqual([...ring].sort());
-    expect(space.liveObjects).toBe(0);
+    expect(space.liveObjects()).toBe(0);
   });
 
   it('CycleChainFinalizationTest.test_homogenous_resurrect: one resurrection keeps the whole ring', () => {
@@ -110,7 +110,7 @@ describe('test_finalization.py', () => {
     // Both are freed by reference counting during finalization: as in CPython, objects that
     // die that way are not counted as collected.
     expect(gc.collect()).toBe(0);
-    expect(space.liveObjects).toBe(0);
+    expect(space.liveObjects()).toBe(0);
     space.validate();
   });
 
@@ -151,7 +151,7 @@ describe('test_finalization.py', () => {
     space.decref(a);
     expect(gc.collect()).toBe(1);
     expect(unraisable.map((u) => u.message)).toEqual(['finalizer of Bad']);
-    expect(space.liveObjects).toBe(0);
+    expect(space.liveObjects()).toBe(0);
   });
 });
 
@@ -182,7 +182,7 @@ describe('trashcan (test_gc.py test_trashcan, test_trashcan_threads)', () => {
     space.decref(head);
     expect(results).toHaveLength(20_000);
     expect(results.reduce((a, b) => a + b, 0)).toBe(10);
-    expect(space.liveObjects).toBe(0);
+    expect(space.liveObjects()).toBe(0);
     space.validate();
     expect(gc.collect()).toBe(0);
   });
@@ -205,7 +205,7 @@ describe('trashcan (test_gc.py test_trashcan, test_trashcan_threads)', () => {
     space.decref(parent);
     expect(found).toBe(2);
     expect(world.unraisable).toEqual([]);
-    expect(space.liveObjects).toBe(0);
+    expect(space.liveObjects()).toBe(0);
     space.validate();
     expect(gc.collect()).toBe(0);
   });

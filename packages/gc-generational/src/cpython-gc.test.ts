@@ -17,7 +17,7 @@ describe('test_gc.py', () => {
     gc.collect();
     space.decref(l);
     expect(gc.collect()).toBe(1);
-    expect(space.liveObjects).toBe(0);
+    expect(space.liveObjects()).toBe(0);
   });
 
   it('test_dict / test_tuple: a two-object cycle is collected, both counted', () => {
@@ -29,7 +29,7 @@ describe('test_gc.py', () => {
     space.decref(l);
     space.decref(t);
     expect(gc.collect()).toBe(2);
-    expect(space.liveObjects).toBe(0);
+    expect(space.liveObjects()).toBe(0);
   });
 
   it('test_class / test_instance: an instance in a self-cycle is collected', () => {
@@ -95,7 +95,7 @@ describe('test_gc.py', () => {
     gc.setDebug(0);
     space.setRef(l, 0, 0);
     gc.clearGarbage();
-    expect(space.liveObjects).toBe(0);
+    expect(space.liveObjects()).toBe(0);
   });
 
   it('test_get_count: tracked allocations count into generation 0', () => {
@@ -259,7 +259,7 @@ describe('test_gc.py', () => {
     expect(calls).toEqual(['outside:0']);
     expect(space.weakrefGet(outside)).toBe(0);
     space.decref(outside);
-    expect(space.liveObjects).toBe(0);
+    expect(space.liveObjects()).toBe(0);
   });
 
   it('weakrefs without callbacks are cleared only after the finalizers ran (3.13 order)', () => {

@@ -25,13 +25,17 @@ import { formatPtr, MemoryError, type Ptr } from '@heapkit/memory';
 import {
   FINALIZED,
   GC_HEAD_BYTES,
+  GC_HEAD_WORDS,
+  GC_NEXT_WORD,
   GC_REFS_WORD,
   HAS_WEAKREFS,
   type ObjectSpace,
-  type PendingCallbacks,
+  REFCOUNT_WORD,
   TYPE_ID_MASK,
+  TYPE_WORD,
   type Visit,
 } from '@heapkit/refcount';
+import { attachCollector, type CollectorPort, type PendingCallbacks } from '@heapkit/refcount/collector';
 import {
   DEBUG_ALL,
   DEBUG_COLLECTABLE,
@@ -126,6 +130,8 @@ const HEAD_COUNT = GENERATIONS + 5;
  */
 export class CycleCollector {
   readonly space: ObjectSpace;
+  /** The space's collector port (`@heapkit/refcount/collector`). */
+  private readonly port: CollectorPort;
   /**
    * Uncollectable objects (and, with `DEBUG_SAVEALL`, every unreachable one), each with a
    * reference held by the list (`gc.garbage`). Use {@link clearGarbage} to let them go.
@@ -195,7 +201,10 @@ export class CycleCollector {
     [this.permanent, this.unreachableHead, this.finalizersHead, this.stillHead, this.seenHead] = heads.slice(
       GENERATIONS,
     ) as [number, number, number, number, number];
-    space.attachCollector({ onAlloc: (obj) => this.onAlloc(obj), onFree: (obj) => this.onFree(obj) });
+    this.port = attachCollector(space, {
+      onAlloc: (obj) => this.onAlloc(obj),
+      onFree: (obj) => this.onFree(obj),
+    });
   }
 
   // --- the gc module ---------------------------------------------------------------------------
@@ -304,7 +313,7 @@ export class CycleCollector {
   /** True when the collector tracks `obj` (`gc.is_tracked`); false for non-GC types. */
   isTracked(obj: Ptr): boolean {
     const type = this.space.typeOf(obj);
-    return type.gc && this.space.memory.u32[(obj - GC_HEAD_BYTES) >>> 2] !== 0;
+    return type.gc && this.space.memory.u32[((obj - GC_HEAD_BYTES) >>> 2) + GC_NEXT_WORD] !== 0;
   }
 
   /** True when `obj`'s finalizer has run (`gc.is_finalized`). */
@@ -320,7 +329,7 @@ export class CycleCollector {
     this.checkTrackable(obj, 'track');
     const u32 = this.space.memory.u32;
     const node = obj - GC_HEAD_BYTES;
-    if (u32[node >>> 2] !== 0) return;
+    if (u32[(node >>> 2) + GC_NEXT_WORD] !== 0) return;
     listPrepend(u32, node, this.generationHeads[0]!);
   }
 
@@ -332,7 +341,7 @@ export class CycleCollector {
     this.checkTrackable(obj, 'untrack');
     const u32 = this.space.memory.u32;
     const node = obj - GC_HEAD_BYTES;
-    if (u32[node >>> 2] !== 0) listRemove(u32, node);
+    if (u32[(node >>> 2) + GC_NEXT_WORD] !== 0) listRemove(u32, node);
   }
 
   /**
@@ -404,7 +413,7 @@ export class CycleCollector {
   private onFree(obj: Ptr): void {
     const u32 = this.space.memory.u32;
     const node = obj - GC_HEAD_BYTES;
-    if (u32[node >>> 2] === 0) return; // untracked
+    if (u32[(node >>> 2) + GC_NEXT_WORD] === 0) return; // untracked
     listRemove(u32, node);
     if (this.counts[0]! > 0) this.counts[0]!--;
   }
@@ -530,9 +539,13 @@ export class CycleCollector {
     const u32 = this.space.memory.u32;
     const i32 = this.space.memory.i32;
     let n = 0;
-    for (let node = u32[head >>> 2]!; node !== head; node = u32[node >>> 2]!) {
+    for (
+      let node = u32[(head >>> 2) + GC_NEXT_WORD]!;
+      node !== head;
+      node = u32[(node >>> 2) + GC_NEXT_WORD]!
+    ) {
       const w = node >>> 2;
-      const rc = i32[w + 4]!; // the refcount: the object's first word, right after the 16-byte pre-header
+      const rc = i32[w + GC_HEAD_WORDS + REFCOUNT_WORD]!; // the object's refcount, right after the pre-header
       // gc refs in bits 2.., the flags in bits 0-1 (one word, as CPython packs them in _gc_prev).
       i32[w + GC_REFS_WORD] =
         (rc === 0 ? REFS_ONE : rc >= MAX_GC_REFS ? MAX_GC_REFS * REFS_ONE : rc * REFS_ONE) | COLLECTING;
@@ -550,9 +563,13 @@ export class CycleCollector {
   private subtractRefs(head: number): void {
     const u32 = this.space.memory.u32;
     const { walk, refStart, refWords } = this.table;
-    for (let node = u32[head >>> 2]!; node !== head; node = u32[node >>> 2]!) {
-      const h = (node >>> 2) + 4; // the object's header word
-      const t = u32[h + 1]! & TYPE_ID_MASK;
+    for (
+      let node = u32[(head >>> 2) + GC_NEXT_WORD]!;
+      node !== head;
+      node = u32[(node >>> 2) + GC_NEXT_WORD]!
+    ) {
+      const h = (node >>> 2) + GC_HEAD_WORDS; // the object's header
+      const t = u32[h + TYPE_WORD]! & TYPE_ID_MASK;
       if (walk[t] === WALK_FIXED) {
         const end = refStart[t + 1]!;
         for (let k = refStart[t]!; k < end; k++) {
@@ -566,7 +583,7 @@ export class CycleCollector {
   }
 
   private subtractChild(u32: Uint32Array, child: Ptr): void {
-    if (this.table.isGc[u32[(child >>> 2) + 1]! & TYPE_ID_MASK] !== 1) return;
+    if (this.table.isGc[u32[(child >>> 2) + TYPE_WORD]! & TYPE_ID_MASK] !== 1) return;
     const w = (child - GC_HEAD_BYTES) >>> 2;
     const v = u32[w + GC_REFS_WORD]!;
     if ((v & COLLECTING) !== 0) u32[w + GC_REFS_WORD] = v - REFS_ONE;
@@ -592,8 +609,8 @@ export class CycleCollector {
     while (node !== young) {
       const w = node >>> 2;
       if (u32[w + GC_REFS_WORD]! >= REFS_ONE) {
-        const h = w + 4;
-        const t = u32[h + 1]! & TYPE_ID_MASK;
+        const h = w + GC_HEAD_WORDS;
+        const t = u32[h + TYPE_WORD]! & TYPE_ID_MASK;
         if (walk[t] === WALK_FIXED) {
           const end = refStart[t + 1]!;
           for (let k = refStart[t]!; k < end; k++) {
@@ -613,7 +630,7 @@ export class CycleCollector {
         u32[w + GC_REFS_WORD] = COLLECTING | UNREACHABLE;
         moved++;
         // Note what later steps will have to do for it (an object moved back only adds work).
-        const word = u32[w + 5]!;
+        const word = u32[w + GC_HEAD_WORDS + TYPE_WORD]!;
         const t = word & TYPE_ID_MASK;
         if ((word & HAS_WEAKREFS) !== 0 || t === weakrefType) this.sawWeakrefs = true;
         if (finalizer[t] === 1 && (word & FINALIZED) === 0) this.sawFinalizers = true;
@@ -625,7 +642,7 @@ export class CycleCollector {
 
   /** A reachable object refers to `child`: make it reachable too. True when it came back from `unreachable`. */
   private reachChild(u32: Uint32Array, child: Ptr): boolean {
-    if (this.table.isGc[u32[(child >>> 2) + 1]! & TYPE_ID_MASK] !== 1) return false;
+    if (this.table.isGc[u32[(child >>> 2) + TYPE_WORD]! & TYPE_ID_MASK] !== 1) return false;
     const node = child - GC_HEAD_BYTES;
     const w = node >>> 2;
     const v = u32[w + GC_REFS_WORD]!;
@@ -642,12 +659,12 @@ export class CycleCollector {
   /** Step 5: objects with a legacy finalizer (`tp_del`) go to `finalizers`, uncollectable. */
   private moveLegacyFinalizers(unreachable: number, finalizers: number): void {
     const u32 = this.space.memory.u32;
-    let node = u32[unreachable >>> 2]!;
+    let node = u32[(unreachable >>> 2) + GC_NEXT_WORD]!;
     while (node !== unreachable) {
       const w = node >>> 2;
       const next = u32[w]!;
       u32[w + GC_REFS_WORD] = u32[w + GC_REFS_WORD]! & ~UNREACHABLE;
-      const t = u32[w + 5]! & TYPE_ID_MASK; // the type word: second word after the pre-header
+      const t = u32[w + GC_HEAD_WORDS + TYPE_WORD]! & TYPE_ID_MASK;
       if (this.table.legacy[t] === 1) {
         u32[w + GC_REFS_WORD] = 0;
         listMove(u32, node, finalizers);
@@ -658,15 +675,15 @@ export class CycleCollector {
 
   /** ...and so does everything they reach (it must stay valid for them). */
   private moveLegacyFinalizerReachable(finalizers: number): void {
-    for (let node = this.space.memory.u32[finalizers >>> 2]!; node !== finalizers; ) {
+    for (let node = this.space.memory.u32[(finalizers >>> 2) + GC_NEXT_WORD]!; node !== finalizers; ) {
       this.space.forEachReferent(node + GC_HEAD_BYTES, this.visitLegacy);
-      node = this.space.memory.u32[node >>> 2]!;
+      node = this.space.memory.u32[(node >>> 2) + GC_NEXT_WORD]!;
     }
   }
 
   private moveToFinalizers(child: Ptr): void {
     const u32 = this.space.memory.u32;
-    const t = u32[(child >>> 2) + 1]! & TYPE_ID_MASK;
+    const t = u32[(child >>> 2) + TYPE_WORD]! & TYPE_ID_MASK;
     if (this.table.isGc[t] !== 1) return;
     const node = child - GC_HEAD_BYTES;
     if ((u32[(node >>> 2) + GC_REFS_WORD]! & COLLECTING) === 0) return;
@@ -686,13 +703,17 @@ export class CycleCollector {
     const notGarbage = (wr: Ptr) =>
       (this.space.memory.u32[((wr - GC_HEAD_BYTES) >>> 2) + GC_REFS_WORD]! & COLLECTING) === 0;
     const u32 = this.space.memory.u32;
-    for (let node = u32[unreachable >>> 2]!; node !== unreachable; node = u32[node >>> 2]!) {
+    for (
+      let node = u32[(unreachable >>> 2) + GC_NEXT_WORD]!;
+      node !== unreachable;
+      node = u32[(node >>> 2) + GC_NEXT_WORD]!
+    ) {
       // The type word (just after the refcount) says whether any weakref points here.
-      if ((u32[(node >>> 2) + 5]! & HAS_WEAKREFS) === 0) continue;
-      this.space.clearWeakrefsOf(node + GC_HEAD_BYTES, notGarbage, true, pending);
+      if ((u32[(node >>> 2) + GC_HEAD_WORDS + TYPE_WORD]! & HAS_WEAKREFS) === 0) continue;
+      this.port.clearWeakrefsOf(node + GC_HEAD_BYTES, notGarbage, true, pending);
     }
     if (pending.refs.length === 0) return false;
-    this.space.runWeakrefCallbacks(pending);
+    this.port.runWeakrefCallbacks(pending);
     return true;
   }
 
@@ -706,10 +727,10 @@ export class CycleCollector {
       const node = listFirst(u32, unreachable);
       listMove(u32, node, seen);
       const obj = node + GC_HEAD_BYTES;
-      if (this.space.memory.i32[obj >>> 2] === 0) continue; // being freed by an interrupted deallocation
+      if (this.space.memory.i32[(obj >>> 2) + REFCOUNT_WORD] === 0) continue; // being freed by an interrupted deallocation
       if (this.space.isFinalized(obj) || this.space.typeOf(obj).finalize === undefined) continue;
       this.space.incref(obj);
-      this.space.callFinalizer(obj);
+      this.port.callFinalizer(obj);
       this.space.decref(obj); // may free it (and take it off `seen`)
     }
     listMerge(this.space.memory.u32, seen, unreachable);
@@ -726,7 +747,11 @@ export class CycleCollector {
     this.subtractRefs(unreachable);
     this.moveUnreachable(unreachable, still);
     const u32 = this.space.memory.u32;
-    for (let node = u32[still >>> 2]!; node !== still; node = u32[node >>> 2]!) {
+    for (
+      let node = u32[(still >>> 2) + GC_NEXT_WORD]!;
+      node !== still;
+      node = u32[(node >>> 2) + GC_NEXT_WORD]!
+    ) {
       u32[(node >>> 2) + GC_REFS_WORD] = COLLECTING;
     }
     listMerge(u32, unreachable, old);
@@ -738,13 +763,17 @@ export class CycleCollector {
     const weakrefType = this.space.weakrefType.id;
     const u32 = this.space.memory.u32;
     let n = 0;
-    for (let node = u32[still >>> 2]!; node !== still; node = u32[node >>> 2]!) {
+    for (
+      let node = u32[(still >>> 2) + GC_NEXT_WORD]!;
+      node !== still;
+      node = u32[(node >>> 2) + GC_NEXT_WORD]!
+    ) {
       n++;
       if (!any) continue; // no weakref was seen in the garbage, and no code ran to make one
       const obj = node + GC_HEAD_BYTES;
-      const word = u32[(node >>> 2) + 5]!;
-      if ((word & TYPE_ID_MASK) === weakrefType) this.space.clearWeakref(obj);
-      if ((word & HAS_WEAKREFS) !== 0) this.space.clearWeakrefsOf(obj, never);
+      const word = u32[(node >>> 2) + GC_HEAD_WORDS + TYPE_WORD]!;
+      if ((word & TYPE_ID_MASK) === weakrefType) this.port.clearWeakref(obj);
+      if ((word & HAS_WEAKREFS) !== 0) this.port.clearWeakrefsOf(obj, never);
     }
     return n;
   }
@@ -760,7 +789,7 @@ export class CycleCollector {
     while (!listIsEmpty(space.memory.u32, still)) {
       const node = listFirst(space.memory.u32, still);
       const obj = node + GC_HEAD_BYTES;
-      if (space.memory.i32[obj >>> 2] === 0) {
+      if (space.memory.i32[(obj >>> 2) + REFCOUNT_WORD] === 0) {
         // Its count fell to zero during this collection while a deallocation loop this
         // collection interrupted is running: that loop frees it (and takes it off the list).
         const u32 = space.memory.u32;
@@ -772,7 +801,7 @@ export class CycleCollector {
         space.incref(obj);
         this.garbage.push(obj);
       } else {
-        const t = space.memory.u32[(obj >>> 2) + 1]! & TYPE_ID_MASK;
+        const t = space.memory.u32[(obj >>> 2) + TYPE_WORD]! & TYPE_ID_MASK;
         if (table.walk[t] === WALK_FIXED && table.customClear[t] === 0) {
           this.clearSlots(obj, t);
         } else {
@@ -817,7 +846,11 @@ export class CycleCollector {
   private handleLegacyFinalizers(finalizers: number, old: number): void {
     const u32 = this.space.memory.u32;
     const saveAll = (this.debugFlags & DEBUG_SAVEALL) !== 0;
-    for (let node = u32[finalizers >>> 2]!; node !== finalizers; node = u32[node >>> 2]!) {
+    for (
+      let node = u32[(finalizers >>> 2) + GC_NEXT_WORD]!;
+      node !== finalizers;
+      node = u32[(node >>> 2) + GC_NEXT_WORD]!
+    ) {
       const obj = node + GC_HEAD_BYTES;
       u32[(node >>> 2) + GC_REFS_WORD] = 0;
       if (saveAll || this.space.typeOf(obj).legacyFinalizer) {
@@ -830,7 +863,11 @@ export class CycleCollector {
 
   private printList(head: number, what: string): void {
     const u32 = this.space.memory.u32;
-    for (let node = u32[head >>> 2]!; node !== head; node = u32[node >>> 2]!) {
+    for (
+      let node = u32[(head >>> 2) + GC_NEXT_WORD]!;
+      node !== head;
+      node = u32[(node >>> 2) + GC_NEXT_WORD]!
+    ) {
       const obj = node + GC_HEAD_BYTES;
       this.debugSink(`gc: ${what} <${this.space.typeName(obj)} ${formatPtr(obj)}>`);
     }

@@ -97,7 +97,7 @@ function check(graph: Graph): void {
   // Release everything: the survivors' cycles need one more collection.
   for (let i = 0; i < n; i++) if (graph.kept[i]) space.decref(ptrs[i]!);
   gc.collect(2);
-  expect(space.liveObjects).toBe(0);
+  expect(space.liveObjects()).toBe(0);
   expect(finalized.length).toBe(graph.finalizable.filter(Boolean).length); // each once, in all
   expect(allocator.stats().bytesInUse).toBe(start);
   allocator.validate();

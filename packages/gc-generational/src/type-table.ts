@@ -33,11 +33,6 @@ export class TypeTable {
 
   constructor(private readonly space: ObjectSpace) {}
 
-  /** Makes sure type id `t` has a row (types registered since the last look are added). */
-  ensure(t: number): void {
-    if (t >= this.known) this.refresh();
-  }
-
   refresh(): void {
     const types = this.space.registeredTypes;
     const count = types.length + 1;

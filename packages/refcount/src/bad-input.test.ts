@@ -2,8 +2,10 @@ import { HeapCorruptionError, type HeapkitError } from '@heapkit/memory';
 import { describe, expect, it } from 'vitest';
 import {
   FreedObjectError,
+  InvalidLengthError,
   InvalidObjectError,
   InvalidSlotError,
+  NotAWeakrefError,
   RefcountError,
   TypeSpecError,
   UnknownTypeError,
@@ -145,7 +147,7 @@ describe('bad input: typed errors, nothing changed', () => {
       expect((error as RefcountError).message).toMatch(/Leaf\).*already 0/);
     }
     expect(unraisable).toHaveLength(0);
-    expect(space.liveObjects).toBe(0);
+    expect(space.liveObjects()).toBe(0);
     space.validate();
   });
 
@@ -160,11 +162,11 @@ describe('bad input: typed errors, nothing changed', () => {
 
   it('bad lengths for alloc', () => {
     const w = world();
-    expectError(() => w.space.alloc(w.Pair.id, 3), InvalidSlotError, /fixed-size type takes no length/);
+    expectError(() => w.space.alloc(w.Pair.id, 3), InvalidLengthError, /fixed-size type takes no length/);
     for (const length of [-1, 1.5, 2 ** 40, Number.NaN]) {
       expectError(
         () => w.space.alloc(w.Str.id, length),
-        InvalidSlotError,
+        InvalidLengthError,
         /length must be a non-negative integer/,
       );
     }
@@ -199,7 +201,7 @@ describe('bad input: typed errors, nothing changed', () => {
 
   it('a weakref operation on an object that is not a weakref', () => {
     const w = world();
-    expectError(() => w.space.weakrefGet(w.objs[0]!), InvalidSlotError, /not a weakref/);
+    expectError(() => w.space.weakrefGet(w.objs[0]!), NotAWeakrefError, /not a weakref/);
     expect(() => w.space.weakref(w.objs[0]!, 'nope' as never)).toThrow(TypeError);
     w.intact();
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CollectorHooks } from './index.js';
+import { attachCollector, type CollectorHooks } from './collector.js';
 import { GC_HEAD_BYTES } from './index.js';
 import { makeSpace } from './test-support/space.js';
 
@@ -11,8 +11,8 @@ describe("the collector's interface", () => {
       onAlloc: (obj) => events.push(`alloc ${obj}`),
       onFree: (obj) => events.push(`free ${obj}`),
     };
-    space.attachCollector(hooks);
-    expect(() => space.attachCollector(hooks)).toThrow(/already attached/);
+    attachCollector(space, hooks);
+    expect(() => attachCollector(space, hooks)).toThrow(/already attached/);
     const Gc = space.registerType({ name: 'Gc', size: 4, refs: [0], gc: true });
     const Plain = space.registerType({ name: 'Plain' });
     const a = space.alloc(Gc.id);
@@ -36,11 +36,12 @@ describe("the collector's interface", () => {
       },
     });
     const P = space.registerType({ name: 'P' });
+    const port = attachCollector(space, { onAlloc: () => {}, onFree: () => {} });
     const f = space.alloc(F.id);
-    expect(space.callFinalizer(f)).toBe(true);
-    expect(space.callFinalizer(f)).toBe(false);
+    expect(port.callFinalizer(f)).toBe(true);
+    expect(port.callFinalizer(f)).toBe(false);
     expect(space.isFinalized(f)).toBe(true);
-    expect(space.callFinalizer(space.alloc(P.id))).toBe(false);
+    expect(port.callFinalizer(space.alloc(P.id))).toBe(false);
     expect(calls).toBe(1);
     expect(unraisable.map((u) => u.message)).toEqual(['finalizer of F']);
     space.decref(f); // already finalized: not called again
@@ -49,13 +50,14 @@ describe("the collector's interface", () => {
 
   it('clearWeakrefsOf clears every weakref and calls back only those chosen', () => {
     const { space } = makeSpace();
+    const port = attachCollector(space, { onAlloc: () => {}, onFree: () => {} });
     const T = space.registerType({ name: 'T' });
     const t = space.alloc(T.id);
     const called: number[] = [];
     const w1 = space.weakref(t, (wr) => called.push(wr));
     const w2 = space.weakref(t, (wr) => called.push(wr));
     const w3 = space.weakref(t, (wr) => called.push(wr));
-    space.clearWeakrefsOf(t, (wr) => wr !== w2);
+    port.clearWeakrefsOf(t, (wr) => wr !== w2);
     expect(called).toEqual([w3, w1]);
     for (const wr of [w1, w2, w3]) expect(space.weakrefGet(wr)).toBe(0);
     expect(space.getWeakrefCount(t)).toBe(0);
@@ -66,18 +68,19 @@ describe("the collector's interface", () => {
 
   it('clearWeakrefsOf with callbacksOnly leaves the callback-less weakrefs; clearWeakref clears one', () => {
     const { space } = makeSpace();
+    const port = attachCollector(space, { onAlloc: () => {}, onFree: () => {} });
     const T = space.registerType({ name: 'T' });
     const t = space.alloc(T.id);
     const called: number[] = [];
     const basic = space.weakref(t);
     const w1 = space.weakref(t, (wr) => called.push(wr));
-    space.clearWeakrefsOf(t, undefined, true);
+    port.clearWeakrefsOf(t, undefined, true);
     expect(called).toEqual([w1]);
     expect(space.getWeakrefs(t)).toEqual([basic]);
     const got = space.weakrefGet(basic);
     expect(got).toBe(t);
     space.decref(got);
-    space.clearWeakref(basic);
+    port.clearWeakref(basic);
     expect(space.weakrefGet(basic)).toBe(0);
     expect(space.getWeakrefCount(t)).toBe(0);
     space.validate();

@@ -14,9 +14,9 @@ describe('deallocation', () => {
       space.setU32(link, 4, i);
       head = link;
     }
-    expect(space.liveObjects).toBe(1_000_000);
+    expect(space.liveObjects()).toBe(1_000_000);
     space.decref(head);
-    expect(space.liveObjects).toBe(0);
+    expect(space.liveObjects()).toBe(0);
     space.clearFreeLists();
     expect(allocator.stats().bytesInUse).toBe(start);
   });
@@ -31,9 +31,9 @@ describe('deallocation', () => {
       space.setRefSteal(node, 4, space.alloc(Node.id));
       root = node;
     }
-    expect(space.liveObjects).toBe(200_000);
+    expect(space.liveObjects()).toBe(200_000);
     space.decref(root);
-    expect(space.liveObjects).toBe(0);
+    expect(space.liveObjects()).toBe(0);
   });
 
   it('releases a deep chain of objects with finalizers, each called once, parent before child', () => {
@@ -56,7 +56,7 @@ describe('deallocation', () => {
     expect(order.length).toBe(100_000);
     expect(order[0]).toBe(99_999);
     expect(order[99_999]).toBe(0);
-    expect(space.liveObjects).toBe(0);
+    expect(space.liveObjects()).toBe(0);
   });
 
   it('a finalizer that drops other objects: they are released by the same loop', () => {
@@ -79,7 +79,7 @@ describe('deallocation', () => {
     held.push(chain, space.alloc(Leaf.id));
     const owner = space.alloc(Owner.id);
     space.decref(owner);
-    expect(space.liveObjects).toBe(0);
+    expect(space.liveObjects()).toBe(0);
   });
 
   it('finalize runs once, may resurrect the object, and the object lives on with its data', () => {

@@ -10,6 +10,14 @@ function describe(ptr: unknown, typeName: string | undefined): string {
   return typeName === undefined ? formatPtr(ptr) : `${formatPtr(ptr)} (${typeName})`;
 }
 
+/** Shows an argument as it was passed: `12`, `12n` (a BigInt), `"12"` (a string), `NaN`. */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
 /**
  * The pointer is not a live object of this space: NULL, out of range, misaligned, inside an
  * object, a block that was not allocated by `alloc`, or an object that was freed.
@@ -49,7 +57,9 @@ export class FreedObjectError extends InvalidObjectError {
  */
 export class RefcountError extends HeapkitError {
   override name = 'RefcountError';
+  /** The object. */
   readonly ptr: number;
+  /** Its type's name. */
   readonly typeName: string;
 
   constructor(ptr: number, typeName: string, operation: string, detail: string) {
@@ -59,30 +69,70 @@ export class RefcountError extends HeapkitError {
   }
 }
 
-/** A type id that no registered type has. */
+/** A type id that no registered type has (or not an integer at all). */
 export class UnknownTypeError extends HeapkitError {
   override name = 'UnknownTypeError';
+  /** The type id as it was passed. */
   readonly typeId: unknown;
 
   constructor(typeId: unknown, operation: string) {
-    super(`${operation}: no type has id ${String(typeId)}`);
+    super(
+      `${operation}: no type has id ${describeValue(typeId)} (pass the id of a registered type: registerType(spec).id)`,
+    );
     this.typeId = typeId;
   }
 }
 
 /**
- * A field access that does not fit the object's layout: an offset outside the payload or not
- * aligned to the access width, `getRef`/`setRef` on a slot the type did not declare as a
- * reference, a scalar write over a reference slot, or a bad length for `alloc`.
+ * A bad number of items or bytes: `alloc` of a variable-length type with a length that is not a
+ * non-negative integer within the size limit, `alloc` of a fixed-size type given a length, or a
+ * `readBytes` length that is not a non-negative integer.
+ */
+export class InvalidLengthError extends HeapkitError {
+  override name = 'InvalidLengthError';
+  /** The type's name. */
+  readonly typeName: string;
+  /** The length as it was passed. */
+  readonly length: unknown;
+
+  constructor(typeName: string, length: unknown, operation: string, detail: string) {
+    super(`${operation}(${typeName}, length ${describeValue(length)}): ${detail}`);
+    this.typeName = typeName;
+    this.length = length;
+  }
+}
+
+/** A weakref operation (`weakrefGet`, the collector's `clearWeakref`) given a live object that is not a weakref. */
+export class NotAWeakrefError extends HeapkitError {
+  override name = 'NotAWeakrefError';
+  /** The object passed. */
+  readonly ptr: number;
+  /** Its type's name. */
+  readonly typeName: string;
+
+  constructor(ptr: number, typeName: string, operation: string) {
+    super(`${operation}(${describe(ptr, typeName)}): not a weakref (pass an object made by space.weakref)`);
+    this.ptr = ptr;
+    this.typeName = typeName;
+  }
+}
+
+/**
+ * A field access that does not fit the object's layout: an offset that is not a non-negative
+ * integer, outside the payload or not aligned to the access width, `getRef`/`setRef` on a slot
+ * the type did not declare as a reference, or a scalar write over a reference slot.
  */
 export class InvalidSlotError extends HeapkitError {
   override name = 'InvalidSlotError';
+  /** The object. */
   readonly ptr: number;
+  /** Its type's name. */
   readonly typeName: string;
+  /** The offset as it was passed. */
   readonly offset: unknown;
 
   constructor(ptr: number, typeName: string, offset: unknown, operation: string, detail: string) {
-    super(`${operation}(${describe(ptr, typeName)}, ${String(offset)}): ${detail}`);
+    super(`${operation}(${describe(ptr, typeName)}, ${describeValue(offset)}): ${detail}`);
     this.ptr = ptr;
     this.typeName = typeName;
     this.offset = offset;

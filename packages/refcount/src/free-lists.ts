@@ -8,6 +8,11 @@
  * They hold at most `limitBytes` in all; `clear()` gives everything back to the allocator (a full
  * collection does it too, as CPython's `gc.collect()` clears its free lists).
  *
+ * An allocator with the optional `noteCached`/`noteReused` hooks is told of every push and pop
+ * (`@heapkit/memory`'s `Allocator`): for a tracer, a cached block is free and a reused one is a
+ * new allocation made at that moment. `clear()` then frees blocks the tracer already counts
+ * as free.
+ *
  * ```
  *   heads[c]  c = blockBytes >>> 3 (8-byte steps up to MAX_BLOCK_BYTES)
  *      │
@@ -32,11 +37,20 @@ export class FreeLists {
   /** Blocks held in all lists. */
   blocks = 0;
 
+  /**
+   * True when the allocator has `noteCached` and `noteReused` (tested once, here): every push
+   * then tells it the block is free for accounting, and every pop that it is allocated again,
+   * so an allocator-level tracer (the profiler) sees the truth through the free lists.
+   */
+  private readonly notes: boolean;
+
   constructor(
     private readonly allocator: Allocator,
     /** Cap on {@link bytes}; 0 turns the free lists off. */
     readonly limitBytes: number,
-  ) {}
+  ) {
+    this.notes = typeof allocator.noteCached === 'function' && typeof allocator.noteReused === 'function';
+  }
 
   /**
    * A cached block of exactly `blockBytes` (a multiple of 8), or 0. `u32` is the memory's
@@ -50,6 +64,7 @@ export class FreeLists {
       this.heads[c] = u32[block >>> 2]!;
       this.bytes -= blockBytes;
       this.blocks--;
+      if (this.notes) this.allocator.noteReused!(block);
     }
     return block;
   }
@@ -62,6 +77,7 @@ export class FreeLists {
     this.heads[c] = block;
     this.bytes += blockBytes;
     this.blocks++;
+    if (this.notes) this.allocator.noteCached!(block);
     return true;
   }
 

@@ -1,15 +1,16 @@
 /**
  * The object layout: where an object's header, optional GC pre-header and payload sit in the
- * memory. Every other file reads the layout through these constants.
+ * memory. Every other file (and `@heapkit/gc-generational`) reads the layout through these
+ * constants and accessors.
  *
  * ```
  *   block ──► ┌───────────┬───────────┬───────────┬───────────┐  GC pre-header (16 B), only for
- *   (malloc)  │  gc next  │  gc prev  │  gc refs  │ gc flags  │  types registered with `gc: true`;
+ *   (malloc)  │  gc next  │  gc prev  │  gc refs  │ (reserved)│  types registered with `gc: true`;
  *             └───────────┴───────────┴───────────┴───────────┘  owned by the cycle collector
  *   obj ────► ┌───────────┬───────────────────────────────────┐
  *             │ refcount  │ type word                         │  header (8 B): every object
  *             ├───────────┼───────────┬───────────────────────┘
- *             │ length    │ (unused)  │                          var header (8 B): types with items
+ *             │ length    │ (padding) │                          var header (8 B): types with items
  *             ├───────────┴───────────┴───────────────────────┐
  *             │ payload: the type's fixed part, then `length`  │  zeroed by alloc; 8-aligned
  *             │ items of `itemSize` bytes (var types)          │
@@ -19,6 +20,10 @@
  *               bit  24      FINALIZED     finalize() has run (PEP 442: at most once)
  *               bit  25      HAS_WEAKREFS  some weakref points here (look it up in the weakref table)
  *               bits 26..31  reserved
+ *
+ *   gc refs:    the collector's word: its gc refs count and its flags packed together (see
+ *               gc-generational's gc-lists.ts). The fourth pre-header word is reserved: alloc
+ *               zeroes it and nothing reads it (it keeps the object pointer 8-aligned).
  * ```
  *
  * The object pointer is what every API takes and returns (as `PyObject *` is in CPython): the
@@ -32,17 +37,23 @@ export const HEADER_BYTES = 8;
 export const VAR_HEADER_BYTES = 8;
 /** Bytes of the GC pre-header placed before the object pointer of a `gc: true` type. */
 export const GC_HEAD_BYTES = 16;
+/** The GC pre-header in 32-bit words: from a GC block's first word to its object's header. */
+export const GC_HEAD_WORDS = GC_HEAD_BYTES >>> 2;
 
 /** Word offsets (in 32-bit words from the object pointer) of the header fields. */
 export const REFCOUNT_WORD = 0;
 export const TYPE_WORD = 1;
+/** A variable-length object's number of items. */
 export const LENGTH_WORD = 2;
+/** Word offset of a fixed-size object's payload. */
+export const PAYLOAD_WORD = HEADER_BYTES >>> 2;
+/** Word offset of a variable-length object's payload (after the var header). */
+export const VAR_PAYLOAD_WORD = (HEADER_BYTES + VAR_HEADER_BYTES) >>> 2;
 
 /** Word offsets from the *block* (obj - GC_HEAD_BYTES) of the GC pre-header fields. */
 export const GC_NEXT_WORD = 0;
 export const GC_PREV_WORD = 1;
 export const GC_REFS_WORD = 2;
-export const GC_FLAGS_WORD = 3;
 
 /** Bits of the type word holding the type id. */
 export const TYPE_ID_MASK = 0x00ff_ffff;
@@ -61,3 +72,8 @@ export const IMMORTAL_REFCOUNT = 0x3fff_ffff;
 
 /** What `debug: true` writes over the header of a freed object, so later use is caught. */
 export const POISON_WORD = 0xdddd_dddd | 0;
+
+/** The type id in the type word of `obj`, read from `view` (no check). */
+export function typeIdIn(view: Int32Array | Uint32Array, obj: number): number {
+  return view[(obj >>> 2) + TYPE_WORD]! & TYPE_ID_MASK;
+}

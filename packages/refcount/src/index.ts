@@ -6,31 +6,34 @@
  */
 export {
   FreedObjectError,
+  InvalidLengthError,
   InvalidObjectError,
   InvalidSlotError,
+  NotAWeakrefError,
   RefcountError,
   TypeSpecError,
   UnknownTypeError,
 } from './errors.js';
 export {
   FINALIZED,
-  GC_FLAGS_WORD,
   GC_HEAD_BYTES,
+  GC_HEAD_WORDS,
   GC_NEXT_WORD,
   GC_PREV_WORD,
   GC_REFS_WORD,
   HAS_WEAKREFS,
   HEADER_BYTES,
   IMMORTAL_REFCOUNT,
+  LENGTH_WORD,
+  PAYLOAD_WORD,
+  REFCOUNT_WORD,
   TYPE_ID_MASK,
+  TYPE_WORD,
+  typeIdIn,
   VAR_HEADER_BYTES,
+  VAR_PAYLOAD_WORD,
 } from './header.js';
-export {
-  type CollectorHooks,
-  ObjectSpace,
-  type ObjectSpaceOptions,
-  type PendingCallbacks,
-} from './object-space.js';
+export { ObjectSpace, type ObjectSpaceOptions } from './object-space.js';
 export { MAX_OBJECT_BYTES, type ObjectType, type TypeSpec, type Visit } from './types.js';
 export { defaultUnraisableHook, type Unraisable, type UnraisableHook } from './unraisable.js';
 export type { WeakrefCallback } from './weakrefs.js';

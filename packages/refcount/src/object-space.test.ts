@@ -47,7 +47,7 @@ describe('ObjectSpace: objects', () => {
     expect(space.countsByType().get(Leaf)).toBe(3);
     space.decref(t); // the items are released with the tuple
     expect(space.countsByType().get(Leaf)).toBeUndefined();
-    expect(space.liveObjects).toBe(0);
+    expect(space.liveObjects()).toBe(0);
   });
 
   it('getSizeOf counts the header, the GC pre-header and the payload, like sys.getsizeof', () => {
@@ -91,7 +91,7 @@ describe('ObjectSpace: objects', () => {
         [B, 1],
       ]),
     );
-    expect(space.liveObjects).toBe(3);
+    expect(space.liveObjects()).toBe(3);
     expect(space.registeredTypes.map((t) => t.name)).toEqual(['weakref', 'A', 'B']);
   });
 
@@ -123,7 +123,7 @@ describe('ObjectSpace: objects', () => {
     expect(objs.length).toBeGreaterThan(100);
     space.validate();
     for (const o of objs) space.decref(o);
-    expect(space.liveObjects).toBe(0);
+    expect(space.liveObjects()).toBe(0);
     space.alloc(Big.id); // room again
   });
 

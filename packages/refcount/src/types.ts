@@ -98,7 +98,6 @@ export const T_FINALIZE = 4;
 export const T_TRAVERSE = 8;
 export const T_ITEM_REFS = 16;
 export const T_WEAKREF = 32;
-export const T_LEGACY_FINALIZER = 64;
 /** Flags that send deallocation off the fast path (a GC pre-header does not: see `drain`). */
 export const T_SLOW_DEALLOC = T_FINALIZE | T_TRAVERSE | T_ITEM_REFS | T_WEAKREF;
 
@@ -180,7 +179,6 @@ export class TypeRegistry {
     if (spec.finalize !== undefined) flags |= T_FINALIZE;
     if (spec.traverse !== undefined) flags |= T_TRAVERSE;
     if (itemRefs.length > 0) flags |= T_ITEM_REFS;
-    if (spec.legacyFinalizer === true) flags |= T_LEGACY_FINALIZER;
 
     const type: ObjectType = Object.freeze({
       id,

@@ -16,7 +16,7 @@ describe('weak references', () => {
     expect(space.weakrefGet(wr)).toBe(0);
     expect(space.isAlive(wr)).toBe(true);
     space.decref(wr);
-    expect(space.liveObjects).toBe(0);
+    expect(space.liveObjects()).toBe(0);
   });
 
   it('callbacks run once, with the weakref, after the target is unreachable, newest first', () => {
@@ -37,7 +37,7 @@ describe('weak references', () => {
     expect(events).toEqual(['third:0:self', 'second:0:self', 'first:0:self']);
     for (const wr of Object.values(refs)) space.decref(wr);
     expect(events).toHaveLength(3);
-    expect(space.liveObjects).toBe(0);
+    expect(space.liveObjects()).toBe(0);
   });
 
   it('shares the callback-less weakref, as weakref.ref(obj) does', () => {
@@ -69,7 +69,7 @@ describe('weak references', () => {
     expect(called).toBe(1);
     space.decref(keep);
     space.validate();
-    expect(space.liveObjects).toBe(0);
+    expect(space.liveObjects()).toBe(0);
   });
 
   it('a callback that throws is reported and the other callbacks and the deallocation go on', () => {
@@ -92,7 +92,7 @@ describe('weak references', () => {
     expect(space.isAlive(child)).toBe(false);
     space.decref(w1);
     space.decref(w2);
-    expect(space.liveObjects).toBe(0);
+    expect(space.liveObjects()).toBe(0);
   });
 
   it('callbacks run after the finalizer and before the children are released', () => {
@@ -121,7 +121,7 @@ describe('weak references', () => {
     wr = space.weakref(t, (self) => space.decref(self));
     space.decref(t);
     expect(space.isAlive(wr)).toBe(false);
-    expect(space.liveObjects).toBe(0);
+    expect(space.liveObjects()).toBe(0);
   });
 
   it('a resurrected target keeps its weakrefs', () => {

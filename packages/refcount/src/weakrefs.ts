@@ -43,11 +43,6 @@ export class WeakrefTable {
     return this.memory.u32[(weakref >>> 2) + TARGET]!;
   }
 
-  /** The weakref's callback, or undefined. */
-  callback(weakref: Ptr): WeakrefCallback | undefined {
-    return this.callbacks[this.memory.u32[(weakref >>> 2) + CALLBACK]!];
-  }
-
   /** The target's shared weakref without a callback, when it has a live one; else 0. */
   basicRef(target: Ptr): Ptr {
     const head = this.heads.get(target);
@@ -98,11 +93,6 @@ export class WeakrefTable {
   /** True when `target` has a list here (for validation: the header bit must agree). */
   hasList(target: Ptr): boolean {
     return this.heads.has(target);
-  }
-
-  /** Number of targets with weakrefs. */
-  get targets(): number {
-    return this.heads.size;
   }
 
   /**

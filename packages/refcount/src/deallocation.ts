@@ -1,0 +1,235 @@
+/**
+ * Deallocation: what happens when a count reaches zero, iteratively (CPython's trashcan). A
+ * dying object is pushed on the space's deallocation stack (a typed array); one loop,
+ * {@link drain}, takes objects off it until it is empty, and the children it releases are
+ * pushed on the same stack, so a chain of a million objects never recurses.
+ *
+ * Objects with nothing special (no finalizer, weakrefs, items or `traverse`) take the inline
+ * fast path of {@link drain}; the others {@link deallocateSlow}, in CPython's order
+ * (`subtype_dealloc`): finalizer (once; resurrection ends here), weakrefs cleared and their
+ * callbacks called, a dying weakref unlinked, the collector told, references dropped, block freed.
+ */
+import { HeapCorruptionError, type Ptr } from '@heapkit/memory';
+import { blockBytes, decrement, isLive, report, type SpaceCore } from './core.js';
+import { FINALIZED, HAS_WEAKREFS, POISON_WORD, REFCOUNT_WORD, TYPE_ID_MASK, TYPE_WORD } from './header.js';
+import { FREED } from './object-states.js';
+import { zeroCount } from './raise.js';
+import { visitOwned } from './referents.js';
+import { T_FINALIZE, T_GC, T_SLOW_DEALLOC, T_WEAKREF, type Visit } from './types.js';
+import { clearWeakrefs } from './weakref-api.js';
+
+/**
+ * The count of `obj` just reached zero: push it, and run the deallocation loop unless one is
+ * already running (it will take it).
+ */
+export function release(c: SpaceCore, obj: Ptr): void {
+  push(c, obj);
+  if (!c.draining) drain(c);
+}
+
+function push(c: SpaceCore, obj: Ptr): void {
+  if (c.top === c.stack.length) growStack(c);
+  c.stack[c.top++] = obj;
+}
+
+/** Doubles the deallocation stack; returns the new one. */
+function growStack(c: SpaceCore): Uint32Array {
+  const stack = new Uint32Array(c.stack.length * 2);
+  stack.set(c.stack);
+  c.stack = stack;
+  return stack;
+}
+
+/**
+ * Deallocates stacked objects until the stack is empty. No `try` here: what can throw (user
+ * code, a foreign allocator's `free`) is caught where it is called and reported.
+ *
+ * The fast path runs over locals: the stack and its top, the views, the type tables. They are
+ * taken again after {@link deallocateSlow} or a report, which may run user code (that can
+ * allocate, grow the memory or register types). Cost per object: its type word, one load per
+ * reference slot and for each child the liveness test and its count, one state-map store, and a
+ * free-list push.
+ */
+export function drain(c: SpaceCore): void {
+  c.draining = true;
+  drainLoop(c);
+  c.top = 0;
+  c.draining = false;
+}
+
+/**
+ * The loop of {@link drain}, in a function of its own: V8 compiles a long loop on stack (OSR)
+ * before the code after it ever ran, and code after such a loop that lacks type feedback deopts
+ * at every exit ("Insufficient type feedback"); after this loop there is only the return.
+ */
+function drainLoop(c: SpaceCore): void {
+  let stack = c.stack;
+  let top = c.top;
+  let i32 = c.i32;
+  let u32 = c.u32;
+  let tFlags = c.tFlags;
+  let refStart = c.tRefStart;
+  let refWords = c.tRefWords;
+  let tBlock = c.tBlock;
+  let tPre = c.tPre;
+  const freeLists = c.freeLists;
+  const cache = c.freedTypes === undefined; // debug mode poisons instead
+  while (top > 0) {
+    const obj = stack[--top]!;
+    const h = obj >>> 2;
+    const word = i32[h + TYPE_WORD]!;
+    const t = word & TYPE_ID_MASK;
+    const flags = tFlags[t]!;
+    let ranCode = false;
+    if ((flags & T_SLOW_DEALLOC) !== 0 || (word & HAS_WEAKREFS) !== 0) {
+      c.top = top;
+      deallocateSlow(c, obj, t);
+      ranCode = true;
+    } else {
+      if ((flags & T_GC) !== 0 && c.collector !== undefined) c.collector.onFree(obj);
+      const end = refStart[t + 1]!;
+      for (let k = refStart[t]!; k < end; k++) {
+        const child = u32[h + refWords[k]!]!;
+        if (child === 0) continue;
+        if (isLive(c, child) && i32[(child >>> 2) + REFCOUNT_WORD]! >= 1) {
+          if (decrement(i32, child)) {
+            if (top === stack.length) {
+              c.top = top;
+              stack = growStack(c);
+            }
+            stack[top++] = child;
+          }
+        } else {
+          c.top = top;
+          reportBadChild(c, child); // runs the hook: take what it may have changed
+          stack = c.stack;
+          top = c.top;
+          i32 = c.i32;
+          u32 = c.u32;
+          ranCode = true;
+        }
+      }
+      setFreed(c.stateBits, obj);
+      const bytes = tBlock[t]!;
+      if (!(bytes !== 0 && cache && freeLists.push(u32, obj - tPre[t]!, bytes))) freeBlock(c, obj, t);
+    }
+    if (ranCode) {
+      stack = c.stack;
+      top = c.top;
+      i32 = c.i32;
+      u32 = c.u32;
+      tFlags = c.tFlags;
+      refStart = c.tRefStart;
+      refWords = c.tRefWords;
+      tBlock = c.tBlock;
+      tPre = c.tPre;
+    }
+  }
+}
+
+function setFreed(bits: Int32Array, obj: number): void {
+  const w = obj >>> 7;
+  const shift = (obj >>> 2) & 30;
+  bits[w] = (bits[w]! & ~(3 << shift)) | (FREED << shift);
+}
+
+/** A dying object referenced `child`, which is not a live object with a count: damage, reported. */
+function reportBadChild(c: SpaceCore, child: Ptr): void {
+  const error = isLive(c, child)
+    ? zeroCount(c, child, 'decref')
+    : new HeapCorruptionError(child, 'a dying object referenced this address, which is not a live object');
+  report(c, error, 'deallocation', child);
+}
+
+/** Drops one reference a dying object owned (the slow path's visit): push the child at zero. */
+function dropChild(c: SpaceCore, child: Ptr): void {
+  if (!isLive(c, child) || c.i32[(child >>> 2) + REFCOUNT_WORD]! < 1) reportBadChild(c, child);
+  else if (decrement(c.i32, child)) push(c, child);
+}
+
+const dropVisits = new WeakMap<SpaceCore, Visit>();
+
+/** The visit that drops a dying object's references, made once per space. */
+function dropVisit(c: SpaceCore): Visit {
+  let visit = dropVisits.get(c);
+  if (visit === undefined) {
+    visit = (child) => dropChild(c, child);
+    dropVisits.set(c, visit);
+  }
+  return visit;
+}
+
+/**
+ * THE finalizer runner (`PyObject_CallFinalizer`): marks `obj` (type `t`, finalizer not run
+ * yet) finalized and calls its type's `finalize`; an error goes to `onUnraisable`. The caller
+ * holds a reference to `obj` across the call.
+ */
+export function runFinalizer(c: SpaceCore, obj: Ptr, t: number): void {
+  c.i32[(obj >>> 2) + TYPE_WORD]! |= FINALIZED;
+  const type = c.types.types[t - 1]!;
+  try {
+    type.finalize!(obj);
+  } catch (error) {
+    report(c, error, `finalizer of ${type.name}`, obj);
+  }
+}
+
+/** The full deallocation of `obj` (type `t`), in CPython's order: see the file's comment. */
+function deallocateSlow(c: SpaceCore, obj: Ptr, t: number): void {
+  const rcWord = (obj >>> 2) + REFCOUNT_WORD;
+  const flags = c.tFlags[t]!;
+  if ((flags & T_FINALIZE) !== 0 && (c.i32[(obj >>> 2) + TYPE_WORD]! & FINALIZED) === 0) {
+    // As PyObject_CallFinalizerFromDealloc: revive with a temporary reference for the call.
+    c.i32[rcWord] = 1;
+    runFinalizer(c, obj, t);
+    const rc = c.i32[rcWord]! - 1; // the views may have been replaced: read them again
+    if (rc > 0) {
+      c.i32[rcWord] = rc; // resurrected: the finalizer stored a new reference somewhere
+      return;
+    }
+    c.i32[rcWord] = 0;
+    if (rc < 0) {
+      // The finalizer dropped the temporary reference it did not own; that decref pushed the
+      // object again, and that entry will deallocate it (FINALIZED is set).
+      const detail = 'the finalizer dropped a reference it did not own';
+      report(c, zeroCount(c, obj, 'decref', detail), `finalizer of ${c.types.types[t - 1]!.name}`, obj);
+      return;
+    }
+  }
+  if ((c.i32[(obj >>> 2) + TYPE_WORD]! & HAS_WEAKREFS) !== 0)
+    clearWeakrefs(c, obj, undefined, false, undefined);
+  if ((flags & T_WEAKREF) !== 0) c.weakrefs.detach(obj);
+  if ((flags & T_GC) !== 0 && c.collector !== undefined) c.collector.onFree(obj);
+  if (c.i32[rcWord]! !== 0) {
+    // Nothing a callback is given can revive the object; a raw pointer kept by a bug could.
+    const error = zeroCount(c, obj, 'deallocation', 'a weakref callback revived a dying object');
+    report(c, error, 'weakref callback', obj);
+    return;
+  }
+  try {
+    visitOwned(c, obj, t, dropVisit(c));
+  } catch (error) {
+    report(c, error, `traverse of ${c.types.types[t - 1]!.name}`, obj);
+  }
+  setFreed(c.stateBits, obj);
+  freeBlock(c, obj, t);
+}
+
+/**
+ * Gives a dead object's block to the free lists or the allocator (in debug mode: poisoned, its
+ * type remembered, and always to the allocator). An allocator whose `free` throws is reported.
+ */
+function freeBlock(c: SpaceCore, obj: Ptr, t: number): void {
+  const block = obj - c.tPre[t]!;
+  const bytes = blockBytes(c, obj, t);
+  if (c.freedTypes !== undefined) {
+    c.freedTypes.set(obj, t);
+    c.i32.fill(POISON_WORD, block >>> 2, (block + bytes) >>> 2);
+  }
+  if (c.freeLists.push(c.u32, block, bytes)) return;
+  try {
+    c.allocator.free(block);
+  } catch (error) {
+    report(c, error, 'allocator.free', block);
+  }
+}
