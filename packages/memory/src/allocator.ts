@@ -35,10 +35,11 @@ export interface Allocator {
   noteCached?(ptr: Ptr): void;
   /**
    * Optional, the counterpart of {@link Allocator.noteCached}: the layer above hands cached block
-   * `ptr` out again; for accounting it is a new allocation of its usable size, made here and now
-   * (a tracer records the current frames).
+   * `ptr` out again for a request of `size` bytes (what it would have passed to `malloc`); for
+   * accounting it is a new allocation of `size` bytes, made here and now (a tracer records the
+   * current frames), exactly as if `malloc(size)` had returned `ptr`.
    */
-  noteReused?(ptr: Ptr): void;
+  noteReused?(ptr: Ptr, size: number): void;
   /**
    * Optional: a layer above whose pointers may point *inside* this allocator's blocks (an object
    * space whose objects start after a GC pre-header) registers how to map such a pointer to its

@@ -183,22 +183,21 @@ export class TracedAllocator implements Allocator {
   }
 
   /**
-   * The layer above hands cached block `ptr` out again: for accounting a new allocation of its
-   * usable size here and now (traced at the current frames; when sampling, counted down by the
-   * sampler like any allocation). Forwarded like {@link noteCached}. Same cost as `malloc`'s
-   * tracing part plus the wrapped `usableSize`.
+   * The layer above hands cached block `ptr` out again for a request of `size` bytes: for
+   * accounting a new allocation of `size` bytes here and now, as if `malloc(size)` had returned
+   * it (traced at the current frames; when sampling, counted down by the sampler like any
+   * allocation). Forwarded like {@link noteCached}. Same cost as `malloc`'s tracing part.
    */
-  noteReused(ptr: Ptr): void {
+  noteReused(ptr: Ptr, size: number): void {
     const recorder = this.recorder;
     const inner = this.inner;
     if (!recorder.tracing || recorder.busy) {
-      inner.noteReused?.(ptr);
+      inner.noteReused?.(ptr, size);
       return;
     }
     recorder.busy = true;
     try {
-      inner.noteReused?.(ptr); // a traced allocator of this profiler inside sees `busy`
-      const size = inner.usableSize(ptr);
+      inner.noteReused?.(ptr, size); // a traced allocator of this profiler inside sees `busy`
       if (picks(recorder.sampler, size)) recorder.recordAlloc(this.table, ptr, size, TRACED_NOTE_REUSED);
     } finally {
       recorder.busy = false;

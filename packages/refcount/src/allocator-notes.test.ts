@@ -10,9 +10,12 @@ class RecordingAllocator implements Allocator {
   readonly memory: Memory = this.inner.memory;
   readonly events: string[] = [];
   readonly resolvers: ((ptr: Ptr) => Ptr)[] = [];
+  /** The size each block was last asked for with malloc. */
+  readonly requested = new Map<Ptr, number>();
   malloc(size: number): Ptr {
     const p = this.inner.malloc(size);
     this.events.push(`malloc ${p}`);
+    this.requested.set(p, size);
     return p;
   }
   calloc(count: number, size: number): Ptr {
@@ -31,8 +34,8 @@ class RecordingAllocator implements Allocator {
   noteCached(ptr: Ptr): void {
     this.events.push(`cached ${ptr}`);
   }
-  noteReused(ptr: Ptr): void {
-    this.events.push(`reused ${ptr}`);
+  noteReused(ptr: Ptr, size: number): void {
+    this.events.push(`reused ${ptr} ${size}`);
   }
   addBlockResolver(resolve: (ptr: Ptr) => Ptr): void {
     this.resolvers.push(resolve);
@@ -60,7 +63,13 @@ describe('the allocator hooks for tools (noteCached, noteReused, addBlockResolve
     const d = space.alloc(Pair.id); // then a's
     const t = space.alloc(Str.id, 3); // the same 16-byte block class as s
     expect([c, d, t]).toEqual([b, a, s]);
-    expect(allocator.events).toEqual([`reused ${b}`, `reused ${a}`, `reused ${s}`]);
+    // Each reuse carries the size the space asked malloc for when the block was new.
+    const size = (p: number) => allocator.requested.get(p);
+    expect(allocator.events).toEqual([
+      `reused ${b} ${size(b)}`,
+      `reused ${a} ${size(a)}`,
+      `reused ${s} ${size(s)}`,
+    ]);
     allocator.events.length = 0;
     for (const obj of [c, d, t]) space.decref(obj);
     expect(space.clearFreeLists()).toBe(3);

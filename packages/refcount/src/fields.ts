@@ -18,8 +18,8 @@ import {
 } from './core.js';
 import { InvalidLengthError } from './errors.js';
 import { PAYLOAD_WORD, REFCOUNT_WORD, TYPE_ID_MASK, TYPE_WORD } from './header.js';
-import { decref } from './refcounts.js';
 import { checkOffset, nameOf, slotError } from './raise.js';
+import { decref } from './refcounts.js';
 import { T_ITEM_REFS } from './types.js';
 
 /**

@@ -64,7 +64,7 @@ export class FreeLists {
       this.heads[c] = u32[block >>> 2]!;
       this.bytes -= blockBytes;
       this.blocks--;
-      if (this.notes) this.allocator.noteReused!(block);
+      if (this.notes) this.allocator.noteReused!(block, blockBytes);
     }
     return block;
   }

@@ -6,7 +6,7 @@
 import { ConfigurationError, type Ptr } from '@heapkit/memory';
 import { checkedTypeId, isLive, payloadBytes, payloadWord, type SpaceCore } from './core.js';
 import { FINALIZED, LENGTH_WORD, REFCOUNT_WORD, TYPE_ID_MASK, TYPE_WORD } from './header.js';
-import { T_VAR, type ObjectType } from './types.js';
+import { type ObjectType, T_VAR } from './types.js';
 
 /** `sys.getrefcount` (without the extra reference of Python's call argument). */
 export function getRefcount(c: SpaceCore, obj: Ptr): number {

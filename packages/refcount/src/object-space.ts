@@ -11,8 +11,8 @@ import { checkScalar, fieldAddress, getRef, rangeAddress, setRef, setRefSteal } 
 import * as info from './introspection.js';
 import { checkOptions, type ObjectSpaceOptions } from './options.js';
 import { checkTypeId } from './raise.js';
-import { clearRefs, forEachReferent } from './referents.js';
 import { decref, incref, isImmortal, makeImmortal } from './refcounts.js';
+import { clearRefs, forEachReferent } from './referents.js';
 import type { ObjectType, TypeSpec, Visit } from './types.js';
 import type { UnraisableHook } from './unraisable.js';
 import { validate } from './validation.js';
