@@ -41,8 +41,8 @@ export interface HeapOptions {
   readonly debug?: boolean;
   /**
    * Start tracing allocations at once, keeping this many Scheme frames per traceback
-   * (`--trace-alloc`). The object space's free lists are then turned off: a block reused from a
-   * free list never reaches the allocator, so the profiler would keep its old traceback.
+   * (`--trace-alloc`). The object space's free lists stay on: the space tells the traced
+   * allocator of every block they keep and hand out again, so the profiler's figures are exact.
    */
   readonly traceFrames?: number;
 }
@@ -100,10 +100,7 @@ export class SchemeHeap {
     this.profiler = new Profiler({ frameSource: this.frames });
     this.traced = this.profiler.wrap(this.allocator);
     if (options.traceFrames !== undefined) this.profiler.start(options.traceFrames);
-    this.space = new ObjectSpace(this.traced, {
-      debug: options.debug ?? false,
-      ...(options.traceFrames !== undefined ? { freeListBytes: 0 } : {}),
-    });
+    this.space = new ObjectSpace(this.traced, { debug: options.debug ?? false });
     this.gc = new CycleCollector(this.space, { automatic: 'safepoint' });
     const space = this.space;
     const visitVals = (first: number, count: (obj: Ptr) => number) => (obj: Ptr, visit: (p: Ptr) => void) => {
