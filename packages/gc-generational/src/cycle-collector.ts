@@ -23,6 +23,7 @@
  */
 import { formatPtr, MemoryError, type Ptr } from '@heapkit/memory';
 import {
+  defaultUnraisableHook,
   FINALIZED as i_FINALIZED,
   GC_HEAD_BYTES as i_GC_HEAD_BYTES,
   GC_REFS_WORD as i_GC_REFS_WORD,
@@ -133,7 +134,7 @@ export interface CycleCollectorOptions {
 }
 
 /** Heads allocated in the memory: one per generation, the permanent one, and working lists. */
-const HEAD_COUNT = GENERATIONS + 5;
+const HEAD_COUNT = GENERATIONS + 6;
 
 /**
  * The cycle collector of one {@link ObjectSpace}: CPython's `gc` module. Create one per space
@@ -168,6 +169,10 @@ export class CycleCollector {
   private readonly finalizersHead: number;
   private readonly stillHead: number;
   private readonly seenHead: number;
+  /** The objects under collection (the collected generations, merged): allocations during it go to generation 0. */
+  private readonly youngHead: number;
+  /** Set when a `traverse` threw during the reachability analysis: nothing can be freed safely. */
+  private traverseFailed = false;
   private readonly counts = [0, 0, 0];
   private readonly thresholds: [number, number, number];
   private readonly stats: GenerationStats[] = [0, 1, 2].map(() => ({
@@ -217,9 +222,14 @@ export class CycleCollector {
       heads.push(head);
     }
     this.generationHeads = heads.slice(0, GENERATIONS);
-    [this.permanent, this.unreachableHead, this.finalizersHead, this.stillHead, this.seenHead] = heads.slice(
-      GENERATIONS,
-    ) as [number, number, number, number, number];
+    [
+      this.permanent,
+      this.unreachableHead,
+      this.finalizersHead,
+      this.stillHead,
+      this.seenHead,
+      this.youngHead,
+    ] = heads.slice(GENERATIONS) as [number, number, number, number, number, number];
     space.attachCollector({ onAlloc: (obj) => this.onAlloc(obj), onFree: (obj) => this.onFree(obj) });
   }
 
@@ -447,11 +457,61 @@ export class CycleCollector {
     return 0;
   }
 
+  /**
+   * One collection with its `gc.callbacks`. "A collection is running" covers the callbacks too,
+   * so that a callback's `collect()` returns 0 at once, as CPython's does.
+   */
   private collectWithCallbacks(generation: number): CollectionInfo {
-    this.invokeCallbacks('start', { generation, collected: 0, uncollectable: 0, candidates: 0, duration: 0 });
-    const info = this.collectMain(generation);
-    this.invokeCallbacks('stop', info);
-    return info;
+    this.collecting = true;
+    try {
+      this.invokeCallbacks('start', {
+        generation,
+        collected: 0,
+        uncollectable: 0,
+        candidates: 0,
+        duration: 0,
+      });
+      const info = this.collectMain(generation);
+      this.invokeCallbacks('stop', info);
+      return info;
+    } finally {
+      this.collecting = false;
+    }
+  }
+
+  /**
+   * Reports an error thrown by user code to the space's `onUnraisable`; when that hook throws
+   * too, both go to the default hook (stderr), so that nothing escapes a collection.
+   */
+  private report(error: unknown, message: string, object: Ptr): void {
+    try {
+      this.space.onUnraisable({ error, message, object });
+    } catch (hookError) {
+      defaultUnraisableHook({ error: hookError, message: 'onUnraisable hook', object });
+      defaultUnraisableHook({ error, message, object });
+    }
+  }
+
+  /** Writes a debug line; a sink that throws is reported, and the collection goes on. */
+  private say(line: string): void {
+    try {
+      this.debugSink(line);
+    } catch (error) {
+      this.report(error, 'gc debugSink', 0);
+    }
+  }
+
+  /**
+   * The general walk (items, `traverse`) of one object, for the analysis passes. A `traverse`
+   * that throws is reported and marks the collection: it can no longer tell what is garbage.
+   */
+  private walkGeneral(node: number, visit: Visit): void {
+    try {
+      this.space.forEachReferent(node + GC_HEAD_BYTES, visit);
+    } catch (error) {
+      this.traverseFailed = true;
+      this.report(error, `traverse of ${this.space.typeName(node + GC_HEAD_BYTES)}`, node + GC_HEAD_BYTES);
+    }
   }
 
   private invokeCallbacks(phase: CollectionPhase, info: CollectionInfo): void {
@@ -459,7 +519,7 @@ export class CycleCollector {
       try {
         callback(phase, info);
       } catch (error) {
-        this.space.onUnraisable({ error, message: `gc callback (${phase})`, object: 0 });
+        this.report(error, `gc callback (${phase})`, 0);
       }
     }
   }
@@ -468,22 +528,24 @@ export class CycleCollector {
 
   private collectMain(generation: number): CollectionInfo {
     const start = performance.now();
-    this.collecting = true;
-    try {
+    {
       const stats = (this.debugFlags & DEBUG_STATS) !== 0;
       let u32 = this.space.memory.u32;
       if (stats) {
-        this.debugSink(`gc: collecting generation ${generation}...`);
+        this.say(`gc: collecting generation ${generation}...`);
         const sizes = this.generationHeads.map((h) => listSize(u32, h)).join(' ');
-        this.debugSink(`gc: objects in each generation: ${sizes}`);
-        this.debugSink(`gc: objects in permanent generation: ${listSize(u32, this.permanent)}`);
+        this.say(`gc: objects in each generation: ${sizes}`);
+        this.say(`gc: objects in permanent generation: ${listSize(u32, this.permanent)}`);
       }
       if (generation + 1 < GENERATIONS) this.counts[generation + 1]!++;
       for (let g = 0; g <= generation; g++) this.counts[g] = 0;
-      const young = this.generationHeads[generation]!;
-      // Younger generations go in front, keeping the list newest first.
-      for (let g = generation - 1; g >= 0; g--) listMergeFront(u32, this.generationHeads[g]!, young);
-      const old = generation < GENERATIONS - 1 ? this.generationHeads[generation + 1]! : young;
+      // The collected generations move to a working list, younger ones in front (newest first):
+      // objects allocated while the collection runs (by user code) join generation 0, not it.
+      const young = this.youngHead;
+      listInit(u32, young);
+      for (let g = generation; g >= 0; g--) listMerge(u32, this.generationHeads[g]!, young);
+      const old = this.generationHeads[Math.min(generation + 1, GENERATIONS - 1)]!;
+      this.traverseFailed = false;
       this.table.refresh();
 
       const unreachable = this.unreachableHead;
@@ -492,12 +554,13 @@ export class CycleCollector {
       const unreachableCount = this.moveUnreachable(young, unreachable);
 
       // Survivors move up a generation (the long-lived counts feed the full-collection heuristic).
-      if (young !== old) {
+      if (generation < GENERATIONS - 1) {
         if (generation === GENERATIONS - 2) this.longLivedPending += candidates - unreachableCount;
         listMergeFront(u32, young, old);
       } else {
         this.longLivedPending = 0;
         this.longLivedTotal = candidates - unreachableCount;
+        listMerge(u32, young, old);
       }
 
       const finalizers = this.finalizersHead;
@@ -505,6 +568,16 @@ export class CycleCollector {
       if (this.table.anyLegacy) {
         this.moveLegacyFinalizers(unreachable, finalizers);
         this.moveLegacyFinalizerReachable(finalizers);
+      }
+      if (this.traverseFailed) {
+        // A traverse threw: what it did not report may be reachable, so nothing is garbage this
+        // time. Everything survives, untouched; a later collection looks again.
+        this.keepAll(unreachable, old);
+        this.keepAll(finalizers, old);
+        const record = this.stats[generation]!;
+        record.collections++;
+        const duration = performance.now() - start;
+        return { generation, collected: 0, uncollectable: 0, candidates, duration };
       }
 
       const calledBack = this.handleWeakrefCallbacks(unreachable);
@@ -536,13 +609,11 @@ export class CycleCollector {
       record.uncollectable += uncollectable;
       const duration = performance.now() - start;
       if (stats) {
-        this.debugSink(
+        this.say(
           `gc: done, ${collected + uncollectable} unreachable, ${uncollectable} uncollectable, ${(duration / 1000).toFixed(4)}s elapsed`,
         );
       }
       return { generation, collected, uncollectable, candidates, duration };
-    } finally {
-      this.collecting = false;
     }
   }
 
@@ -573,7 +644,7 @@ export class CycleCollector {
    * only ever keeps objects alive.
    */
   private subtractRefs(head: number): void {
-    const u32 = this.space.memory.u32;
+    let u32 = this.space.memory.u32;
     const { walk, refStart, refWords } = this.table;
     for (let node = u32[head >>> 2]!; node !== head; node = u32[node >>> 2]!) {
       const h = (node >>> 2) + 4; // the object's header word
@@ -585,7 +656,8 @@ export class CycleCollector {
           if (child !== 0) this.subtractChild(u32, child);
         }
       } else {
-        this.space.forEachReferent(node + GC_HEAD_BYTES, this.visitSubtract);
+        this.walkGeneral(node, this.visitSubtract);
+        u32 = this.space.memory.u32; // user code ran
       }
     }
   }
@@ -605,7 +677,7 @@ export class CycleCollector {
    * something scanned later may bring it back). Returns the number left in `unreachable`.
    */
   private moveUnreachable(young: number, unreachable: number): number {
-    const u32 = this.space.memory.u32;
+    let u32 = this.space.memory.u32;
     listInit(u32, unreachable);
     this.scanHead = young;
     const { walk, refStart, refWords, finalizer } = this.table;
@@ -627,7 +699,8 @@ export class CycleCollector {
           }
         } else {
           this.movedBack = 0;
-          this.space.forEachReferent(node + GC_HEAD_BYTES, this.visitReachable);
+          this.walkGeneral(node, this.visitReachable);
+          u32 = this.space.memory.u32; // user code ran
           moved -= this.movedBack;
         }
         u32[w + GC_REFS_WORD] = 0; // reachable: no longer a candidate
@@ -684,7 +757,7 @@ export class CycleCollector {
   /** ...and so does everything they reach (it must stay valid for them). */
   private moveLegacyFinalizerReachable(finalizers: number): void {
     for (let node = this.space.memory.u32[finalizers >>> 2]!; node !== finalizers; ) {
-      this.space.forEachReferent(node + GC_HEAD_BYTES, this.visitLegacy);
+      this.walkGeneral(node, this.visitLegacy);
       node = this.space.memory.u32[node >>> 2]!;
     }
   }
@@ -750,11 +823,20 @@ export class CycleCollector {
     this.updateRefs(unreachable);
     this.subtractRefs(unreachable);
     this.moveUnreachable(unreachable, still);
+    if (this.traverseFailed) this.keepAll(still, unreachable); // as in collectMain: all survive
     const u32 = this.space.memory.u32;
     for (let node = u32[still >>> 2]!; node !== still; node = u32[node >>> 2]!) {
       u32[(node >>> 2) + GC_REFS_WORD] = COLLECTING;
     }
     listMerge(u32, unreachable, old);
+  }
+
+  /** Clears the collection flags of every object on `head`'s list and moves them all to `old`. */
+  private keepAll(head: number, old: number): void {
+    const u32 = this.space.memory.u32;
+    for (let node = u32[head >>> 2]!; node !== head; node = u32[node >>> 2]!)
+      u32[(node >>> 2) + GC_REFS_WORD] = 0;
+    listMerge(u32, head, old);
   }
 
   /** Step 9a (`clear_weakrefs`): no weakref to the garbage survives, and garbage weakrefs die mute. */
@@ -805,7 +887,7 @@ export class CycleCollector {
           try {
             space.clearRefs(obj);
           } catch (error) {
-            space.onUnraisable({ error, message: `clear of ${space.typeName(obj)}`, object: obj });
+            this.report(error, `clear of ${space.typeName(obj)}`, obj);
           }
           space.decref(obj);
         }
@@ -857,7 +939,7 @@ export class CycleCollector {
     const u32 = this.space.memory.u32;
     for (let node = u32[head >>> 2]!; node !== head; node = u32[node >>> 2]!) {
       const obj = node + GC_HEAD_BYTES;
-      this.debugSink(`gc: ${what} <${this.space.typeName(obj)} ${formatPtr(obj)}>`);
+      this.say(`gc: ${what} <${this.space.typeName(obj)} ${formatPtr(obj)}>`);
     }
   }
 
