@@ -109,7 +109,7 @@ export class CycleCollector {
     const settings = checkOptions(options);
     this.space = space;
     this.automatic = settings.automatic;
-    this.scheduler = new Scheduler(settings.thresholds);
+    this.scheduler = new Scheduler(settings.thresholds, settings.scaleYoungThreshold);
     const port = new SpacePort(space);
     this.output = new DebugOutput(space, port, settings.debugSink);
     const heads: number[] = [];

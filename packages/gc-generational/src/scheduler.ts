@@ -23,7 +23,11 @@ export class Scheduler {
   /** Objects promoted into the oldest generation since then. */
   private longLivedPending = 0;
 
-  constructor(thresholds: [number, number, number]) {
+  constructor(
+    thresholds: [number, number, number],
+    /** See `CycleCollectorOptions.scaleYoungThreshold`. */
+    private readonly scaleYoung: boolean,
+  ) {
     this.thresholds = thresholds;
   }
 
@@ -34,7 +38,12 @@ export class Scheduler {
   allocated(): boolean {
     const count = ++this.counts[0]!;
     const threshold = this.thresholds[0];
-    return count > threshold && threshold !== 0 && this.enabled && !this.collecting;
+    if (count <= threshold || threshold === 0 || !this.enabled || this.collecting) return false;
+    // With `scaleYoungThreshold`, the young threshold scales with the live heap: at least a
+    // quarter of what the last full collection kept must have accumulated (`gc_should_collect`
+    // of CPython 3.13+'s free-threaded build, which avoids quadratic behaviour while a large
+    // structure is built). As in CPython, threshold 1 = 0 asks for the unscaled schedule.
+    return !this.scaleYoung || count > this.longLivedTotal / 4 || this.thresholds[1] === 0;
   }
 
   /** A tracked object was freed. */

@@ -13,13 +13,14 @@ describe('CycleCollector options', () => {
       { thresholds: [1, 2] },
       { thresholds: [1, 2, -3] },
       { debugSink: 'stderr' },
+      { scaleYoungThreshold: 'yes' },
       { threshold: [1, 2, 3] }, // a misspelt key is not ignored
     ];
     for (const options of bad) {
       expect(() => new CycleCollector(space, options as CycleCollectorOptions)).toThrow(InvalidSettingError);
     }
     expect(() => new CycleCollector(space, { threshold: [1, 2, 3] } as CycleCollectorOptions)).toThrow(
-      /unknown option 'threshold' \(pass automatic, thresholds or debugSink\)/,
+      /unknown option 'threshold' \(pass automatic, thresholds, debugSink or scaleYoungThreshold\)/,
     );
     // Nothing was attached by the failed constructions: a good one still can, and works.
     const gc = new CycleCollector(space, { thresholds: [5, 10, 10] });

@@ -27,15 +27,24 @@ export interface CycleCollectorOptions {
   readonly thresholds?: readonly [number, number, number];
   /** Where `DEBUG_STATS` and the other debug flags print, a line at a time. Default: stderr. */
   readonly debugSink?: (line: string) => void;
+  /**
+   * Scale the young threshold with the live heap: an automatic collection also waits until the
+   * count passes a quarter of the objects the last full collection kept (CPython 3.13+'s
+   * free-threaded build, `gc_should_collect`). A program that builds large structures then does
+   * a few collections instead of one per `threshold0` allocations. Default false: CPython
+   * 3.13's default build, a collection whenever the count passes `threshold0`.
+   */
+  readonly scaleYoungThreshold?: boolean;
 }
 
-const OPTION_KEYS = new Set(['automatic', 'thresholds', 'debugSink']);
+const OPTION_KEYS = new Set(['automatic', 'thresholds', 'debugSink', 'scaleYoungThreshold']);
 
 /** Checks the constructor's options; returns them complete. */
 export function checkOptions(options: unknown): {
   automatic: AutomaticMode;
   thresholds: [number, number, number];
   debugSink: ((line: string) => void) | undefined;
+  scaleYoungThreshold: boolean;
 } {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new InvalidSettingError(
@@ -45,7 +54,7 @@ export function checkOptions(options: unknown): {
   for (const key of Object.keys(options)) {
     if (!OPTION_KEYS.has(key)) {
       throw new InvalidSettingError(
-        `CycleCollector: unknown option '${key}' (pass automatic, thresholds or debugSink)`,
+        `CycleCollector: unknown option '${key}' (pass automatic, thresholds, debugSink or scaleYoungThreshold)`,
       );
     }
   }
@@ -61,7 +70,14 @@ export function checkOptions(options: unknown): {
   if (o.debugSink !== undefined && typeof o.debugSink !== 'function') {
     throw new InvalidSettingError('CycleCollector: debugSink must be a function (line: string) => void');
   }
-  return { automatic, thresholds: [thresholds[0], thresholds[1], thresholds[2]], debugSink: o.debugSink };
+  const scaleYoungThreshold = o.scaleYoungThreshold ?? false;
+  if (typeof scaleYoungThreshold !== 'boolean') {
+    throw new InvalidSettingError(
+      `CycleCollector: scaleYoungThreshold must be true or false, got ${String(scaleYoungThreshold)}`,
+    );
+  }
+  const copy: [number, number, number] = [thresholds[0], thresholds[1], thresholds[2]];
+  return { automatic, thresholds: copy, debugSink: o.debugSink, scaleYoungThreshold };
 }
 
 /** A generation argument: 0, 1 or 2. */
