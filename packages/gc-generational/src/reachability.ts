@@ -71,10 +71,19 @@ export function subtractRefs(run: CollectionRun, head: number): void {
     const h = (node >>> 2) + GC_HEAD_WORDS;
     const t = u32[h + TYPE]! & TYPE_ID_MASK;
     if (walk[t] === FIXED) {
+      const start = refStart[t]!;
       const end = refStart[t + 1]!;
-      for (let k = refStart[t]!; k < end; k++) {
-        const child = u32[h + refWords[k]!]!;
-        if (child !== 0) subtractOne(u32, isGc, child);
+      if (end - start === 2) {
+        // Two slots (pairs, tree nodes, cons cells: the common container) unrolled.
+        const left = u32[h + refWords[start]!]!;
+        const right = u32[h + refWords[start + 1]!]!;
+        if (left !== 0) subtractOne(u32, isGc, left);
+        if (right !== 0) subtractOne(u32, isGc, right);
+      } else {
+        for (let k = start; k < end; k++) {
+          const child = u32[h + refWords[k]!]!;
+          if (child !== 0) subtractOne(u32, isGc, child);
+        }
       }
     } else {
       visit ??= (child) => subtractOne(space.memory.u32, table.isGc, child);
@@ -131,10 +140,18 @@ export function moveUnreachable(run: CollectionRun, scan: number, unreachable: n
       const h = w + GC_HEAD_WORDS;
       const t = u32[h + TYPE]! & TYPE_ID_MASK;
       if (walk[t] === FIXED) {
+        const start = refStart[t]!;
         const end = refStart[t + 1]!;
-        for (let k = refStart[t]!; k < end; k++) {
-          const child = u32[h + refWords[k]!]!;
-          if (child !== 0) moved -= reachOne(u32, isGc, child, scan);
+        if (end - start === 2) {
+          const left = u32[h + refWords[start]!]!;
+          const right = u32[h + refWords[start + 1]!]!;
+          if (left !== 0) moved -= reachOne(u32, isGc, left, scan);
+          if (right !== 0) moved -= reachOne(u32, isGc, right, scan);
+        } else {
+          for (let k = start; k < end; k++) {
+            const child = u32[h + refWords[k]!]!;
+            if (child !== 0) moved -= reachOne(u32, isGc, child, scan);
+          }
         }
       } else {
         visit ??= (child) => {
