@@ -12,9 +12,11 @@
  *   type-table.ts      per-type flat tables for the walk
  *   space-port.ts      every call into the space's collector-only hooks
  *   debug-output.ts    the DEBUG_* lines; settings.ts: options and argument checks
+ *   api-types.ts       the types of `callbacks` and `getStats()`
  */
 import { MemoryError, type Ptr } from '@heapkit/memory';
 import type { ObjectSpace } from '@heapkit/refcount';
+import type { CollectionCallback, CollectionInfo, CollectionPhase, GenerationStats } from './api-types.js';
 import { type CollectionContext, collectGeneration } from './collection.js';
 import { DEBUG_COLLECTABLE, DEBUG_SAVEALL, DEBUG_STATS, DEBUG_UNCOLLECTABLE } from './debug-flags.js';
 import { DebugOutput } from './debug-output.js';
@@ -35,34 +37,8 @@ import {
 import { SpacePort } from './space-port.js';
 import { TypeTable } from './type-table.js';
 
+export type { CollectionCallback, CollectionInfo, CollectionPhase, GenerationStats };
 export { type AutomaticMode, type CycleCollectorOptions, GENERATIONS };
-
-/** `'start'` before a collection, `'stop'` after it (`gc.callbacks`). */
-export type CollectionPhase = 'start' | 'stop';
-
-/** What `gc.callbacks` are told. */
-export interface CollectionInfo {
-  /** The oldest generation collected. */
-  readonly generation: number;
-  /** Objects found unreachable and freed (0 at `'start'`). */
-  readonly collected: number;
-  /** Objects found unreachable but uncollectable, put in `garbage` (0 at `'start'`). */
-  readonly uncollectable: number;
-  /** Objects examined: every tracked object of the collected generations (0 at `'start'`). */
-  readonly candidates: number;
-  /** Milliseconds the collection took (0 at `'start'`). */
-  readonly duration: number;
-}
-
-/** A function in {@link CycleCollector.callbacks}. */
-export type CollectionCallback = (phase: CollectionPhase, info: CollectionInfo) => void;
-
-/** One generation's totals, as `gc.get_stats()` reports them. */
-export interface GenerationStats {
-  collections: number;
-  collected: number;
-  uncollectable: number;
-}
 
 /** List heads in the memory: one per generation, the permanent one, and the working lists. */
 const HEAD_COUNT = GENERATIONS + 6;
