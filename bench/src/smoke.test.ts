@@ -70,7 +70,7 @@ describe('bench --tiny', () => {
     expect(io.err.join('')).not.toMatch(/bench: .*Error/);
     expect(code).toBe(0);
     run = JSON.parse(await readFile(join(io.resultsDir, 'latest.json'), 'utf8')) as RunResult;
-  });
+  }, 60_000); // a whole --tiny run of every suite: about 10 s on a loaded 2-core machine, the default hook limit
 
   it('records the run and its environment', () => {
     expect(run.schemaVersion).toBe(1);
@@ -269,7 +269,7 @@ describe('bench --tiny', () => {
     expect(out).toMatch(/^│ case +│ median\/op +│ +p75 │ +p99 │ +ops\/s │ samples │ +│$/m);
     expect(out).not.toContain('cycles-collect ÷ case');
     expect(out).toMatch(
-      /^│ cycles-collect +│ cpython-cycles-collect │ +[\d.]+× │ ≤ 1\.00× │ (met|not met) +│$/m,
+      /^│ cycles-collect +│ cpython-cycles-collect │ +[\d.]+× │ ≤ 0\.70× │ (met|not met) +│$/m,
     );
   });
 

@@ -22,6 +22,14 @@ function selfCycles(world: World, n: number): number[] {
   return out;
 }
 
+/** An object of `typeId` (reference slot at 0) in a self-cycle, our reference dropped. */
+function selfCycleOf(world: World, typeId: number): number {
+  const a = world.space.alloc(typeId);
+  world.space.setRef(a, 0, a);
+  world.space.decref(a);
+  return a;
+}
+
 /** Afterwards: nothing left, the heap intact, a further collection finds nothing. */
 function expectClean(world: World): void {
   expect(world.space.liveObjects).toBe(0);
@@ -109,9 +117,7 @@ describe('finalizers', () => {
       gc: true,
       finalize: () => nested.push(gc.collect()),
     });
-    const a = space.alloc(Fin.id);
-    space.setRef(a, 0, a);
-    space.decref(a);
+    selfCycleOf(world, Fin.id);
     expect(gc.collect()).toBe(1);
     expect(nested).toEqual([0]);
     expectClean(world);
@@ -121,9 +127,7 @@ describe('finalizers', () => {
     const world = makeWorld();
     const { space, gc } = world;
     const Fin = space.registerType({ name: 'Fin', size: 4, refs: [0], gc: true, finalize: boom });
-    const a = space.alloc(Fin.id);
-    space.setRef(a, 0, a);
-    space.decref(a);
+    selfCycleOf(world, Fin.id);
     expect(gc.collect()).toBe(1);
     expect(world.unraisable.map((u) => u.message)).toEqual(['finalizer of Fin']);
     expectClean(world);
@@ -195,9 +199,7 @@ describe('clear (tp_clear)', () => {
         space.setRef(obj, 0, 0);
       },
     });
-    const a = space.alloc(C.id);
-    space.setRef(a, 0, a);
-    space.decref(a);
+    selfCycleOf(world, C.id);
     expect(gc.collect()).toBe(1);
     expect(nested).toEqual([0]);
     expectClean(world);
@@ -217,9 +219,7 @@ describe('clear (tp_clear)', () => {
         space.setRef(obj, 0, 0);
       },
     });
-    const a = space.alloc(C.id);
-    space.setRef(a, 0, a);
-    space.decref(a);
+    const a = selfCycleOf(world, C.id);
     expect(gc.collect()).toBe(1);
     expect(world.unraisable.map((u) => u.message)).toEqual(['clear of C']);
     expect(space.isAlive(a)).toBe(true); // its cycle was not broken
