@@ -80,4 +80,30 @@ describe('automatic collection', () => {
     expect(seen).toContain(2);
     for (const p of [...keep, ...young]) space.decref(p);
   });
+
+  it('scaleYoungThreshold: young collections wait for a quarter of what the last full collection kept', () => {
+    const counts = (scaleYoungThreshold: boolean) => {
+      const world = makeWorld({ enabled: false, thresholds: [10, 10, 10], scaleYoungThreshold });
+      const { gc, space } = world;
+      const keep = Array.from({ length: 400 }, () => world.pair()); // 400 live after a full collection
+      gc.collect(2);
+      gc.enable();
+      const starts: number[] = [];
+      gc.callbacks.push((phase, info) => {
+        if (phase === 'start') starts.push(info.generation);
+      });
+      const young = Array.from({ length: 99 }, () => world.pair());
+      const before = starts.length;
+      young.push(world.pair()); // the 100th: count 100 is not above 400 / 4 yet
+      const at100 = starts.length - before;
+      young.push(world.pair()); // the 101st passes it
+      const at101 = starts.length - before - at100;
+      for (const p of [...keep, ...young]) space.decref(p);
+      return { before, at100, at101 };
+    };
+    // Unscaled: a collection every 11 allocations (count above 10).
+    expect(counts(false).before).toBe(9);
+    // Scaled: none until the count passes 100, then one.
+    expect(counts(true)).toEqual({ before: 0, at100: 0, at101: 1 });
+  });
 });

@@ -18,13 +18,6 @@
  */
 import { GC_NEXT_WORD, GC_PREV_WORD } from '@heapkit/refcount';
 
-export const COLLECTING = 1;
-export const UNREACHABLE = 2;
-/** One gc ref in the gc refs word. */
-export const REFS_ONE = 4;
-/** Counts are capped here (far above any number of references a collection can subtract). */
-export const MAX_GC_REFS = 1 << 28;
-
 /** Makes `head` an empty list. */
 export function listInit(u32: Uint32Array, head: number): void {
   u32[(head >>> 2) + GC_NEXT_WORD] = head;

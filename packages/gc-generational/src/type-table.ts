@@ -5,7 +5,7 @@
  * (the common case) are walked inline over typed arrays; the others (items, `traverse`) through
  * `ObjectSpace.forEachReferent`.
  */
-import type { ObjectSpace } from '@heapkit/refcount';
+import type { SpacePort } from './space-port.js';
 
 /** References all in fixed slots: walk `refWords` inline. */
 export const WALK_FIXED = 1;
@@ -31,10 +31,10 @@ export class TypeTable {
   refStart = new Int32Array(17);
   refWords = new Int32Array(16);
 
-  constructor(private readonly space: ObjectSpace) {}
+  constructor(private readonly port: SpacePort) {}
 
   refresh(): void {
-    const types = this.space.registeredTypes;
+    const types = this.port.registeredTypes;
     const count = types.length + 1;
     if (count <= this.known) return;
     if (count > this.isGc.length) {

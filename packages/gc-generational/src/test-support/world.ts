@@ -12,8 +12,9 @@ export function makeWorld(options: CycleCollectorOptions & { enabled?: boolean }
   const unraisable: Unraisable[] = [];
   const space = new ObjectSpace(allocator, { onUnraisable: (u) => unraisable.push(u), freeListBytes: 0 });
   const lines: string[] = [];
-  const gc = new CycleCollector(space, { debugSink: (line) => lines.push(line), ...options });
-  if (options.enabled !== true) gc.disable();
+  const { enabled, ...gcOptions } = options;
+  const gc = new CycleCollector(space, { debugSink: (line) => lines.push(line), ...gcOptions });
+  if (enabled !== true) gc.disable();
   const List = space.registerType({ name: 'list', itemSize: 4, itemRefs: [0], gc: true });
   const Pair = space.registerType({ name: 'Pair', size: 8, refs: [0, 4], gc: true });
   const Atom = space.registerType({ name: 'int', size: 8 });

@@ -1,0 +1,125 @@
+/**
+ * One collection of generation N, as CPython's `gc_collect_main` runs it, step by step over a
+ * `CollectionRun` made for it:
+ *
+ *  1. gather: generations 0..N move to the working list `young` (younger ones in front, newest
+ *     first); objects allocated while the collection runs join generation 0, not it;
+ *  2. `updateRefs`: each candidate's gc refs = its refcount;
+ *  3. `subtractRefs`: minus the references from candidates; what stays above 0 is referenced
+ *     from outside;
+ *  4. `moveUnreachable`: whatever is not reachable from those moves to `unreachable`;
+ *  5. the survivors move up a generation (and feed the long-lived heuristic);
+ *  6. objects with a legacy finalizer, and all they reach, move to `finalizers`: uncollectable;
+ *     if a `traverse` threw in steps 3-6, nothing is garbage: everything survives, and the
+ *     collection ends here;
+ *  7. weakrefs with callbacks to the garbage are cleared, and called back when not garbage;
+ *  8. finalizers run (once per object, ever);
+ *  9. if steps 7-8 ran user code, the analysis again on the garbage: what it resurrected
+ *     survives; the rest is `still` garbage;
+ * 10. every other weakref to the garbage is cleared (including those finalizers made);
+ * 11. each garbage object is `clear`ed: reference counting frees it;
+ * 12. the uncollectable go to `garbage` and join the next generation.
+ */
+import type { Ptr } from '@heapkit/memory';
+import type { ObjectSpace } from '@heapkit/refcount';
+import type { DebugOutput } from './debug-output.js';
+import {
+  clearGarbageWeakrefs,
+  finalizeGarbage,
+  handleResurrected,
+  handleWeakrefCallbacks,
+} from './finalization.js';
+import { deleteGarbage, handleLegacyFinalizers, moveLegacyFinalizers } from './garbage.js';
+import { clearCollectionFlags } from './gc-head.js';
+import { listInit, listMerge, listMergeFront, listSize } from './gc-lists.js';
+import { moveUnreachable, subtractRefs, updateRefs } from './reachability.js';
+import { CollectionRun, type WorkingHeads } from './run-state.js';
+import { GENERATIONS } from './settings.js';
+import type { SpacePort } from './space-port.js';
+import type { TypeTable } from './type-table.js';
+
+/** What a collection found. */
+export interface CollectionResult {
+  readonly collected: number;
+  readonly uncollectable: number;
+  readonly candidates: number;
+  /** Survivors of the analysis (candidates minus the unreachable), for the long-lived heuristic. */
+  readonly survivors: number;
+}
+
+/** What a collection works with: the collector's long-lived parts. */
+export interface CollectionContext {
+  readonly space: ObjectSpace;
+  readonly port: SpacePort;
+  readonly table: TypeTable;
+  readonly heads: WorkingHeads;
+  readonly generationHeads: readonly number[];
+  readonly garbage: Ptr[];
+  readonly output: DebugOutput;
+}
+
+/** Runs one collection of `generation` (see the steps above). */
+export function collectGeneration(
+  ctx: CollectionContext,
+  generation: number,
+  flags: { saveAll: boolean; collectable: boolean; uncollectable: boolean },
+): CollectionResult {
+  const { space, table, heads, generationHeads } = ctx;
+  const old = generationHeads[Math.min(generation + 1, GENERATIONS - 1)]!;
+  const run = new CollectionRun(space, ctx.port, table, heads, generation, old, flags.saveAll);
+  table.refresh();
+
+  // 1. gather
+  let u32 = space.memory.u32;
+  listInit(u32, heads.young);
+  for (let g = generation; g >= 0; g--) listMerge(u32, generationHeads[g]!, heads.young);
+
+  // 2-4. the analysis
+  run.candidates = updateRefs(run, heads.young);
+  subtractRefs(run, heads.young);
+  run.unreachableCount = moveUnreachable(run, heads.young, heads.unreachable);
+  const survivors = run.candidates - run.unreachableCount;
+
+  // 5. survivors up a generation (in front of the older ones: the list stays newest first)
+  u32 = space.memory.u32;
+  if (generation < GENERATIONS - 1) listMergeFront(u32, heads.young, old);
+  else listMerge(u32, heads.young, old);
+
+  // 6. uncollectable: legacy finalizers and what they reach
+  listInit(u32, heads.finalizers);
+  if (table.anyLegacy) moveLegacyFinalizers(run);
+  if (run.traverseFailed) {
+    u32 = space.memory.u32;
+    clearCollectionFlags(u32, heads.unreachable);
+    clearCollectionFlags(u32, heads.finalizers);
+    listMerge(u32, heads.unreachable, old);
+    listMerge(u32, heads.finalizers, old);
+    return { collected: 0, uncollectable: 0, candidates: run.candidates, survivors: run.candidates };
+  }
+
+  // 7-8. user code: weakref callbacks, finalizers
+  const calledBack = handleWeakrefCallbacks(run);
+  const finalized = finalizeGarbage(run);
+  const codeRan = calledBack || finalized;
+
+  // 9. resurrection check (without user code since the analysis, nothing can have changed)
+  listInit(space.memory.u32, heads.still);
+  if (codeRan) handleResurrected(run);
+  else listMerge(space.memory.u32, heads.unreachable, heads.still);
+
+  // 10. the other weakrefs to the garbage
+  const collected =
+    codeRan || run.sawWeakrefs || table.anyLegacy
+      ? clearGarbageWeakrefs(run, codeRan || run.sawWeakrefs)
+      : run.unreachableCount; // nothing moved in or out of the garbage since the analysis
+  if (flags.collectable) ctx.output.list(heads.still, 'collectable');
+
+  // 11. clear: reference counting frees the garbage
+  deleteGarbage(run, ctx.garbage);
+
+  // 12. the uncollectable to `garbage`
+  const uncollectable = listSize(space.memory.u32, heads.finalizers);
+  if (flags.uncollectable) ctx.output.list(heads.finalizers, 'uncollectable');
+  handleLegacyFinalizers(run, ctx.garbage);
+  return { collected, uncollectable, candidates: run.candidates, survivors };
+}

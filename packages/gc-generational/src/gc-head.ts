@@ -1,0 +1,101 @@
+/**
+ * The GC pre-header as the collector reads it: named word offsets from a *node* (the block's
+ * address, `obj - GC_HEAD_BYTES`), the flag bits of the gc refs word, and small accessors. Every
+ * other file reads header words through these names; the object header's own fields (refcount,
+ * type word) are `@heapkit/refcount`'s, re-based here onto the node.
+ *
+ * ```
+ *   node ──► ┌───────────┬───────────┬──────────────────────┬───────────┐
+ *            │ GC_NEXT   │ GC_PREV   │ GC_REFS              │ (flags)   │  GC pre-header (16 B)
+ *            ├───────────┼───────────┴──────────────────────┴───────────┘
+ *   obj ───► │ OBJ_REFS  │ OBJ_TYPE (type id, FINALIZED, HAS_WEAKREFS)  │  object header
+ *            └───────────┴───────────────────────────────────────────────┘
+ *   GC_NEXT == 0: not tracked.
+ *   GC_REFS during a collection: gc refs in bits 2..31, flags in bits 0-1, so that a visit reads
+ *   and writes one word (CPython packs both in _gc_prev):
+ *     COLLECTING   in the set being collected (a candidate)
+ *     UNREACHABLE  tentatively unreachable (on the unreachable list)
+ *   Outside a collection the word is 0.
+ * ```
+ *
+ * Hot loops read module-local copies of the constants they need, made once at load. (Under a
+ * module runner that turns every read of an imported binding into a getter call on the
+ * exporting module's namespace, as Vite's does, V8 does not inline those getters: that once made
+ * the passes about 5x slower in the test process than in plain Node. The tests now run as
+ * native modules, and the copies keep any such host from mattering.)
+ */
+import type { Ptr } from '@heapkit/memory';
+import {
+  FINALIZED as FINALIZED_,
+  GC_HEAD_BYTES as GC_HEAD_BYTES_,
+  GC_NEXT_WORD,
+  GC_PREV_WORD,
+  GC_REFS_WORD,
+  HAS_WEAKREFS as HAS_WEAKREFS_,
+  REFCOUNT_WORD as REFCOUNT_WORD_,
+  TYPE_ID_MASK as TYPE_ID_MASK_,
+  TYPE_WORD as TYPE_WORD_,
+} from '@heapkit/refcount';
+
+/** Word offsets from an object of its refcount and type word (`@heapkit/refcount`'s header.ts). */
+const REFCOUNT_WORD = REFCOUNT_WORD_;
+const TYPE_WORD = TYPE_WORD_;
+
+/** Bytes of the pre-header, before the object pointer. */
+export const GC_HEAD_BYTES = GC_HEAD_BYTES_;
+/** Words of the pre-header: a node's word index plus this is the object's first word. */
+export const GC_HEAD_WORDS = GC_HEAD_BYTES_ >>> 2;
+/** Word offsets from a node: the list links and the gc refs word. */
+export const GC_NEXT = GC_NEXT_WORD;
+export const GC_PREV = GC_PREV_WORD;
+export const GC_REFS = GC_REFS_WORD;
+/** Word offsets from a node of the object header's refcount and type word. */
+export const OBJ_REFS = GC_HEAD_WORDS + REFCOUNT_WORD;
+export const OBJ_TYPE = GC_HEAD_WORDS + TYPE_WORD;
+/** Word offset from an *object* of its type word (for a child, known by its object pointer). */
+export const TYPE = TYPE_WORD;
+/** Bits of the type word: the type id, `finalize` has run, some weakref points here. */
+export const TYPE_ID_MASK = TYPE_ID_MASK_;
+export const FINALIZED = FINALIZED_;
+export const HAS_WEAKREFS = HAS_WEAKREFS_;
+
+/** GC_REFS flag: a candidate of the running collection. */
+export const COLLECTING = 1;
+/** GC_REFS flag: tentatively unreachable. */
+export const UNREACHABLE = 2;
+/** One gc ref in the GC_REFS word. */
+export const REFS_ONE = 4;
+/** Counts are capped here (far above any number of references a collection can subtract). */
+export const MAX_GC_REFS = 1 << 28;
+
+/** The node (pre-header block) of a GC object. */
+export function nodeOf(obj: Ptr): number {
+  return obj - GC_HEAD_BYTES;
+}
+
+/** The object of a node. */
+export function objectOf(node: number): Ptr {
+  return node + GC_HEAD_BYTES;
+}
+
+/** True when the node is on one of the collector's lists. */
+export function isLinked(u32: Uint32Array, node: number): boolean {
+  return u32[(node >>> 2) + GC_NEXT] !== 0;
+}
+
+/** The node's type id. */
+export function typeIdOf(u32: Uint32Array, node: number): number {
+  return u32[(node >>> 2) + OBJ_TYPE]! & TYPE_ID_MASK;
+}
+
+/** Sets the gc refs word of every node of `head`'s list to 0 (no longer a candidate). */
+export function clearCollectionFlags(u32: Uint32Array, head: number): void {
+  for (let node = u32[(head >>> 2) + GC_NEXT]!; node !== head; node = u32[(node >>> 2) + GC_NEXT]!)
+    u32[(node >>> 2) + GC_REFS] = 0;
+}
+
+/** Marks every node of `head`'s list a candidate again, with no gc refs. */
+export function markCollecting(u32: Uint32Array, head: number): void {
+  for (let node = u32[(head >>> 2) + GC_NEXT]!; node !== head; node = u32[(node >>> 2) + GC_NEXT]!)
+    u32[(node >>> 2) + GC_REFS] = COLLECTING;
+}

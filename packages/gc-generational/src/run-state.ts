@@ -1,0 +1,48 @@
+/**
+ * The state of one collection: the lists it works on and what its passes have learned, in one
+ * object made for the run (nothing of a collection lives on in the collector's fields). The list
+ * heads are the collector's own blocks in the memory, reused from run to run.
+ */
+import type { ObjectSpace } from '@heapkit/refcount';
+import type { SpacePort } from './space-port.js';
+import type { TypeTable } from './type-table.js';
+
+/** The collector's working list heads (blocks of the GC pre-header's shape). */
+export interface WorkingHeads {
+  /** The objects under collection: the collected generations, merged. */
+  readonly young: number;
+  /** Tentatively, then really, unreachable. */
+  readonly unreachable: number;
+  /** Uncollectable: legacy finalizers and what they reach. */
+  readonly finalizers: number;
+  /** The garbage left after the resurrection check. */
+  readonly still: number;
+  /** Objects whose finalizer step is done. */
+  readonly seen: number;
+}
+
+export class CollectionRun {
+  /** Set by the analysis: some unreachable object has weakrefs, or is one. */
+  sawWeakrefs = false;
+  /** Set by the analysis: some unreachable object has a finalizer that has not run. */
+  sawFinalizers = false;
+  /** A `traverse` threw: what it did not report may be reachable, so nothing is garbage. */
+  traverseFailed = false;
+  /** Objects examined (the collected generations' size). */
+  candidates = 0;
+  /** Objects the first analysis found unreachable. */
+  unreachableCount = 0;
+
+  constructor(
+    readonly space: ObjectSpace,
+    readonly port: SpacePort,
+    readonly table: TypeTable,
+    readonly heads: WorkingHeads,
+    /** The oldest generation collected. */
+    readonly generation: number,
+    /** Where survivors go: the next generation's list (the oldest one's own for a full collection). */
+    readonly old: number,
+    /** `DEBUG_SAVEALL`: every unreachable object goes to `garbage`, none is freed. */
+    readonly saveAll: boolean,
+  ) {}
+}
