@@ -4,5 +4,6 @@ export default defineProject({
   test: {
     include: ['src/**/*.test.ts'],
     testTimeout: 120_000,
+    hookTimeout: 120_000,
   },
 });
