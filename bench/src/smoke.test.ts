@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCliArgs, selectSuites, shouldPublish, UsageError } from './args.js';
-import { chartData, logAxis } from './chart.js';
+import { chartData } from './chart.js';
 import { formatRatio } from './format.js';
 import { type MainIo, main } from './main.js';
 import { MODES } from './modes.js';
@@ -70,7 +70,7 @@ describe('bench --tiny', () => {
     expect(io.err.join('')).not.toMatch(/bench: .*Error/);
     expect(code).toBe(0);
     run = JSON.parse(await readFile(join(io.resultsDir, 'latest.json'), 'utf8')) as RunResult;
-  });
+  }, 60_000); // every suite in --tiny mode, CPython peers included: a few seconds, more on a loaded machine
 
   it('records the run and its environment', () => {
     expect(run.schemaVersion).toBe(1);
@@ -375,7 +375,7 @@ describe('results files', () => {
     const bar = bars.find((b) => b.peer === `${slowdown.case} vs ${slowdown.baseline}`)!;
     expect(bar.ratio).toBeCloseTo(1 / slowdown.ratio, 12); // drawn as baseline time ÷ case time
     expect(bar.target).toBeCloseTo(1 / slowdown.maxRatio!, 12);
-    expect(bar.label).toMatch(/slowdown$/);
+    expect(bar.label).toBe(`${formatRatio(1 / slowdown.ratio)} (time ${formatRatio(slowdown.ratio)})`);
   });
 
   it('formats ratios with enough digits', () => {
@@ -387,14 +387,6 @@ describe('results files', () => {
       '12.3×',
       '3535×',
     ]);
-  });
-
-  it('puts every ratio and target on the log axis', () => {
-    expect(logAxis([0.37, 3535, 100])).toEqual({
-      domain: [0.1, 10000],
-      ticks: [0.1, 1, 10, 100, 1000, 10000],
-    });
-    expect(logAxis([0.6, 1.4])).toEqual({ domain: [0.1, 10], ticks: [0.1, 0.2, 0.5, 1, 2, 5, 10] });
   });
 
   it('without --publish leaves the tracked copies alone', async () => {
