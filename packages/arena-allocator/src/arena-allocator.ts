@@ -331,11 +331,7 @@ export class ArenaAllocator implements Allocator {
   /** Explains why `ptr` is not a live block. Not on any fast path. */
   private pointerError(ptr: unknown, operation: string): InvalidPointerError {
     if (!isU32(ptr)) {
-      return new InvalidPointerError(
-        ptr,
-        'not a pointer: an integer from 0 to 2^32-1 was expected',
-        operation,
-      );
+      return InvalidPointerError.notAPointer(ptr, operation);
     }
     if ((ptr & 15) !== 0)
       return new InvalidPointerError(ptr, 'not 16-byte aligned, so not a block start', operation);

@@ -21,6 +21,15 @@ export class InvalidPointerError extends HeapkitError {
     this.ptr = ptr;
     this.reason = reason;
   }
+
+  /** The error for a value that is not a pointer at all (a BigInt, a string, NaN, 1.5, -16...). */
+  static notAPointer(value: unknown, operation: string): InvalidPointerError {
+    return new InvalidPointerError(
+      value,
+      'not a pointer: an integer from 0 to 2^32-1 was expected',
+      operation,
+    );
+  }
 }
 
 /**

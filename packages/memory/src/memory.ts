@@ -135,9 +135,7 @@ export class Memory {
    * Listeners are told after the views were re-created.
    */
   growTo(byteLength: number): boolean {
-    if (typeof byteLength !== 'number' || !Number.isSafeInteger(byteLength) || byteLength < 0) {
-      throw new InvalidSizeError(byteLength, 'Memory.growTo');
-    }
+    checkByteCount(byteLength, 'Memory.growTo');
     if (byteLength <= this.byteLength) return true;
     if (byteLength > this.maxBytes) return false;
     const previous = this.byteLength;
@@ -223,9 +221,7 @@ export class Memory {
    * when the memory cannot grow that far. Atomic over a shared backing.
    */
   reserve(size: number, owner: number, alignment = 16): Ptr {
-    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
-      throw new InvalidSizeError(size, 'Memory.reserve');
-    }
+    checkByteCount(size, 'Memory.reserve');
     this.checkOwner('Memory.reserve', owner);
     if (
       typeof alignment !== 'number' ||
@@ -249,16 +245,10 @@ export class Memory {
    */
   extend(start: Ptr, owner: number, size: number): boolean {
     if (!isPtr(start)) {
-      throw new InvalidPointerError(
-        start,
-        'not a pointer: an integer from 0 to 2^32-1 was expected',
-        'extend',
-      );
+      throw InvalidPointerError.notAPointer(start, 'extend');
     }
     this.checkOwner('Memory.extend', owner);
-    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
-      throw new InvalidSizeError(size, 'Memory.extend');
-    }
+    checkByteCount(size, 'Memory.extend');
     return extendRegion(this, start, owner, start + Math.ceil(size / 16) * 16);
   }
 
@@ -268,11 +258,7 @@ export class Memory {
    */
   release(start: Ptr, owner: number): void {
     if (!isPtr(start)) {
-      throw new InvalidPointerError(
-        start,
-        'not a pointer: an integer from 0 to 2^32-1 was expected',
-        'release',
-      );
+      throw InvalidPointerError.notAPointer(start, 'release');
     }
     this.checkOwner('Memory.release', owner);
     releaseRegion(this, start, owner);
@@ -284,11 +270,7 @@ export class Memory {
    */
   regionOf(ptr: Ptr): Region | undefined {
     if (!isPtr(ptr)) {
-      throw new InvalidPointerError(
-        ptr,
-        'not a pointer: an integer from 0 to 2^32-1 was expected',
-        'regionOf',
-      );
+      throw InvalidPointerError.notAPointer(ptr, 'regionOf');
     }
     return regionOf(this, ptr);
   }
@@ -329,6 +311,13 @@ export class Memory {
 
   private notify(previous: number): void {
     for (const listener of this.listeners.slice()) listener(this, previous);
+  }
+}
+
+/** A byte count must be a non-negative safe integer: InvalidSizeError otherwise. */
+function checkByteCount(value: unknown, operation: string): void {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new InvalidSizeError(value, operation);
   }
 }
 
