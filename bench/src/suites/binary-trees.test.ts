@@ -59,7 +59,13 @@ describe('binary-trees', () => {
     const heapkit = memory.figures.find((f) => f.case === 'heapkit')!;
     expect(heapkit.footprintBytes).toBeGreaterThanOrEqual(memory.requestedBytes);
     expect(heapkit.ratio).toBeCloseTo(heapkit.footprintBytes! / memory.requestedBytes, 12);
-    expect(memory.figures.map((f) => f.case)).toEqual(['heapkit', 'v8-object', 'assemblyscript', 'cpython']);
+    expect(memory.figures.map((f) => f.case)).toEqual([
+      'heapkit',
+      'v8-object',
+      'assemblyscript',
+      'cpython',
+      'checked-int32-heap',
+    ]);
   });
 });
 
