@@ -54,6 +54,7 @@ export class SpaceCore {
   tRefStart!: Int32Array;
   tRefWords!: Int32Array;
   tRefBits!: Int32Array;
+  tValueBits!: Int32Array;
   tBlock!: Int32Array;
   readonly freeLists: FreeLists;
   readonly states: ObjectStates;
@@ -109,6 +110,7 @@ export function cacheTypeTables(c: SpaceCore): void {
   c.tRefStart = types.refStart;
   c.tRefWords = types.refWords;
   c.tRefBits = types.refBits;
+  c.tValueBits = types.valueBits;
   c.tBlock = types.blockBytes;
 }
 

@@ -90,7 +90,7 @@ function drainLoop(c: SpaceCore): void {
       const end = refStart[t + 1]!;
       for (let k = refStart[t]!; k < end; k++) {
         const child = u32[h + refWords[k]!]!;
-        if (child === 0) continue;
+        if (child === 0 || (child & 1) !== 0) continue; // empty, or a value slot's immediate
         if (isLive(c, child) && i32[(child >>> 2) + REFCOUNT_WORD]! >= 1) {
           if (decrement(i32, child)) {
             if (top === stack.length) {

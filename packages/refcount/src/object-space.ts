@@ -7,7 +7,16 @@
 import { type Allocator, ConfigurationError, type Memory, type Ptr } from '@heapkit/memory';
 import { alloc } from './allocation.js';
 import { cacheTypeTables, isLive, registerCore, SpaceCore, syncViews } from './core.js';
-import { checkScalar, fieldAddress, getRef, rangeAddress, setRef, setRefSteal } from './fields.js';
+import {
+  checkScalar,
+  fieldAddress,
+  getRef,
+  getValue,
+  rangeAddress,
+  setRef,
+  setRefSteal,
+  setValue,
+} from './fields.js';
 import * as info from './introspection.js';
 import { checkOptions, type ObjectSpaceOptions } from './options.js';
 import { checkTypeId } from './raise.js';
@@ -212,6 +221,28 @@ export class ObjectSpace {
    */
   setRefSteal(obj: Ptr, offset: number, value: Ptr): void {
     setRefSteal(this.c, obj, offset, value);
+  }
+
+  // --- value slots (an object pointer or a tagged immediate) --------------------------------
+
+  /**
+   * The word in value slot `offset` (declared in `values` or `itemValues`), as an unsigned
+   * 32-bit number: 0, an object pointer (a borrowed reference) or a tagged immediate (low bit
+   * 1; decode a small integer stored as `(n << 1) | 1` with `word >> 1`).
+   */
+  getValue(obj: Ptr, offset: number): number {
+    return getValue(this.c, obj, offset);
+  }
+
+  /**
+   * Stores `word` in value slot `offset`: a tagged immediate (a 32-bit integer with its low bit
+   * set, signed or unsigned) is stored as it is and not counted; 0 or a live object is stored
+   * like `setRef` (the new object increfed, the slot's old object decrefed after the store).
+   * Throws `InvalidSlotError` (not a value slot, or not a 32-bit integer) or `InvalidObjectError`
+   * (an even word that is not a live object) before anything changes.
+   */
+  setValue(obj: Ptr, offset: number, word: number): void {
+    setValue(this.c, obj, offset, word);
   }
 
   /** Calls `visit` with every object `obj` owns a reference to: slots, then `traverse` (`tp_traverse`). */
