@@ -64,4 +64,18 @@ describe('value slots in cycles', () => {
     space.decref(root);
     expect(space.liveObjects()).toBe(0);
   });
+
+  it('a list grown by resize (moved, untracked and tracked again) still takes part in cycle collection', () => {
+    const { space, gc, Vec } = valueWorld();
+    let v = space.alloc(Vec.id, 0);
+    for (let n = 1; n <= 40; n++) {
+      v = space.resize(v, n); // the caller holds the only reference while it grows
+      space.setValue(v, 4 * (n - 1), fixnum(n));
+    }
+    expect(gc.isTracked(v)).toBe(true);
+    space.setValue(v, 0, v); // now a self-cycle: no more resizing (two references)
+    space.decref(v);
+    expect(gc.collect()).toBe(1);
+    expect(space.liveObjects()).toBe(0);
+  });
 });

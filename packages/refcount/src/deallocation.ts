@@ -127,7 +127,8 @@ function drainLoop(c: SpaceCore): void {
   }
 }
 
-function setFreed(bits: Int32Array, obj: number): void {
+/** The state map says the object at `obj` was freed. */
+export function setFreed(bits: Int32Array, obj: number): void {
   const w = obj >>> 7;
   const shift = (obj >>> 2) & 30;
   bits[w] = (bits[w]! & ~(3 << shift)) | (FREED << shift);

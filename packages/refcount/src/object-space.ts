@@ -22,6 +22,7 @@ import { checkOptions, type ObjectSpaceOptions } from './options.js';
 import { checkTypeId } from './raise.js';
 import { decref, incref, isImmortal, makeImmortal } from './refcounts.js';
 import { clearRefs, forEachReferent } from './referents.js';
+import { resize } from './resizing.js';
 import type { ObjectType, TypeSpec, Visit } from './types.js';
 import type { UnraisableHook } from './unraisable.js';
 import { validate } from './validation.js';
@@ -140,6 +141,18 @@ export class ObjectSpace {
    */
   alloc(typeId: number, length = 0): Ptr {
     return alloc(this.c, typeId, length);
+  }
+
+  /**
+   * Grows or shrinks the items of variable-length `obj`, which the caller must hold the only
+   * reference to: new items are zeroed, items beyond a shrink are released first (their
+   * references dropped). The block is over-allocated as CPython's `list_resize` does, so a run
+   * of appends rarely moves it; when it must move, the contents are copied to a new block.
+   * Returns the object's pointer: re-read it, the old one is freed if the object moved. Throws
+   * `InvalidLengthError`, `ResizeError` (shared, immortal or weakly referenced) or `MemoryError`.
+   */
+  resize(obj: Ptr, length: number): Ptr {
+    return resize(this.c, obj, length);
   }
 
   /** Adds a reference to `obj` (`Py_INCREF`). A no-op on an immortal object. */

@@ -24,14 +24,32 @@ function eachSlot(c: SpaceCore, obj: Ptr, t: number, action: number, visit: Visi
   const h = obj >>> 2;
   const end = types.refStart[t + 1]!;
   for (let k = types.refStart[t]!; k < end; k++) slot(c, h + types.refWords[k]!, action, visit);
-  if ((types.flags[t]! & T_ITEM_REFS) === 0) return;
+  if ((types.flags[t]! & T_ITEM_REFS) !== 0)
+    eachItemSlot(c, obj, t, 0, c.u32[h + LENGTH_WORD]!, action, visit);
+}
+
+/** The slots of items `from .. to` of `obj` (type `t`, whose items hold slots): as {@link eachSlot}. */
+function eachItemSlot(
+  c: SpaceCore,
+  obj: Ptr,
+  t: number,
+  from: number,
+  to: number,
+  action: number,
+  visit: Visit | undefined,
+): void {
+  const types = c.types;
   const itemWords = types.itemBytes[t]! >>> 2;
   const mask = types.itemRefMask[t]!;
-  const first = h + VAR_PAYLOAD_WORD + (types.fixedBytes[t]! >>> 2);
-  const length = c.u32[h + LENGTH_WORD]!;
-  for (let i = 0; i < length; i++) {
+  const first = (obj >>> 2) + VAR_PAYLOAD_WORD + (types.fixedBytes[t]! >>> 2);
+  for (let i = from; i < to; i++) {
     for (let w = 0; w < itemWords; w++) if (mask[w] !== 0) slot(c, first + i * itemWords + w, action, visit);
   }
+}
+
+/** Empties the reference and value slots of items `from .. to` of `obj` and drops what they held. */
+export function releaseItems(c: SpaceCore, obj: Ptr, t: number, from: number, to: number): void {
+  if ((c.tFlags[t]! & T_ITEM_REFS) !== 0) eachItemSlot(c, obj, t, from, to, CLEAR, undefined);
 }
 
 /** One slot: 0 and a value slot's immediate (low bit 1) are skipped, a pointer visited or cleared. */

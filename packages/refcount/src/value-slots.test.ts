@@ -200,6 +200,8 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 interface ModelObject {
   readonly ptr: number;
   rc: number;
+  /** References the test itself holds (it only drops those). */
+  own: number;
   /** Per slot: an immediate's word, an object, or 0. */
   readonly slots: (number | ModelObject)[];
   /** Payload offset of slot 0, and the stride between slots. */
@@ -224,18 +226,21 @@ describe('value slots: property test against a model', () => {
         const live = () => objects.filter((o) => o.rc > 0);
         for (const op of ops) {
           const alive = live();
+          const held = alive.filter((o) => o.own > 0); // objects the test may use and drop
           if (op.kind === 'cell') {
-            objects.push({ ptr: space.alloc(Cell.id), rc: 1, slots: [0, 0], base: 0 });
+            objects.push({ ptr: space.alloc(Cell.id), rc: 1, own: 1, slots: [0, 0], base: 0 });
           } else if (op.kind === 'vec') {
             const ptr = space.alloc(Vec.id, op.length);
-            objects.push({ ptr, rc: 1, slots: new Array<number>(op.length).fill(0), base: 4 });
-          } else if (alive.length > 0) {
-            const o = alive[(op.kind === 'set' ? op.holder : op.ref) % alive.length]!;
+            objects.push({ ptr, rc: 1, own: 1, slots: new Array<number>(op.length).fill(0), base: 4 });
+          } else if (held.length > 0) {
+            const o = held[(op.kind === 'set' ? op.holder : op.ref) % held.length]!;
             if (op.kind === 'incref') {
               space.incref(o.ptr);
               o.rc++;
+              o.own++;
             } else if (op.kind === 'decref') {
               space.decref(o.ptr);
+              o.own--;
               drop(o);
             } else if (o.slots.length > 0) {
               const slot = op.slot % o.slots.length;
@@ -260,8 +265,8 @@ describe('value slots: property test against a model', () => {
           }
           space.validate();
         }
-        for (const o of live().reverse())
-          while (o.rc > 0) {
+        for (const o of objects)
+          for (; o.own > 0; o.own--) {
             space.decref(o.ptr);
             drop(o);
           }
