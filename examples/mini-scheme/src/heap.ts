@@ -22,8 +22,10 @@
  *   primitive      index: u32 (into the interpreter's primitive table)
  * ```
  *
- * Vals in raw fields (pair, env, vector) are reported to refcount and the collector by
- * `traverse`, and dropped by a custom `clear`, since a Val may be a fixnum or an immediate.
+ * Vals (pair, env, vector) live in refcount's value slots: a pointer there is counted, traversed
+ * and cleared by refcount and the collector, a fixnum or constant (low bit 1) is left alone.
+ * Stores into a live object go through `setValue`; a fresh object's zeroed slots are filled
+ * directly with values the caller owns (as CPython's `PyTuple_SET_ITEM` fills a new tuple).
  */
 import { ArenaAllocator } from '@heapkit/arena-allocator';
 import { CycleCollector } from '@heapkit/gc-generational';
@@ -31,7 +33,7 @@ import { Memory, MemoryError, type Ptr } from '@heapkit/memory';
 import { Profiler, RuntimeFrameStack, type TracedAllocator } from '@heapkit/profiler';
 import { ObjectSpace, TYPE_ID_MASK } from '@heapkit/refcount';
 import { SchemeError } from './errors.js';
-import { fitsFixnum, fixnum, isPtr, UNASSIGNED, UNSPECIFIED, type Val } from './value.js';
+import { fitsFixnum, fixnum, isPtr, UNASSIGNED, type Val } from './value.js';
 
 /** Options of a {@link SchemeHeap}. */
 export interface HeapOptions {
@@ -46,6 +48,12 @@ export interface HeapOptions {
    */
   readonly traceFrames?: number;
 }
+
+/** Payload byte offsets of the value slots (what `setValue` takes). */
+const CAR_OFFSET = 0;
+const CDR_OFFSET = 4;
+/** Env: the parent reference at 0, a pad word, then the items. */
+const ENV_ITEMS_OFFSET = 8;
 
 /** Word offsets from the object pointer (>>> 2) of the fields. */
 const PAIR_CAR = 2;
@@ -103,48 +111,17 @@ export class SchemeHeap {
     this.space = new ObjectSpace(this.traced, { debug: options.debug ?? false });
     this.gc = new CycleCollector(this.space, { automatic: 'safepoint' });
     const space = this.space;
-    const visitVals = (first: number, count: (obj: Ptr) => number) => (obj: Ptr, visit: (p: Ptr) => void) => {
-      const u32 = this.memory.u32;
-      const w = obj >>> 2;
-      const n = count(obj);
-      for (let i = 0; i < n; i++) {
-        const v = u32[w + first + i]!;
-        if (isPtr(v)) visit(v);
-      }
-    };
-    const clearVals = (first: number, count: (obj: Ptr) => number) => (obj: Ptr) => {
-      const n = count(obj);
-      for (let i = 0; i < n; i++) this.setField(obj, first + i, UNSPECIFIED);
-    };
-    const two = () => 2;
-    const length = (obj: Ptr) => this.memory.u32[(obj >>> 2) + VAR_LENGTH]!;
-    this.PAIR = space.registerType({
-      name: 'pair',
-      size: 16,
-      gc: true,
-      traverse: visitVals(PAIR_CAR, two),
-      clear: clearVals(PAIR_CAR, two),
-    }).id;
+    this.PAIR = space.registerType({ name: 'pair', size: 16, values: [CAR_OFFSET, CDR_OFFSET], gc: true }).id;
     this.CLOSURE = space.registerType({ name: 'closure', size: 8, refs: [4], gc: true }).id;
     this.ENV = space.registerType({
       name: 'environment',
-      size: 8,
+      size: ENV_ITEMS_OFFSET,
       refs: [0],
       itemSize: 4,
+      itemValues: [0],
       gc: true,
-      traverse: visitVals(ENV_ITEMS, length),
-      clear: (obj) => {
-        clearVals(ENV_ITEMS, length)(obj);
-        space.setRef(obj, 0, 0);
-      },
     }).id;
-    this.VECTOR = space.registerType({
-      name: 'vector',
-      itemSize: 4,
-      gc: true,
-      traverse: visitVals(VECTOR_ITEMS, length),
-      clear: clearVals(VECTOR_ITEMS, length),
-    }).id;
+    this.VECTOR = space.registerType({ name: 'vector', itemSize: 4, itemValues: [0], gc: true }).id;
     this.STRING = space.registerType({ name: 'string', itemSize: 1 }).id;
     this.SYMBOL = space.registerType({ name: 'symbol', itemSize: 1 }).id;
     this.FLONUM = space.registerType({ name: 'flonum', size: 8 }).id;
@@ -159,16 +136,6 @@ export class SchemeHeap {
 
   decref(v: Val): void {
     if (isPtr(v)) this.space.decref(v);
-  }
-
-  /** Stores `v` (borrowed: a reference is added) in word `word` of `obj`, dropping the old value. */
-  setField(obj: Ptr, word: number, v: Val): void {
-    if (isPtr(v)) this.space.incref(v);
-    const u32 = this.memory.u32;
-    const at = (obj >>> 2) + word;
-    const old = u32[at]!;
-    u32[at] = v;
-    if (isPtr(old)) this.space.decref(old);
   }
 
   /** Stores `v` in word `word` of a fresh object whose field holds no reference, stealing `v`. */
@@ -233,11 +200,11 @@ export class SchemeHeap {
   }
 
   setCar(p: Ptr, v: Val): void {
-    this.setField(p, PAIR_CAR, v);
+    this.space.setValue(p, CAR_OFFSET, v);
   }
 
   setCdr(p: Ptr, v: Val): void {
-    this.setField(p, PAIR_CDR, v);
+    this.space.setValue(p, CDR_OFFSET, v);
   }
 
   /** The source line of a pair read from a file (0 otherwise). */
@@ -292,7 +259,7 @@ export class SchemeHeap {
   }
 
   envSet(e: Ptr, index: number, v: Val): void {
-    this.setField(e, ENV_ITEMS + index, v);
+    this.space.setValue(e, ENV_ITEMS_OFFSET + 4 * index, v);
   }
 
   /** Stores an owned value in a fresh frame slot (which holds UNASSIGNED). */
@@ -319,7 +286,7 @@ export class SchemeHeap {
   }
 
   vectorSet(v: Ptr, i: number, x: Val): void {
-    this.setField(v, VECTOR_ITEMS + i, x);
+    this.space.setValue(v, 4 * i, x);
   }
 
   // --- strings, symbols, numbers, primitives ---------------------------------------------------

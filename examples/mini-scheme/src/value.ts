@@ -2,31 +2,31 @@
  * The value representation: every Scheme value is one 32-bit word (a `Val`).
  *
  * ```
- *   ...xxxxxxx1   fixnum: a 31-bit signed integer n stored as (n << 1) | 1; no allocation
- *   ...xxxxx010   immediate constants: '(), #f, #t, the unspecified value, the unassigned marker
- *   ...xxxxx000   a pointer to a heapkit object (8-aligned, never 0): pair, closure, environment,
- *                 vector, string, symbol, boxed float, primitive procedure
+ *   ...xxxxxxx01   fixnum: a 30-bit signed integer n stored as (n << 2) | 1; no allocation
+ *   ...xxxxxxx11   immediate constants: '(), #f, #t, the unspecified value, the unassigned marker
+ *   ...xxxxxx000   a pointer to a heapkit object (8-aligned, never 0): pair, closure, environment,
+ *                  vector, string, symbol, boxed float, primitive procedure
  * ```
  *
- * Heap objects store values in raw 32-bit fields (not refcount's declared reference slots,
- * which may only hold pointers): the Scheme types report the pointer fields through `traverse`
- * and manage their references with incref/decref themselves.
+ * Every value that is not a pointer has its low bit set: it is a tagged immediate of refcount's
+ * value slots, so heap objects keep values in value slots (`values`/`itemValues` in their type),
+ * which count and traverse the pointers and leave the immediates alone.
  */
 
 /** A Scheme value word (see the file comment). */
 export type Val = number;
 
-export const NIL: Val = 0x02;
-export const FALSE: Val = 0x0a;
-export const TRUE: Val = 0x12;
+export const NIL: Val = 0x03;
+export const FALSE: Val = 0x07;
+export const TRUE: Val = 0x0b;
 /** What `display`, `set!`, `define` and friends return. */
-export const UNSPECIFIED: Val = 0x1a;
+export const UNSPECIFIED: Val = 0x0f;
 /** A letrec/internal-define variable that has not been assigned yet. */
-export const UNASSIGNED: Val = 0x22;
+export const UNASSIGNED: Val = 0x13;
 
-/** Largest and smallest fixnums (31-bit). */
-export const FIXNUM_MAX = 0x3fff_ffff;
-export const FIXNUM_MIN = -0x4000_0000;
+/** Largest and smallest fixnums (30-bit). */
+export const FIXNUM_MAX = 0x1fff_ffff;
+export const FIXNUM_MIN = -0x2000_0000;
 
 /** True when `v` points at a heap object. */
 export function isPtr(v: Val): boolean {
@@ -34,16 +34,16 @@ export function isPtr(v: Val): boolean {
 }
 
 export function isFixnum(v: Val): boolean {
-  return (v & 1) === 1;
+  return (v & 3) === 1;
 }
 
 /** The fixnum word of `n` (which must be an integer in [FIXNUM_MIN, FIXNUM_MAX]). */
 export function fixnum(n: number): Val {
-  return ((n << 1) | 1) >>> 0;
+  return ((n << 2) | 1) >>> 0;
 }
 
 export function fixnumValue(v: Val): number {
-  return (v | 0) >> 1;
+  return (v | 0) >> 2;
 }
 
 export function fitsFixnum(n: number): boolean {

@@ -2,14 +2,14 @@
  * What the collector needs to know of each type, as flat tables indexed by type id, built from
  * the space's registered types on first sight of a new id: whether its objects carry the GC
  * pre-header, and where their references are. Types whose references are all in fixed slots
- * (the common case) are walked inline over typed arrays; the others (items, `traverse`) through
- * `ObjectSpace.forEachReferent`.
+ * (the common case) are walked inline over typed arrays; the others (items, value slots,
+ * `traverse`) through `ObjectSpace.forEachReferent`.
  */
 import type { SpacePort } from './space-port.js';
 
 /** References all in fixed slots: walk `refWords` inline. */
 export const WALK_FIXED = 1;
-/** Items or a `traverse` callback: walk through `forEachReferent`. */
+/** Items, value slots or a `traverse` callback: walk through `forEachReferent`. */
 export const WALK_GENERAL = 2;
 
 export class TypeTable {
@@ -53,7 +53,12 @@ export class TypeTable {
       if (type.legacyFinalizer) this.anyLegacy = true;
       this.finalizer[t] = type.finalize !== undefined ? 1 : 0;
       this.customClear[t] = type.clear !== undefined ? 1 : 0;
-      const general = type.itemRefs.length > 0 || type.traverse !== undefined;
+      // Value slots (which may hold immediates) go through forEachReferent, which skips immediates.
+      const general =
+        type.itemRefs.length > 0 ||
+        type.values.length > 0 ||
+        type.itemValues.length > 0 ||
+        type.traverse !== undefined;
       this.walk[t] = general ? WALK_GENERAL : WALK_FIXED;
       const start = this.refStart[t]!;
       if (start + type.refs.length > this.refWords.length) {

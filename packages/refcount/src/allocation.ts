@@ -104,7 +104,7 @@ function allocVar(c: SpaceCore, t: number, length: unknown): Ptr {
 }
 
 /** The state map says a live object starts at `obj` (whatever it said before). */
-function setLive(bits: Int32Array, obj: number): void {
+export function setLive(bits: Int32Array, obj: number): void {
   const w = obj >>> 7;
   const shift = (obj >>> 2) & 30;
   bits[w] = (bits[w]! & ~(3 << shift)) | (LIVE << shift);

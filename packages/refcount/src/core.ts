@@ -15,6 +15,7 @@
 import type { Allocator, Memory, Ptr } from '@heapkit/memory';
 import { FreeLists } from './free-lists.js';
 import {
+  CAPACITY_WORD,
   IMMORTAL_REFCOUNT,
   LENGTH_WORD,
   PAYLOAD_WORD,
@@ -54,6 +55,7 @@ export class SpaceCore {
   tRefStart!: Int32Array;
   tRefWords!: Int32Array;
   tRefBits!: Int32Array;
+  tValueBits!: Int32Array;
   tBlock!: Int32Array;
   readonly freeLists: FreeLists;
   readonly states: ObjectStates;
@@ -109,6 +111,7 @@ export function cacheTypeTables(c: SpaceCore): void {
   c.tRefStart = types.refStart;
   c.tRefWords = types.refWords;
   c.tRefBits = types.refBits;
+  c.tValueBits = types.valueBits;
   c.tBlock = types.blockBytes;
 }
 
@@ -185,9 +188,20 @@ export function payloadBytes(c: SpaceCore, obj: Ptr, t: number): number {
     : fixed;
 }
 
-/** Bytes of the block of `obj` (of type `t`): pre-header, header and payload, rounded up to 8. */
+/**
+ * Bytes of the block of `obj` (of type `t`): pre-header, header and payload (for a var object,
+ * room for its capacity if `resize` over-allocated it), rounded up to 8.
+ */
 export function blockBytes(c: SpaceCore, obj: Ptr, t: number): number {
-  return (c.tPre[t]! + payloadWord(c, t) * 4 + payloadBytes(c, obj, t) + 7) & ~7;
+  if ((c.tFlags[t]! & T_VAR) === 0) return c.tBlock[t]!;
+  const h = obj >>> 2;
+  const items = Math.max(c.u32[h + LENGTH_WORD]!, c.u32[h + CAPACITY_WORD]!);
+  return varBlockBytes(c, t, items);
+}
+
+/** Bytes of the block of a type-`t` var object with room for `items` items. */
+export function varBlockBytes(c: SpaceCore, t: number, items: number): number {
+  return (c.types.baseBytes[t]! + items * c.types.itemBytes[t]! + 7) & ~7;
 }
 
 /** Passes an error that has no caller to go to (finalizers, callbacks) to the hook. */

@@ -90,7 +90,7 @@ function drainLoop(c: SpaceCore): void {
       const end = refStart[t + 1]!;
       for (let k = refStart[t]!; k < end; k++) {
         const child = u32[h + refWords[k]!]!;
-        if (child === 0) continue;
+        if (child === 0 || (child & 1) !== 0) continue; // empty, or a value slot's immediate
         if (isLive(c, child) && i32[(child >>> 2) + REFCOUNT_WORD]! >= 1) {
           if (decrement(i32, child)) {
             if (top === stack.length) {
@@ -127,7 +127,8 @@ function drainLoop(c: SpaceCore): void {
   }
 }
 
-function setFreed(bits: Int32Array, obj: number): void {
+/** The state map says the object at `obj` was freed. */
+export function setFreed(bits: Int32Array, obj: number): void {
   const w = obj >>> 7;
   const shift = (obj >>> 2) & 30;
   bits[w] = (bits[w]! & ~(3 << shift)) | (FREED << shift);

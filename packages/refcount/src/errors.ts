@@ -147,3 +147,22 @@ export class TypeSpecError extends HeapkitError {
     super(`registerType(${JSON.stringify(String(typeName))}): ${detail}`);
   }
 }
+
+/**
+ * `resize` of an object that may not move: shared (another reference would be left pointing at
+ * the old address), immortal, or the target of weakrefs. CPython's `_PyTuple_Resize` and
+ * `_PyBytes_Resize` have the same rule: only the sole reference may resize.
+ */
+export class ResizeError extends HeapkitError {
+  override name = 'ResizeError';
+  /** The object. */
+  readonly ptr: number;
+  /** Its type's name. */
+  readonly typeName: string;
+
+  constructor(ptr: number, typeName: string, detail: string) {
+    super(`resize(${describe(ptr, typeName)}): ${detail}`);
+    this.ptr = ptr;
+    this.typeName = typeName;
+  }
+}

@@ -1,10 +1,11 @@
 /**
- * Field access: reference slots (`getRef`, `setRef`, `setRefSteal`) and scalar fields. Every
- * offset is a payload byte offset, checked against the type's layout before anything is read or
- * written; a scalar write never lands on a reference slot.
+ * Field access: reference slots (`getRef`, `setRef`, `setRefSteal`), value slots (`getValue`,
+ * `setValue`: a pointer or a tagged immediate, low bit 1) and scalar fields. Every offset is a
+ * payload byte offset, checked against the type's layout before anything is read or written; a
+ * scalar write never lands on a reference or value slot.
  *
- * The fast path of the reference slots ({@link fastSlot}: a slot among the first 32 payload
- * words of a fixed-size type) tests the slot against the type's `refBits` row: one load.
+ * The fast path of the slots ({@link fastSlot}: a slot among the first 32 payload words of a
+ * fixed-size type) tests the slot against the type's `refBits` (or `valueBits`) row: one load.
  */
 import { formatPtr, HeapCorruptionError, type Ptr } from '@heapkit/memory';
 import {
@@ -20,18 +21,18 @@ import { InvalidLengthError } from './errors.js';
 import { PAYLOAD_WORD, REFCOUNT_WORD, TYPE_ID_MASK, TYPE_WORD } from './header.js';
 import { checkOffset, nameOf, slotError } from './raise.js';
 import { decref } from './refcounts.js';
-import { T_ITEM_REFS } from './types.js';
+import { REF_SLOT, T_ITEM_REFS, VALUE_SLOT } from './types.js';
 
 /**
- * The word index of reference slot `offset` of `obj` when the fast path applies (a live
- * object, release mode, a declared slot among the first 32 words of a fixed-size type), else 0.
- * Cost: the liveness test, the type word, one `refBits` load.
+ * The word index of slot `offset` of `obj` when the fast path applies (a live object, release
+ * mode, a slot of the kind `bits` marks (`tRefBits` or `tValueBits`) among the first 32 words
+ * of a fixed-size type), else 0. Cost: the liveness test, the type word, one `bits` load.
  */
-function fastSlot(c: SpaceCore, obj: Ptr, offset: number): number {
+function fastSlot(c: SpaceCore, obj: Ptr, offset: number, bits: Int32Array): number {
   if (!isLive(c, obj) || c.debug || typeof offset !== 'number') return 0;
   const h = obj >>> 2;
   const w = offset >>> 2;
-  if (w * 4 === offset && w < 32 && ((c.tRefBits[c.i32[h + TYPE_WORD]! & TYPE_ID_MASK]! >>> w) & 1) !== 0) {
+  if (w * 4 === offset && w < 32 && ((bits[c.i32[h + TYPE_WORD]! & TYPE_ID_MASK]! >>> w) & 1) !== 0) {
     return h + PAYLOAD_WORD + w;
   }
   return 0;
@@ -44,9 +45,9 @@ function storable(c: SpaceCore, value: Ptr): boolean {
 
 /** The object in a reference slot (a borrowed reference), or 0. */
 export function getRef(c: SpaceCore, obj: Ptr, offset: number): Ptr {
-  const at = fastSlot(c, obj, offset);
+  const at = fastSlot(c, obj, offset, c.tRefBits);
   if (at !== 0) return c.u32[at]!;
-  const value = c.u32[refSlot(c, obj, offset, 'getRef')]!;
+  const value = c.u32[slotWord(c, obj, offset, 'getRef', REF_SLOT)]!;
   if (c.debug && value !== 0 && !isLive(c, value)) {
     throw new HeapCorruptionError(
       obj,
@@ -58,9 +59,9 @@ export function getRef(c: SpaceCore, obj: Ptr, offset: number): Ptr {
 
 /** `Py_SETREF`: incref `value`, store it, decref the old value. */
 export function setRef(c: SpaceCore, obj: Ptr, offset: number, value: Ptr): void {
-  let at = fastSlot(c, obj, offset);
+  let at = fastSlot(c, obj, offset, c.tRefBits);
   if (at === 0 || !storable(c, value)) {
-    at = refSlot(c, obj, offset, 'setRef');
+    at = slotWord(c, obj, offset, 'setRef', REF_SLOT);
     if (value !== 0) checkedLiveTypeId(c, value, 'setRef');
   }
   if (value !== 0) increment(c.i32, value);
@@ -69,40 +70,95 @@ export function setRef(c: SpaceCore, obj: Ptr, offset: number, value: Ptr): void
 
 /** `PyTuple_SET_ITEM` with the old value dropped: store `value`, stealing the caller's reference. */
 export function setRefSteal(c: SpaceCore, obj: Ptr, offset: number, value: Ptr): void {
-  let at = fastSlot(c, obj, offset);
+  let at = fastSlot(c, obj, offset, c.tRefBits);
   if (at === 0 || !storable(c, value)) {
-    at = refSlot(c, obj, offset, 'setRefSteal');
+    at = slotWord(c, obj, offset, 'setRefSteal', REF_SLOT);
     if (value !== 0) checkedLiveTypeId(c, value, 'setRefSteal');
   }
   store(c, at, value);
 }
 
-/** Stores a reference in slot word `at`, then drops the one it held (which may run code). */
+/**
+ * Stores `value` in slot word `at`, then drops the pointer the slot held (which may run code);
+ * an old immediate (low bit 1, value slots only) is no reference and is simply overwritten.
+ */
 function store(c: SpaceCore, at: number, value: Ptr): void {
   const u32 = c.u32;
   const old = u32[at]!;
   u32[at] = value;
-  if (old !== 0) decref(c, old);
+  if (old !== 0 && (old & 1) === 0) decref(c, old);
 }
 
-/** True when the 32-bit payload word at byte `offset` (4-aligned) of a type-`t` object is a reference slot. */
-export function isRefWord(c: SpaceCore, t: number, offset: number): boolean {
+/** The value word in a value slot: 0, an object pointer (a borrowed reference) or an immediate (low bit 1). */
+export function getValue(c: SpaceCore, obj: Ptr, offset: number): number {
+  const at = fastSlot(c, obj, offset, c.tValueBits);
+  if (at !== 0) return c.u32[at]!;
+  const word = c.u32[slotWord(c, obj, offset, 'getValue', VALUE_SLOT)]!;
+  if (c.debug && word !== 0 && (word & 1) === 0 && !isLive(c, word)) {
+    throw new HeapCorruptionError(
+      obj,
+      `getValue(${formatPtr(obj)}, ${offset}): the slot holds ${formatPtr(word)}, which is neither an immediate nor a live object`,
+    );
+  }
+  return word;
+}
+
+/**
+ * Stores a value word: an immediate (low bit 1) as it is, or 0, or an object pointer, which is
+ * increfed first; the pointer the slot held is dropped after the store (the order of `setRef`).
+ * Cost on the fast path: {@link fastSlot}, the word's test (for a pointer, the liveness test and
+ * its count), the store.
+ */
+export function setValue(c: SpaceCore, obj: Ptr, offset: number, word: number): void {
+  let at = fastSlot(c, obj, offset, c.tValueBits);
+  const immediate =
+    typeof word === 'number' && (word & 1) !== 0 && (word === (word | 0) || word === word >>> 0);
+  if (at === 0 || !(immediate || storable(c, word))) {
+    at = slotWord(c, obj, offset, 'setValue', VALUE_SLOT);
+    if (!immediate) checkPointerWord(c, obj, offset, word);
+  }
+  if (!immediate && word !== 0) increment(c.i32, word);
+  store(c, at, word >>> 0);
+}
+
+/** Throws unless `word` (not an immediate) is 0 or a live object that is not dying. */
+function checkPointerWord(c: SpaceCore, obj: Ptr, offset: number, word: unknown): void {
+  if (typeof word !== 'number' || !Number.isInteger(word) || word < -0x8000_0000 || word > 0xffff_ffff) {
+    const t = checkedTypeId(c, obj, 'setValue');
+    throw slotError(
+      c,
+      obj,
+      t,
+      offset,
+      'setValue',
+      `the word must be a 32-bit integer: an immediate with its low bit set, 0 or an object, got ${String(word)}`,
+    );
+  }
+  if (word !== 0) checkedLiveTypeId(c, word, 'setValue');
+}
+
+/**
+ * What the 32-bit payload word at byte `offset` (4-aligned) of a type-`t` object is:
+ * `REF_SLOT`, `VALUE_SLOT` or 0 (a scalar word).
+ */
+function slotKind(c: SpaceCore, t: number, offset: number): number {
   const types = c.types;
   const fixed = types.fixedBytes[t]!;
-  if (offset < fixed) return types.fixedRefMask[t]![offset >>> 2] === 1;
-  if ((types.flags[t]! & T_ITEM_REFS) === 0) return false;
-  return types.itemRefMask[t]![((offset - fixed) % types.itemBytes[t]!) >>> 2] === 1;
+  if (offset < fixed) return types.fixedRefMask[t]![offset >>> 2]!;
+  if ((types.flags[t]! & T_ITEM_REFS) === 0) return 0;
+  return types.itemRefMask[t]![((offset - fixed) % types.itemBytes[t]!) >>> 2]!;
 }
 
-/** The word index of the reference slot at payload `offset`, after checking it is one. */
-function refSlot(c: SpaceCore, obj: Ptr, offset: number, operation: string): number {
+/** The word index of the slot of `kind` at payload `offset`, after checking it is one. */
+function slotWord(c: SpaceCore, obj: Ptr, offset: number, operation: string, kind: number): number {
   const t = checkedTypeId(c, obj, operation);
   checkOffset(c, obj, t, offset, operation);
   const size = payloadBytes(c, obj, t);
   if (offset + 4 > size)
     throw slotError(c, obj, t, offset, operation, `offset outside the ${size}-byte payload`);
-  if (offset % 4 !== 0 || !isRefWord(c, t, offset)) {
-    throw slotError(c, obj, t, offset, operation, 'not a reference slot of the type');
+  if (offset % 4 !== 0 || slotKind(c, t, offset) !== kind) {
+    const what = kind === REF_SLOT ? 'a reference slot' : 'a value slot';
+    throw slotError(c, obj, t, offset, operation, `not ${what} of the type`);
   }
   return (obj >>> 2) + payloadWord(c, t) + (offset >>> 2);
 }
@@ -165,15 +221,11 @@ function checkNoRefs(
   operation: string,
 ): void {
   for (let word = offset & ~3; word < offset + length; word += 4) {
-    if (isRefWord(c, t, word)) {
-      throw slotError(
-        c,
-        obj,
-        t,
-        offset,
-        operation,
-        `would overwrite the reference slot at ${word} (use setRef)`,
-      );
+    const kind = slotKind(c, t, word);
+    if (kind !== 0) {
+      const what = kind === REF_SLOT ? 'reference slot' : 'value slot';
+      const use = kind === REF_SLOT ? 'setRef' : 'setValue';
+      throw slotError(c, obj, t, offset, operation, `would overwrite the ${what} at ${word} (use ${use})`);
     }
   }
 }

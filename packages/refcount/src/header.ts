@@ -10,7 +10,7 @@
  *   obj ────► ┌───────────┬───────────────────────────────────┐
  *             │ refcount  │ type word                         │  header (8 B): every object
  *             ├───────────┼───────────┬───────────────────────┘
- *             │ length    │ (padding) │                          var header (8 B): types with items
+ *             │ length    │ capacity  │                          var header (8 B): types with items
  *             ├───────────┴───────────┴───────────────────────┐
  *             │ payload: the type's fixed part, then `length`  │  zeroed by alloc; 8-aligned
  *             │ items of `itemSize` bytes (var types)          │
@@ -20,6 +20,9 @@
  *               bit  24      FINALIZED     finalize() has run (PEP 442: at most once)
  *               bit  25      HAS_WEAKREFS  some weakref points here (look it up in the weakref table)
  *               bits 26..31  reserved
+ *
+ *   capacity:   the items the block has room for, when `resize` over-allocated it (0: exactly
+ *               `length`); the block's size is computed from the larger of the two.
  *
  *   gc refs:    the collector's word: its gc refs count and its flags packed together (see
  *               gc-generational's gc-lists.ts). The fourth pre-header word is reserved: alloc
@@ -45,6 +48,8 @@ export const REFCOUNT_WORD = 0;
 export const TYPE_WORD = 1;
 /** A variable-length object's number of items. */
 export const LENGTH_WORD = 2;
+/** A variable-length object's room in items, after `resize` (0: exactly `LENGTH_WORD`'s). */
+export const CAPACITY_WORD = 3;
 /** Word offset of a fixed-size object's payload. */
 export const PAYLOAD_WORD = HEADER_BYTES >>> 2;
 /** Word offset of a variable-length object's payload (after the var header). */

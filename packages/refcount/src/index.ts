@@ -11,10 +11,12 @@ export {
   InvalidSlotError,
   NotAWeakrefError,
   RefcountError,
+  ResizeError,
   TypeSpecError,
   UnknownTypeError,
 } from './errors.js';
 export {
+  CAPACITY_WORD,
   FINALIZED,
   GC_HEAD_BYTES,
   GC_HEAD_WORDS,

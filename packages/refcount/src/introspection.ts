@@ -96,6 +96,7 @@ export function metadataBytes(c: SpaceCore): number {
     t.itemBytes.byteLength +
     t.refStart.byteLength +
     t.refWords.byteLength +
-    t.refBits.byteLength;
+    t.refBits.byteLength +
+    t.valueBits.byteLength;
   return c.stateBits.byteLength + tables + c.stack.byteLength;
 }

@@ -7,12 +7,22 @@
 import { type Allocator, ConfigurationError, type Memory, type Ptr } from '@heapkit/memory';
 import { alloc } from './allocation.js';
 import { cacheTypeTables, isLive, registerCore, SpaceCore, syncViews } from './core.js';
-import { checkScalar, fieldAddress, getRef, rangeAddress, setRef, setRefSteal } from './fields.js';
+import {
+  checkScalar,
+  fieldAddress,
+  getRef,
+  getValue,
+  rangeAddress,
+  setRef,
+  setRefSteal,
+  setValue,
+} from './fields.js';
 import * as info from './introspection.js';
 import { checkOptions, type ObjectSpaceOptions } from './options.js';
 import { checkTypeId } from './raise.js';
 import { decref, incref, isImmortal, makeImmortal } from './refcounts.js';
 import { clearRefs, forEachReferent } from './referents.js';
+import { resize } from './resizing.js';
 import type { ObjectType, TypeSpec, Visit } from './types.js';
 import type { UnraisableHook } from './unraisable.js';
 import { validate } from './validation.js';
@@ -133,6 +143,18 @@ export class ObjectSpace {
     return alloc(this.c, typeId, length);
   }
 
+  /**
+   * Grows or shrinks the items of variable-length `obj`, which the caller must hold the only
+   * reference to: new items are zeroed, items beyond a shrink are released first (their
+   * references dropped). The block is over-allocated as CPython's `list_resize` does, so a run
+   * of appends rarely moves it; when it must move, the contents are copied to a new block.
+   * Returns the object's pointer: re-read it, the old one is freed if the object moved. Throws
+   * `InvalidLengthError`, `ResizeError` (shared, immortal or weakly referenced) or `MemoryError`.
+   */
+  resize(obj: Ptr, length: number): Ptr {
+    return resize(this.c, obj, length);
+  }
+
   /** Adds a reference to `obj` (`Py_INCREF`). A no-op on an immortal object. */
   incref(obj: Ptr): void {
     incref(this.c, obj);
@@ -212,6 +234,28 @@ export class ObjectSpace {
    */
   setRefSteal(obj: Ptr, offset: number, value: Ptr): void {
     setRefSteal(this.c, obj, offset, value);
+  }
+
+  // --- value slots (an object pointer or a tagged immediate) --------------------------------
+
+  /**
+   * The word in value slot `offset` (declared in `values` or `itemValues`), as an unsigned
+   * 32-bit number: 0, an object pointer (a borrowed reference) or a tagged immediate (low bit
+   * 1; decode a small integer stored as `(n << 1) | 1` with `word >> 1`).
+   */
+  getValue(obj: Ptr, offset: number): number {
+    return getValue(this.c, obj, offset);
+  }
+
+  /**
+   * Stores `word` in value slot `offset`: a tagged immediate (a 32-bit integer with its low bit
+   * set, signed or unsigned) is stored as it is and not counted; 0 or a live object is stored
+   * like `setRef` (the new object increfed, the slot's old object decrefed after the store).
+   * Throws `InvalidSlotError` (not a value slot, or not a 32-bit integer) or `InvalidObjectError`
+   * (an even word that is not a live object) before anything changes.
+   */
+  setValue(obj: Ptr, offset: number, word: number): void {
+    setValue(this.c, obj, offset, word);
   }
 
   /** Calls `visit` with every object `obj` owns a reference to: slots, then `traverse` (`tp_traverse`). */

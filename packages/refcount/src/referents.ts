@@ -1,7 +1,8 @@
 /**
- * An object's references (`tp_traverse`, `tp_clear`): its declared reference slots (the fixed
- * part's, then each item's), then what its type's `traverse` reports. {@link eachSlot} is the
- * one loop over the slots; it either visits each non-zero slot or clears it.
+ * An object's references (`tp_traverse`, `tp_clear`): its declared reference and value slots
+ * (the fixed part's, then each item's), then what its type's `traverse` reports. {@link eachSlot}
+ * is the one loop over the slots; it either visits each slot holding a pointer or clears it (a
+ * value slot's tagged immediate, low bit 1, is no reference: skipped, and left as it is).
  */
 import { ConfigurationError, formatPtr, type Ptr } from '@heapkit/memory';
 import { checkedTypeId, type SpaceCore } from './core.js';
@@ -14,8 +15,8 @@ const VISIT = 0;
 const CLEAR = 1;
 
 /**
- * The one loop over the reference slots of `obj` (type `t`): with `VISIT`, calls `visit` with
- * each non-zero slot's object; with `CLEAR`, sets each non-zero slot to 0 and drops its
+ * The one loop over the reference and value slots of `obj` (type `t`): with `VISIT`, calls
+ * `visit` with each slot's object; with `CLEAR`, sets each slot holding a pointer to 0 and drops its
  * reference (the views are read again per slot: a decref can run code that grows the memory).
  */
 function eachSlot(c: SpaceCore, obj: Ptr, t: number, action: number, visit: Visit | undefined): void {
@@ -23,19 +24,38 @@ function eachSlot(c: SpaceCore, obj: Ptr, t: number, action: number, visit: Visi
   const h = obj >>> 2;
   const end = types.refStart[t + 1]!;
   for (let k = types.refStart[t]!; k < end; k++) slot(c, h + types.refWords[k]!, action, visit);
-  if ((types.flags[t]! & T_ITEM_REFS) === 0) return;
+  if ((types.flags[t]! & T_ITEM_REFS) !== 0)
+    eachItemSlot(c, obj, t, 0, c.u32[h + LENGTH_WORD]!, action, visit);
+}
+
+/** The slots of items `from .. to` of `obj` (type `t`, whose items hold slots): as {@link eachSlot}. */
+function eachItemSlot(
+  c: SpaceCore,
+  obj: Ptr,
+  t: number,
+  from: number,
+  to: number,
+  action: number,
+  visit: Visit | undefined,
+): void {
+  const types = c.types;
   const itemWords = types.itemBytes[t]! >>> 2;
   const mask = types.itemRefMask[t]!;
-  const first = h + VAR_PAYLOAD_WORD + (types.fixedBytes[t]! >>> 2);
-  const length = c.u32[h + LENGTH_WORD]!;
-  for (let i = 0; i < length; i++) {
-    for (let w = 0; w < itemWords; w++) if (mask[w] === 1) slot(c, first + i * itemWords + w, action, visit);
+  const first = (obj >>> 2) + VAR_PAYLOAD_WORD + (types.fixedBytes[t]! >>> 2);
+  for (let i = from; i < to; i++) {
+    for (let w = 0; w < itemWords; w++) if (mask[w] !== 0) slot(c, first + i * itemWords + w, action, visit);
   }
 }
 
+/** Empties the reference and value slots of items `from .. to` of `obj` and drops what they held. */
+export function releaseItems(c: SpaceCore, obj: Ptr, t: number, from: number, to: number): void {
+  if ((c.tFlags[t]! & T_ITEM_REFS) !== 0) eachItemSlot(c, obj, t, from, to, CLEAR, undefined);
+}
+
+/** One slot: 0 and a value slot's immediate (low bit 1) are skipped, a pointer visited or cleared. */
 function slot(c: SpaceCore, word: number, action: number, visit: Visit | undefined): void {
   const child = c.u32[word]!;
-  if (child === 0) return;
+  if (child === 0 || (child & 1) !== 0) return;
   if (action === VISIT) {
     visit!(child);
   } else {

@@ -33,6 +33,15 @@ export interface TypeSpec {
   /** Byte offsets within each item that hold references (for var types; e.g. `[0]` for a tuple). */
   readonly itemRefs?: readonly number[];
   /**
+   * Payload byte offsets of the fixed part's value slots (4-aligned): each holds one 32-bit word
+   * that is either an object pointer (owned, traversed and cleared like a reference) or a
+   * tagged immediate, a word whose low bit is 1 (never a pointer, not counted). Read and write
+   * them with `getValue`/`setValue`. Must not overlap `refs`.
+   */
+  readonly values?: readonly number[];
+  /** Byte offsets within each item that are value slots (for var types; must not overlap `itemRefs`). */
+  readonly itemValues?: readonly number[];
+  /**
    * For irregular layouts (`tp_traverse`): calls `visit` with every object the object owns a
    * reference to *beyond* its declared slots (references it keeps in raw fields and manages
    * with `incref`/`decref` itself). Deallocation drops each visited reference; the collector
@@ -78,6 +87,10 @@ export interface ObjectType {
   readonly refs: readonly number[];
   /** Offsets within an item of its reference slots, ascending. */
   readonly itemRefs: readonly number[];
+  /** Payload offsets of the fixed part's value slots, ascending. */
+  readonly values: readonly number[];
+  /** Offsets within an item of its value slots, ascending. */
+  readonly itemValues: readonly number[];
   /** True when objects carry the GC pre-header. */
   readonly gc: boolean;
   /** True for a legacy finalizer (`tp_del`). */
@@ -96,6 +109,7 @@ export const T_VAR = 1;
 export const T_GC = 2;
 export const T_FINALIZE = 4;
 export const T_TRAVERSE = 8;
+/** Items hold reference or value slots. */
 export const T_ITEM_REFS = 16;
 export const T_WEAKREF = 32;
 /** Flags that send deallocation off the fast path (a GC pre-header does not: see `drain`). */
@@ -123,7 +137,11 @@ export class TypeRegistry {
   preBytes = new Int32Array(16);
   /** Bytes per item (0 for fixed-size types). */
   itemBytes = new Int32Array(16);
-  /** Row `t`'s fixed reference slots are `refWords[refStart[t] .. refStart[t+1])`: word offsets from obj. */
+  /**
+   * Row `t`'s fixed slots, reference and value slots together, are
+   * `refWords[refStart[t] .. refStart[t+1])`: word offsets from obj. Whoever walks them skips 0
+   * and any word with its low bit set (a value slot's immediate).
+   */
   refStart = new Int32Array(17);
   refWords = new Int32Array(16);
   /**
@@ -131,10 +149,12 @@ export class TypeRegistry {
    * a reference slot. 0 for variable-length types (their slots take the general check).
    */
   refBits = new Int32Array(16);
+  /** As {@link refBits}, for the value slots. */
+  valueBits = new Int32Array(16);
   readonly types: ObjectType[] = [];
-  /** Per type: 1 for every 32-bit word of the fixed payload that is a reference slot. */
+  /** Per type: for every 32-bit word of the fixed payload, `REF_SLOT`, `VALUE_SLOT` or 0. */
   readonly fixedRefMask: Uint8Array[] = [new Uint8Array(0)];
-  /** Per type: 1 for every 32-bit word of an item that is a reference slot. */
+  /** Per type: for every 32-bit word of an item, `REF_SLOT`, `VALUE_SLOT` or 0. */
   readonly itemRefMask: Uint8Array[] = [new Uint8Array(0)];
 
   /** Validates `spec` and adds it as the next type id. */
@@ -154,8 +174,19 @@ export class TypeRegistry {
       throw new TypeSpecError(name, 'itemRefs needs an itemSize (a variable-length type)');
     }
     const itemRefs = sortedOffsets(name, 'itemRefs', spec.itemRefs ?? [], itemSize);
-    if (itemRefs.length > 0 && (size % 4 !== 0 || itemSize % 4 !== 0)) {
-      throw new TypeSpecError(name, 'size and itemSize must be multiples of 4 when items hold references');
+    const values = sortedOffsets(name, 'values', spec.values ?? [], size);
+    if (spec.itemValues !== undefined && !isVar) {
+      throw new TypeSpecError(name, 'itemValues needs an itemSize (a variable-length type)');
+    }
+    const itemValues = sortedOffsets(name, 'itemValues', spec.itemValues ?? [], itemSize);
+    disjoint(name, 'refs', refs, 'values', values);
+    disjoint(name, 'itemRefs', itemRefs, 'itemValues', itemValues);
+    const itemSlots = itemRefs.length + itemValues.length;
+    if (itemSlots > 0 && (size % 4 !== 0 || itemSize % 4 !== 0)) {
+      throw new TypeSpecError(
+        name,
+        'size and itemSize must be multiples of 4 when items hold references or values',
+      );
     }
     for (const key of ['traverse', 'finalize', 'clear'] as const) {
       if (spec[key] !== undefined && typeof spec[key] !== 'function') {
@@ -178,7 +209,7 @@ export class TypeRegistry {
     if (gc) flags |= T_GC;
     if (spec.finalize !== undefined) flags |= T_FINALIZE;
     if (spec.traverse !== undefined) flags |= T_TRAVERSE;
-    if (itemRefs.length > 0) flags |= T_ITEM_REFS;
+    if (itemSlots > 0) flags |= T_ITEM_REFS;
 
     const type: ObjectType = Object.freeze({
       id,
@@ -188,6 +219,8 @@ export class TypeRegistry {
       isVar,
       refs: Object.freeze(refs),
       itemRefs: Object.freeze(itemRefs),
+      values: Object.freeze(values),
+      itemValues: Object.freeze(itemValues),
       gc,
       legacyFinalizer: spec.legacyFinalizer ?? false,
       payloadOffset,
@@ -202,17 +235,17 @@ export class TypeRegistry {
     this.baseBytes[id] = preHeaderBytes + payloadOffset + size;
     this.fixedBytes[id] = size;
     this.blockBytes[id] = isVar ? 0 : (preHeaderBytes + payloadOffset + size + 7) & ~7;
-    let bits = 0;
-    if (!isVar) for (const offset of refs) if (offset < 128) bits |= 1 << (offset >>> 2);
-    this.refBits[id] = bits;
+    this.refBits[id] = isVar ? 0 : firstWordBits(refs);
+    this.valueBits[id] = isVar ? 0 : firstWordBits(values);
     this.preBytes[id] = preHeaderBytes;
     this.itemBytes[id] = itemSize;
+    const slots = [...refs, ...values].sort((a, b) => a - b);
     const start = this.refStart[id]!;
-    this.ensureRefWords(start + refs.length);
-    for (let k = 0; k < refs.length; k++) this.refWords[start + k] = (payloadOffset + refs[k]!) >>> 2;
-    this.refStart[id + 1] = start + refs.length;
-    this.fixedRefMask.push(wordMask(refs, size));
-    this.itemRefMask.push(wordMask(itemRefs, itemSize));
+    this.ensureRefWords(start + slots.length);
+    for (let k = 0; k < slots.length; k++) this.refWords[start + k] = (payloadOffset + slots[k]!) >>> 2;
+    this.refStart[id + 1] = start + slots.length;
+    this.fixedRefMask.push(wordMask(refs, values, size));
+    this.itemRefMask.push(wordMask(itemRefs, itemValues, itemSize));
     this.types.push(type);
     this.count = id + 1;
     return type;
@@ -233,6 +266,7 @@ export class TypeRegistry {
     this.preBytes = grow(this.preBytes, new Int32Array(n));
     this.itemBytes = grow(this.itemBytes, new Int32Array(n));
     this.refBits = grow(this.refBits, new Int32Array(n));
+    this.valueBits = grow(this.valueBits, new Int32Array(n));
     this.refStart = grow(this.refStart, new Int32Array(n + 1));
   }
 
@@ -274,8 +308,32 @@ function sortedOffsets(name: string, key: string, offsets: readonly number[], wi
   return sorted;
 }
 
-function wordMask(offsets: readonly number[], bytes: number): Uint8Array {
+/** What a word of a type's mask holds: nothing of note, a reference slot, a value slot. */
+export const REF_SLOT = 1;
+export const VALUE_SLOT = 2;
+
+function wordMask(refs: readonly number[], values: readonly number[], bytes: number): Uint8Array {
   const mask = new Uint8Array(Math.ceil(bytes / 4));
-  for (const offset of offsets) mask[offset >>> 2] = 1;
+  for (const offset of refs) mask[offset >>> 2] = REF_SLOT;
+  for (const offset of values) mask[offset >>> 2] = VALUE_SLOT;
   return mask;
+}
+
+/** Bit `w` set for each slot in payload word `w` < 32 (the fast path's test). */
+function firstWordBits(offsets: readonly number[]): number {
+  let bits = 0;
+  for (const offset of offsets) if (offset < 128) bits |= 1 << (offset >>> 2);
+  return bits;
+}
+
+function disjoint(
+  name: string,
+  aKey: string,
+  a: readonly number[],
+  bKey: string,
+  b: readonly number[],
+): void {
+  for (const offset of b) {
+    if (a.includes(offset)) throw new TypeSpecError(name, `${offset} is in both ${aKey} and ${bKey}`);
+  }
 }
