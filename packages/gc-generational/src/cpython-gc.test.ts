@@ -262,7 +262,7 @@ describe('test_gc.py', () => {
     expect(space.liveObjects()).toBe(0);
   });
 
-  it('weakrefs without callbacks are cleared only after the finalizers ran (3.13 order)', () => {
+  it('weakrefs without callbacks are cleared only after the finalizers ran (the order of gh-135552)', () => {
     const { space, gc, pair } = makeWorld();
     let seenByFinalizer = -1;
     let wr = 0;

@@ -5,7 +5,7 @@
  */
 import { ConfigurationError, type Ptr } from '@heapkit/memory';
 import { checkedTypeId, isLive, payloadBytes, payloadWord, type SpaceCore } from './core.js';
-import { FINALIZED, LENGTH_WORD, REFCOUNT_WORD, TYPE_ID_MASK, TYPE_WORD } from './header.js';
+import { CAPACITY_WORD, FINALIZED, LENGTH_WORD, REFCOUNT_WORD, TYPE_ID_MASK, TYPE_WORD } from './header.js';
 import { type ObjectType, T_VAR } from './types.js';
 
 /** `sys.getrefcount` (without the extra reference of Python's call argument). */
@@ -14,10 +14,20 @@ export function getRefcount(c: SpaceCore, obj: Ptr): number {
   return c.i32[(obj >>> 2) + REFCOUNT_WORD]!;
 }
 
-/** `sys.getsizeof`: GC pre-header, header and payload with its items. */
+/**
+ * `sys.getsizeof`: GC pre-header, header and payload with its items; for a var object that
+ * `resize` over-allocated, the items it has room for (as CPython's `list.__sizeof__` counts
+ * `allocated`, not `len`).
+ */
 export function getSizeOf(c: SpaceCore, obj: Ptr): number {
   const t = checkedTypeId(c, obj, 'getSizeOf');
-  return c.tPre[t]! + payloadWord(c, t) * 4 + payloadBytes(c, obj, t);
+  let spare = 0;
+  if ((c.tFlags[t]! & T_VAR) !== 0) {
+    const h = obj >>> 2;
+    const extra = c.u32[h + CAPACITY_WORD]! - c.u32[h + LENGTH_WORD]!;
+    if (extra > 0) spare = extra * c.types.itemBytes[t]!;
+  }
+  return c.tPre[t]! + payloadWord(c, t) * 4 + payloadBytes(c, obj, t) + spare;
 }
 
 /** The allocator block under `obj` (before its GC pre-header, if any). */

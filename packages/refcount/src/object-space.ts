@@ -367,7 +367,10 @@ export class ObjectSpace {
     return info.getRefcount(this.c, obj);
   }
 
-  /** `obj`'s size as `sys.getsizeof` counts it: GC pre-header, header, payload (not the allocator's rounding). */
+  /**
+   * `obj`'s size as `sys.getsizeof` counts it: GC pre-header, header, payload (not the allocator's
+   * rounding); a var object over-allocated by {@link resize} counts the items it has room for.
+   */
   getSizeOf(obj: Ptr): number {
     return info.getSizeOf(this.c, obj);
   }

@@ -47,6 +47,20 @@ describe('resize', () => {
     expect(overallocate(100, 1)).toBe(100); // one big growth: no margin (rounded up to 4)
   });
 
+  it('getSizeOf counts the room an over-allocated object has, as list.__sizeof__ counts allocated', () => {
+    const { space, List, capacity } = world();
+    const empty = space.alloc(List.id, 0);
+    const base = space.getSizeOf(empty); // no items
+    const list = space.resize(empty, 5); // list_resize gives it room for 8
+    expect(capacity(list)).toBeGreaterThan(5);
+    expect(space.getSizeOf(list)).toBe(base + 4 * capacity(list)); // 4-byte items
+    const exact = space.alloc(List.id, 5); // never resized: just its items
+    expect(space.getSizeOf(exact)).toBe(base + 4 * 5);
+    space.decref(list);
+    space.decref(exact);
+    expect(space.liveObjects()).toBe(0);
+  });
+
   it('grows with zeroed items, keeps the references of moved items, and frees the old address', () => {
     const { space, List, Leaf, capacity } = world();
     const leaf = space.alloc(Leaf.id);
