@@ -9,10 +9,13 @@ import {
   type Region,
   type RegionHeader,
   readRegionHeader,
+  readRoot,
   regionOf,
   releaseRegion,
   reserveRegion,
+  reserveRootRegion,
   TABLE_OWNER,
+  transferRegion,
 } from './regions.js';
 
 /** WebAssembly's page size; every {@link Memory} grows in whole pages. */
@@ -223,17 +226,7 @@ export class Memory {
   reserve(size: number, owner: number, alignment = 16): Ptr {
     checkByteCount(size, 'Memory.reserve');
     this.checkOwner('Memory.reserve', owner);
-    if (
-      typeof alignment !== 'number' ||
-      !Number.isInteger(alignment) ||
-      alignment < 16 ||
-      alignment > 2 ** 30 ||
-      (alignment & (alignment - 1)) !== 0
-    ) {
-      throw new ConfigurationError(
-        `Memory.reserve: alignment must be a power of two from 16 to 2^30, got ${describeValue(alignment)}`,
-      );
-    }
+    checkAlignment('Memory.reserve', alignment);
     return reserveRegion(this, size, alignment, owner);
   }
 
@@ -280,6 +273,39 @@ export class Memory {
     return listRegions(this);
   }
 
+  /**
+   * Reserves the memory's root region for `owner`: at most one per memory, found by every party
+   * through the region header (see the README), so a worker needs no address to be posted to
+   * it. The first caller creates it, zero-filled, `size` bytes at a multiple of `alignment`
+   * (default 16); later callers, in any thread, get the same start back and `created: false`.
+   * `start` is 0 when the memory cannot hold it. Atomic over a shared backing.
+   */
+  reserveRoot(size: number, owner: number, alignment = 16): { start: Ptr; created: boolean } {
+    checkByteCount(size, 'Memory.reserveRoot');
+    this.checkOwner('Memory.reserveRoot', owner);
+    checkAlignment('Memory.reserveRoot', alignment);
+    return reserveRootRegion(this, size, alignment, owner);
+  }
+
+  /** The root region's start (see {@link Memory.reserveRoot}), or 0 when none was reserved yet. */
+  root(): Ptr {
+    return readRoot(this);
+  }
+
+  /**
+   * Hands region `start` from owner `from` to owner `to`, as a worker adopting the regions of
+   * one that left does. Throws InvalidPointerError, changing nothing, when no region of `from`
+   * starts there. Atomic over a shared backing.
+   */
+  transfer(start: Ptr, from: number, to: number): void {
+    if (!isPtr(start)) {
+      throw InvalidPointerError.notAPointer(start, 'transfer');
+    }
+    this.checkOwner('Memory.transfer', from);
+    this.checkOwner('Memory.transfer', to);
+    transferRegion(this, start, from, to);
+  }
+
   /** The protocol header's figures: version, break, reserved and released bytes, regions. */
   regionHeader(): RegionHeader {
     return readRegionHeader(this);
@@ -311,6 +337,21 @@ export class Memory {
 
   private notify(previous: number): void {
     for (const listener of this.listeners.slice()) listener(this, previous);
+  }
+}
+
+/** An alignment must be a power of two from 16 to 2^30: ConfigurationError otherwise. */
+function checkAlignment(where: string, alignment: unknown): void {
+  if (
+    typeof alignment !== 'number' ||
+    !Number.isInteger(alignment) ||
+    alignment < 16 ||
+    alignment > 2 ** 30 ||
+    (alignment & (alignment - 1)) !== 0
+  ) {
+    throw new ConfigurationError(
+      `${where}: alignment must be a power of two from 16 to 2^30, got ${describeValue(alignment)}`,
+    );
   }
 }
 

@@ -23,7 +23,9 @@ import { formatPtr } from './ptr.js';
  *   32  nextOwner      the next owner id to hand out (ids 2 and up; 1 is the table itself)
  *   36  reservedBytes  bytes in reserved regions (the table's own region included)
  *   40  releasedBytes  bytes in released regions below the break
- *   44..63             zero (room for later versions)
+ *   44  root           start of the root region (0: none): the one region every party can
+ *                      find without being told, e.g. a shared heap's record (see `reserveRoot`)
+ *   48..63             zero (room for later versions)
  *   64..1023           the first region table (120 entries)
  *
  *   region table entry i (8 bytes, sorted by start):
@@ -55,6 +57,7 @@ const COUNT = 28;
 const NEXT_OWNER = 32;
 const RESERVED_BYTES = 36;
 const RELEASED_BYTES = 40;
+const ROOT = 44;
 const INLINE_TABLE = 64;
 /** Bytes at the start of the memory that the protocol's header and first table take. */
 export const REGION_HEADER_BYTES = 1024;
@@ -175,6 +178,7 @@ function initialise(memory: Memory): void {
   u32[NEXT_OWNER >>> 2] = TABLE_OWNER + 1;
   u32[RESERVED_BYTES >>> 2] = 0;
   u32[RELEASED_BYTES >>> 2] = 0;
+  u32[ROOT >>> 2] = 0;
   // The magic last: a header is complete once it is there.
   u32[MAGIC >>> 2] = REGION_MAGIC;
 }
@@ -334,6 +338,67 @@ function growTable(memory: Memory, u32: Uint32Array): boolean {
   u32[CAPACITY >>> 2] = capacity;
   if (oldTable !== INLINE_TABLE) releaseEntry(u32, table, findEntry(u32, oldTable));
   return true;
+}
+
+/**
+ * The root region: reserved once for the whole memory (by whichever party comes first, the lock
+ * held so two workers cannot both create it), zero-filled, and named by the header's `root` word.
+ * Returns its start and whether this call created it; 0 when the memory cannot hold it.
+ */
+export function reserveRootRegion(
+  memory: Memory,
+  size: number,
+  alignment: number,
+  owner: number,
+): { start: number; created: boolean } {
+  const u32 = enter(memory);
+  try {
+    const existing = u32[ROOT >>> 2]!;
+    if (existing !== 0) return { start: existing, created: false };
+    if (u32[COUNT >>> 2]! + 4 > u32[CAPACITY >>> 2]! && !growTable(memory, u32)) return { start: 0, created: false };
+    const start = place(memory, memory.u32, size, alignment, owner);
+    if (start === 0) return { start: 0, created: false };
+    memory.u8.fill(0, start, start + Math.ceil(size / 16) * 16);
+    memory.u32[ROOT >>> 2] = start;
+    return { start, created: true };
+  } finally {
+    leave(memory);
+  }
+}
+
+/** The root region's start, or 0 when there is none yet. */
+export function readRoot(memory: Memory): number {
+  const u32 = enter(memory);
+  const root = u32[ROOT >>> 2]!;
+  leave(memory);
+  return root;
+}
+
+/**
+ * Hands region `start` from owner `from` to owner `to` (a worker adopting the regions of one
+ * that left). Throws InvalidPointerError, changing nothing, when no region of `from` starts there.
+ */
+export function transferRegion(memory: Memory, start: number, from: number, to: number): void {
+  const u32 = enter(memory);
+  let found: Region | undefined;
+  try {
+    const table = u32[TABLE >>> 2]!;
+    const i = start < u32[BREAK >>> 2]! ? findEntry(u32, start) : -1;
+    if (i >= 0 && startAt(u32, table, i) === start && ownerAt(u32, table, i) === from) {
+      setOwner(u32, table, i, to);
+      return;
+    }
+    if (i >= 0) found = regionAt(u32, i);
+  } finally {
+    leave(memory);
+  }
+  throw new InvalidPointerError(
+    start,
+    found === undefined
+      ? 'no region starts there (it is in the header or beyond the break)'
+      : `not the start of a region of owner ${from} (${memory.ownerName(from)}): it is in ${describeRegion(memory, found)}`,
+    'transfer',
+  );
 }
 
 /** The region holding `ptr`, or undefined when `ptr` is in the header or beyond the break. */
