@@ -1,5 +1,6 @@
 import {
   type Allocator,
+  ConfigurationError,
   DoubleFreeError,
   describeRegion,
   formatPtr,
@@ -24,7 +25,9 @@ import {
   killDebugBlock,
   writeDebugBlock,
 } from './debug-guards.js';
-import { Pools } from './pools.js';
+import { FOREIGN, Pools } from './pools.js';
+import { ABANDONED_SLOT, ADOPTED, ADOPTING, ATTACHED, SharedHeap, SLOT_COUNT } from './shared-heap.js';
+import { adoptSlot, drainSlot } from './shared-adoption.js';
 import { type AllocatorStats, collectStats, formatStats } from './stats.js';
 import { MAX_BLOCK, Tlsf } from './tlsf.js';
 import { validateHeap } from './validate.js';
@@ -66,6 +69,23 @@ export class ArenaAllocator implements Allocator {
   readonly config: ResolvedConfig;
   /** This allocator's owner id in the memory's region protocol (see `Memory.registerOwner`). */
   readonly owner: number;
+  /**
+   * The owner id of its large-block (TLSF) segments: `owner` itself, except in a shared heap,
+   * where the two kinds of region are told apart so that an adopter knows which is which.
+   */
+  readonly largeOwner: number;
+  /** @internal The shared heap's record, when `shared: true` (see `shared-heap.ts`). */
+  readonly sharedHeap: SharedHeap | undefined;
+  /**
+   * This allocator's slot in the memory's shared heap (1 to 255), or 0 when it is private. Post
+   * it to whoever should `recover()` this worker's part of the heap if the worker dies.
+   */
+  readonly heapSlot: number;
+  /** @internal Slots this allocator adopted: it drains their remote-free stacks too. */
+  readonly adoptedSlots: number[] = [];
+  /** @internal Called with every block another worker freed, when this allocator takes it back. */
+  readonly reclaimListeners: ((ptr: Ptr) => void)[] = [];
+  private detached = false;
   /** @internal The two-bit block-state map (see `block-states.ts`). */
   readonly states: BlockStates;
   /** @internal The large-block allocator and its segments. */
@@ -77,7 +97,7 @@ export class ArenaAllocator implements Allocator {
   private readonly threshold: number;
   private readonly debug: boolean;
   /** Requests up to this size take malloc's fast path: the threshold, or -1 in debug mode. */
-  private readonly fastSmallLimit: number;
+  private fastSmallLimit: number;
   /** Pointers below this take free's fast path: the memory's end, or 0 in debug mode. */
   private fastEnd: number;
   // The fast paths read these directly rather than through their owners (one object hop
@@ -90,6 +110,10 @@ export class ArenaAllocator implements Allocator {
   private readonly cacheSlots: Uint32Array;
   private readonly cacheShift: number;
   private readonly cacheDepth: number;
+  /** The shared heap's remote-free bits (1 per granule), or one zero word when private. */
+  private remoteBits: Int32Array;
+  /** Masks the remote-bit word index: all ones in a shared heap, 0 (word 0, always zero) when private. */
+  private readonly remoteMask: number;
 
   constructor(options: ArenaAllocatorOptions = {}) {
     this.config = resolveConfig(options);
@@ -98,9 +122,33 @@ export class ArenaAllocator implements Allocator {
     this.debug = this.config.debug;
     this.fastSmallLimit = this.debug ? -1 : this.threshold;
     this.owner = this.memory.registerOwner('ArenaAllocator');
-    this.states = new BlockStates(this.memory.byteLength);
-    this.tlsf = new Tlsf(this.memory, this.owner, this.config.arenaSize, this.config.poolSize);
+    if (this.config.shared) {
+      this.sharedHeap = SharedHeap.attach(this.memory, this.config.poolSize, this.config.arenaSize);
+      this.largeOwner = this.memory.registerOwner('ArenaAllocator (large blocks)');
+      this.heapSlot = this.sharedHeap.claimSlot(this.owner, this.largeOwner);
+      this.remoteBits = this.sharedHeap.remoteBits;
+      this.remoteMask = -1;
+    } else {
+      this.sharedHeap = undefined;
+      this.largeOwner = this.owner;
+      this.heapSlot = 0;
+      this.remoteBits = new Int32Array(1);
+      this.remoteMask = 0;
+    }
+    this.states = new BlockStates(this.memory.byteLength, this.sharedHeap);
+    this.tlsf = new Tlsf(
+      this.memory,
+      this.largeOwner,
+      this.config.arenaSize,
+      this.config.poolSize,
+      this.config.shared ? 256 : 16,
+    );
     this.pools = new Pools(this.memory, this.owner, this.config);
+    if (this.sharedHeap !== undefined) {
+      this.pools.slot = this.heapSlot;
+      this.pools.reclaimer = () => this.reclaimBeforeGrowth();
+      this.tlsf.reclaimer = () => this.reclaimBeforeGrowth();
+    }
     this.cache = new BlockCache(this.config.sizeClasses, this.config.blockCache);
     this.fastEnd = this.debug ? 0 : this.memory.byteLength;
     this.stateBits = this.states.bits;
@@ -115,7 +163,8 @@ export class ArenaAllocator implements Allocator {
       this.pools.resize(memory.byteLength);
       this.stateBits = this.states.bits;
       this.poolClass = this.pools.poolClass;
-      if (!this.debug) this.fastEnd = memory.byteLength;
+      if (this.sharedHeap !== undefined) this.remoteBits = this.sharedHeap.remoteBits;
+      if (!this.debug && !this.detached) this.fastEnd = memory.byteLength;
     });
   }
 
@@ -155,8 +204,17 @@ export class ArenaAllocator implements Allocator {
   realloc(ptr: Ptr, size: number): Ptr {
     if (!isU32(size)) return this.badSize(size, 'realloc');
     if (ptr === 0) return this.malloc(size);
+    if (this.detached) throw this.detachedError('realloc');
     if (this.debug) return this.debugRealloc(ptr, size);
     const state = this.stateOf(ptr, 'realloc');
+    if (state === FOREIGN_SMALL || state === FOREIGN_LARGE) {
+      // Another worker's block: a new one of ours, then a remote free of the old.
+      const q = this.rawMalloc(size);
+      if (q === 0) return 0;
+      this.memory.u8.copyWithin(q, ptr, ptr + Math.min(size, this.foreignUsableSize(ptr, state)));
+      this.remoteFree(ptr, state & 3, 'realloc');
+      return q;
+    }
     if (state === LIVE_SMALL) {
       const blockSize = this.pools.blockSize(ptr);
       if (size <= blockSize && 4 * size > 3 * blockSize) return ptr;
@@ -168,19 +226,25 @@ export class ArenaAllocator implements Allocator {
 
   /** Frees a block (`PyObject_Free`). `free(0)` does nothing. */
   free(ptr: Ptr): void {
-    // Fast path: a live pool block. Cost: a type check and three compares, one state-map word
-    // read and written (LIVE_SMALL -> FREED: the O(1) invalid and double-free check), the pool's
-    // class (one byte), then the block cache (its count and slot) or, when that is full, two
-    // pool-header words and the block's link word. A pointer of another allocator is never
-    // LIVE_SMALL here, so regions cost nothing on this path either.
+    // Fast path: a live block of one of our pools. Cost: a type check and three compares, one
+    // state-map word read and written (LIVE_SMALL -> FREED: the O(1) invalid and double-free
+    // check), the pool's class (one byte: FOREIGN for any pool not ours), one remote-free bit
+    // (set when another worker already freed the block; always word 0, zero, when private), then
+    // the block cache (its count and slot) or, when that is full, two pool-header words and the
+    // block's link word. Plain loads and stores only: no atomics, no lock, in a shared heap too.
     if (isU32(ptr) && ptr < this.fastEnd && (ptr & 15) === 0) {
       const bits = this.stateBits;
       const w = ptr >>> 8;
       const shift = (ptr >>> 3) & 30;
       const word = bits[w]!;
-      if (((word >>> shift) & 3) === LIVE_SMALL) {
+      const c = this.poolClass[ptr >>> this.poolShift]!;
+      if (
+        ((word >>> shift) & 3) === LIVE_SMALL &&
+        c !== FOREIGN &&
+        ((this.remoteBits[(ptr >>> 9) & this.remoteMask]! >>> ((ptr >>> 4) & 31)) & 1) === 0
+      ) {
         bits[w] = word ^ (SMALL_FLIP << shift);
-        this.cacheOrRelease(ptr);
+        this.cacheOrRelease(ptr, c);
         return;
       }
     }
@@ -193,7 +257,17 @@ export class ArenaAllocator implements Allocator {
       const inner = this.innerOf(ptr, 'usableSize');
       return checkDebugBlock(this.memory.u8, this.memory.u32, inner, this.rawUsableSize(inner));
     }
-    return this.rawUsableSize(ptr, this.stateOf(ptr, 'usableSize'));
+    if (this.detached) throw this.detachedError('usableSize');
+    const state = this.stateOf(ptr, 'usableSize');
+    if (state === FOREIGN_SMALL || state === FOREIGN_LARGE) return this.foreignUsableSize(ptr, state);
+    return this.rawUsableSize(ptr, state);
+  }
+
+  /** Usable size of another allocator's live block, from its pool header or TLSF header. */
+  private foreignUsableSize(ptr: Ptr, state: number): number {
+    if (state === FOREIGN_LARGE) return this.tlsf.sizeOf(ptr);
+    const pool = ptr - (ptr & (this.config.poolSize - 1));
+    return (this.memory.u32[(pool >>> 2) + 5]! + 1) << ALIGNMENT_SHIFT;
   }
 
   /**
@@ -230,6 +304,7 @@ export class ArenaAllocator implements Allocator {
   }
 
   private mallocSlow(size: number): Ptr {
+    if (this.detached) throw this.detachedError('malloc');
     if (!isU32(size)) return this.badSize(size, 'malloc');
     if (this.debug) return this.debugMalloc(size);
     return this.rawMalloc(size);
@@ -237,6 +312,7 @@ export class ArenaAllocator implements Allocator {
 
   private freeSlow(ptr: Ptr): void {
     if (ptr === 0) return;
+    if (this.detached) throw this.detachedError('free');
     if (this.viewsWereStale(ptr)) {
       this.free(ptr);
       return;
@@ -245,7 +321,165 @@ export class ArenaAllocator implements Allocator {
       this.debugFree(ptr, 'free');
       return;
     }
-    this.rawFree(ptr, this.stateOf(ptr, 'free'));
+    const state = this.stateOf(ptr, 'free');
+    if (state === FOREIGN_SMALL || state === FOREIGN_LARGE) this.remoteFree(ptr, state & 3, 'free');
+    else this.rawFree(ptr, state);
+  }
+
+  // The shared heap (see shared-heap.ts and shared-adoption.ts).
+
+  /**
+   * Frees `ptr`, a live block (in `state`) of another allocator of the shared heap: claims its
+   * remote-free bit with one atomic OR (a bit already set is a double free, whichever worker
+   * made the first), then pushes it on its pool's cross-thread list with one CAS, or, a large
+   * block, on its owner's stack of remotely freed large blocks. The owner takes it back later.
+   */
+  private remoteFree(ptr: Ptr, state: number, operation: string): void {
+    const heap = this.sharedHeap!;
+    const word = ptr >>> 9;
+    const bit = 1 << ((ptr >>> 4) & 31);
+    if ((Atomics.or(heap.remoteBits, word, bit) & bit) !== 0) throw new DoubleFreeError(ptr, operation);
+    if (this.states.get(ptr) !== state) {
+      // Its owner freed it meanwhile: the second free is ours.
+      Atomics.and(heap.remoteBits, word, ~bit);
+      throw new DoubleFreeError(ptr, operation);
+    }
+    if (state === LIVE_SMALL) {
+      heap.pushSmall(ptr, ptr - (ptr & (this.config.poolSize - 1)));
+      return;
+    }
+    const slot = heap.slotOfLargeOwner(this.memory.regionOf(ptr)?.owner ?? 0);
+    if (slot === 0) {
+      Atomics.and(heap.remoteBits, word, ~bit);
+      throw this.pointerError(ptr, operation);
+    }
+    heap.pushLarge(ptr, slot);
+  }
+
+  /**
+   * Takes back every block other workers freed of this allocator's (and of the allocators it
+   * adopted): one atomic exchange per stack, then, per block, its remote bit cleared and the
+   * block returned to its pool or to the large-block lists. Runs by itself before a new pool or
+   * segment would be carved; call it when a worker idles to give space back sooner. Returns the
+   * number of blocks taken back (0 for a private allocator).
+   */
+  reclaim(): number {
+    if (this.sharedHeap === undefined) return 0;
+    if (this.detached) throw this.detachedError('reclaim');
+    let n = drainSlot(this, this.heapSlot);
+    for (const slot of this.adoptedSlots) n += drainSlot(this, slot);
+    return n;
+  }
+
+  /**
+   * Leaves the shared heap: the block cache is emptied, remote frees are taken back, and the
+   * slot is marked abandoned, for another allocator to adopt (`adoptAbandoned()`, which runs by
+   * itself before an allocator reserves a new arena). Blocks of this allocator stay valid and
+   * anyone may free them. The allocator cannot be used afterwards.
+   */
+  detach(): void {
+    const heap = this.requireShared('detach');
+    if (this.detached) throw this.detachedError('detach');
+    this.cache.flush((ptr) => this.pools.release(ptr));
+    this.reclaim();
+    heap.setStatus(this.heapSlot, ATTACHED, ABANDONED_SLOT);
+    this.detached = true;
+    this.fastSmallLimit = -1;
+    this.fastEnd = 0;
+  }
+
+  /**
+   * Adopts every abandoned slot of the shared heap: their arenas, pools and large-block
+   * segments become this allocator's, rebuilt from the shared block-state map, and their
+   * remote frees come here. Returns the number of slots adopted.
+   */
+  adoptAbandoned(): number {
+    const heap = this.requireShared('adoptAbandoned');
+    if (this.detached) throw this.detachedError('adoptAbandoned');
+    let adopted = 0;
+    for (let slot = 1; slot < SLOT_COUNT && heap.abandonedCount > 0; slot++) {
+      if (heap.status(slot) === ABANDONED_SLOT && heap.setStatus(slot, ABANDONED_SLOT, ADOPTING)) {
+        adoptSlot(this, slot);
+        adopted++;
+      }
+    }
+    return adopted;
+  }
+
+  /**
+   * Recovers the part of the heap that the allocator in `slot` (its `heapSlot`) owned, when its
+   * worker ended without `detach()` (it exited, threw, or was terminated): adopts it as if it had
+   * detached. Call it only once that worker no longer runs (after its `exit` event): an
+   * allocator still in use would corrupt the heap. Blocks it had cached count as free; blocks
+   * still allocated stay allocated, and anyone may free them.
+   */
+  recover(slot: number): void {
+    const heap = this.requireShared('recover');
+    if (this.detached) throw this.detachedError('recover');
+    if (!Number.isInteger(slot) || slot < 1 || slot >= SLOT_COUNT || slot === this.heapSlot) {
+      throw new ConfigurationError(
+        `ArenaAllocator.recover: pass the heapSlot (1 to ${SLOT_COUNT - 1}) of another allocator of this shared heap, got ${String(slot)}`,
+      );
+    }
+    const status = heap.status(slot);
+    if (status === ABANDONED_SLOT ? !heap.setStatus(slot, ABANDONED_SLOT, ADOPTING) : !heap.setStatus(slot, ATTACHED, ADOPTING)) {
+      throw new ConfigurationError(
+        `ArenaAllocator.recover: heap slot ${slot} is ${status === ADOPTED || status === ADOPTING ? 'already adopted' : 'not in use'}`,
+      );
+    }
+    adoptSlot(this, slot);
+  }
+
+  /** Before a new pool or segment: take back remote frees, and adopt abandoned slots when out of arenas. */
+  private reclaimBeforeGrowth(): boolean {
+    const heap = this.sharedHeap!;
+    let any = this.reclaim() > 0;
+    if (this.pools.usableArenas === 0 && heap.abandonedCount > 0) any = this.adoptAbandoned() > 0 || any;
+    return any;
+  }
+
+  /** @internal A block another worker freed, taken back: remote bit cleared, state FREED, returned. */
+  takeBack(ptr: Ptr, state: number): void {
+    Atomics.and(this.remoteBits, ptr >>> 9, ~(1 << ((ptr >>> 4) & 31)));
+    this.states.set(ptr, FREED);
+    if (state === LIVE_SMALL) this.pools.release(ptr);
+    else this.tlsf.free(ptr);
+    for (const listener of this.reclaimListeners) listener(ptr);
+  }
+
+  /** @internal True when ptr's remote-free bit is set (another worker freed it; not yet taken back). */
+  remotelyFreed(ptr: Ptr): boolean {
+    return ((this.remoteBits[(ptr >>> 9) & this.remoteMask]! >>> ((ptr >>> 4) & 31)) & 1) !== 0;
+  }
+
+  /** @internal Calls `visit` for every live block in this allocator's own regions. */
+  forEachOwnLive(visit: (ptr: Ptr, state: number) => void): void {
+    if (this.sharedHeap === undefined) {
+      this.states.forEachLive(visit);
+      return;
+    }
+    for (let id = 1; id <= this.pools.maxArenaId; id++) {
+      const a = this.pools.arenaAddress[id]!;
+      if (a !== 0) this.states.forEachLive(visit, a, a + this.config.arenaSize);
+    }
+    this.tlsf.segmentStarts.forEach((start, i) => {
+      this.states.forEachLive(visit, start, this.tlsf.segmentEnds[i]!);
+    });
+  }
+
+  private requireShared(operation: string): SharedHeap {
+    if (this.sharedHeap === undefined) {
+      throw new ConfigurationError(
+        `ArenaAllocator.${operation}: this allocator is private; create it with { memory, shared: true } to join the memory's shared heap`,
+      );
+    }
+    return this.sharedHeap;
+  }
+
+  private detachedError(operation: string): ConfigurationError {
+    return new ConfigurationError(
+      `ArenaAllocator.${operation}: this allocator was detached from the shared heap; use another allocator of the heap`,
+    );
   }
 
   /** A small block: the most recently freed one of the class, else one from its pools. */
@@ -263,9 +497,8 @@ export class ArenaAllocator implements Allocator {
     return p;
   }
 
-  /** A small block already marked FREED: into the block cache, or back to its pool when that is full. */
-  private cacheOrRelease(ptr: Ptr): void {
-    const c = this.poolClass[ptr >>> this.poolShift]!;
+  /** A small block of class `c` already marked FREED: into the block cache, or back to its pool when that is full. */
+  private cacheOrRelease(ptr: Ptr, c: number): void {
     const n = this.cacheCounts[c]!;
     if (n < this.cacheDepth) {
       this.cacheSlots[(c << this.cacheShift) + n] = ptr;
@@ -293,7 +526,7 @@ export class ArenaAllocator implements Allocator {
 
   private rawFree(ptr: Ptr, state: number): void {
     this.states.set(ptr, FREED);
-    if (state === LIVE_SMALL) this.cacheOrRelease(ptr);
+    if (state === LIVE_SMALL) this.cacheOrRelease(ptr, this.poolClass[ptr >>> this.poolShift]!);
     else this.tlsf.free(ptr);
   }
 
@@ -313,7 +546,16 @@ export class ArenaAllocator implements Allocator {
   private stateOf(ptr: Ptr, operation: string): number {
     if (isU32(ptr) && (ptr & 15) === 0 && ptr < this.memory.byteLength) {
       const state = this.states.get(ptr);
-      if (state === LIVE_SMALL || state === LIVE_LARGE) return state;
+      if (state === LIVE_SMALL || state === LIVE_LARGE) {
+        if (this.sharedHeap === undefined) return state;
+        // A shared map holds every allocator's blocks: say whose, and whether already freed remotely.
+        if (this.remotelyFreed(ptr)) throw new DoubleFreeError(ptr, operation);
+        const mine =
+          state === LIVE_SMALL
+            ? this.poolClass[ptr >>> this.poolShift] !== FOREIGN
+            : this.tlsf.segmentOf(ptr) !== undefined;
+        return mine ? state : state | FOREIGN_BIT;
+      }
     }
     if (this.viewsWereStale(ptr)) return this.stateOf(ptr, operation);
     throw this.pointerError(ptr, operation);
@@ -336,7 +578,7 @@ export class ArenaAllocator implements Allocator {
     if ((ptr & 15) !== 0)
       return new InvalidPointerError(ptr, 'not 16-byte aligned, so not a block start', operation);
     const region = this.memory.regionOf(ptr);
-    const mine = region !== undefined && region.owner === this.owner;
+    const mine = region !== undefined && (region.owner === this.owner || region.owner === this.largeOwner);
     if (region !== undefined && region.owner !== 0 && !mine) {
       return new InvalidPointerError(
         ptr,
@@ -362,7 +604,7 @@ export class ArenaAllocator implements Allocator {
       );
     }
     const arena = this.pools.arenaOf(ptr);
-    if (arena !== 0) {
+    if (arena !== 0 && this.poolClass[ptr >>> this.poolShift] !== FOREIGN) {
       const pool = ptr - (ptr & (this.config.poolSize - 1));
       const size = this.pools.blockSize(ptr);
       const start = pool + POOL_HEADER_BYTES + Math.floor((ptr - pool - POOL_HEADER_BYTES) / size) * size;
@@ -435,6 +677,11 @@ export class ArenaAllocator implements Allocator {
     throw this.pointerError(ptr, operation);
   }
 }
+
+/** `stateOf` of another shared allocator's live block: its state with this bit set. */
+const FOREIGN_BIT = 4;
+const FOREIGN_SMALL = LIVE_SMALL | FOREIGN_BIT;
+const FOREIGN_LARGE = LIVE_LARGE | FOREIGN_BIT;
 
 /** A number that is an integer from 0 to 2^32-1: a well-formed pointer or size. Never throws (a BigInt is false). */
 function isU32(x: unknown): x is number {

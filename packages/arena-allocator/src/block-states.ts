@@ -19,6 +19,8 @@
  * refused before the map is read.) No block is live in a region when it is released.
  * The map lives on the JS side (like CPython's `arenas` array): 1/64 of the memory's size.
  */
+import type { SharedHeap } from './shared-heap.js';
+
 export const NONE = 0;
 export const LIVE_SMALL = 1;
 export const FREED = 2;
@@ -29,12 +31,25 @@ export const SMALL_FLIP = LIVE_SMALL ^ FREED;
 export class BlockStates {
   bits: Uint32Array;
 
-  constructor(memoryBytes: number) {
-    this.bits = new Uint32Array(wordsFor(memoryBytes));
+  /**
+   * A map on the JS side for a memory of `memoryBytes` bytes, or, for a shared heap, the map in
+   * the shared memory that every allocator of the heap reads (`shared`, see `shared-heap.ts`).
+   */
+  constructor(
+    memoryBytes: number,
+    private readonly shared?: SharedHeap,
+  ) {
+    this.bits = shared === undefined ? new Uint32Array(wordsFor(memoryBytes)) : shared.stateBits;
   }
 
   /** Makes room for a memory of `memoryBytes` bytes, keeping every state. */
   resize(memoryBytes: number): void {
+    if (this.shared !== undefined) {
+      // The shared map covers the memory's whole span already; only its view may be stale.
+      this.shared.rebind();
+      this.bits = this.shared.stateBits;
+      return;
+    }
     const needed = wordsFor(memoryBytes);
     if (needed <= this.bits.length) return;
     // Grow by a quarter at least, so a heap growing 1 MiB at a time copies in linear total time.
@@ -53,10 +68,14 @@ export class BlockStates {
     this.bits[w] = (this.bits[w]! & ~(3 << shift)) | (state << shift);
   }
 
-  /** Calls `visit(ptr, state)` for every live block (LIVE_SMALL or LIVE_LARGE), lowest first. */
-  forEachLive(visit: (ptr: number, state: number) => void): void {
+  /**
+   * Calls `visit(ptr, state)` for every live block (LIVE_SMALL or LIVE_LARGE), lowest first, in
+   * [start, end) (both multiples of 256; default: the whole map).
+   */
+  forEachLive(visit: (ptr: number, state: number) => void, start = 0, end = this.bits.length * 256): void {
     const bits = this.bits;
-    for (let w = 0; w < bits.length; w++) {
+    const last = Math.min(bits.length, Math.floor(end / 256)); // end may be 2^32
+    for (let w = Math.floor(start / 256); w < last; w++) {
       let word = bits[w]!;
       for (let g = 0; word !== 0; g++, word >>>= 2) {
         const state = word & 3;

@@ -51,7 +51,7 @@ describe('ArenaAllocator options', () => {
       { poolSize: 1024 },
       /poolSize 1024 is too small: a pool must hold two blocks of smallThreshold \(512\)/,
     );
-    works({ poolSize: 1024, arenaSize: 65536, smallThreshold: 496 });
+    works({ poolSize: 1024, arenaSize: 65536, smallThreshold: 480 });
     works({ poolSize: 2048, arenaSize: 65536 });
   });
 

@@ -34,6 +34,15 @@ export interface ArenaAllocatorOptions {
    * with 0xCD and freed memory with 0xDD, checked on free, realloc and `validate()`. Default false.
    */
   debug?: boolean;
+  /**
+   * Join the memory's *shared heap*: several allocators, one per worker (or several in one
+   * thread), allocate in one memory, each owning its arenas and pools, and any of them may free
+   * any block (a free of another allocator's block is one compare-and-swap onto its pool's
+   * cross-thread list; the owner takes it back later). Works over a shared memory and, for
+   * single-thread use and tests, over an unshared one. Every allocator of one shared heap uses
+   * the same `poolSize` and `arenaSize`. Not with `debug`. Default false.
+   */
+  shared?: boolean;
 }
 
 /** The options after defaults and checks, with the figures derived from them. */
@@ -46,9 +55,10 @@ export interface ResolvedConfig {
   readonly poolsPerArena: number;
   readonly debug: boolean;
   readonly blockCache: number;
+  readonly shared: boolean;
 }
 
-const OPTIONS = ['memory', 'arenaSize', 'poolSize', 'smallThreshold', 'blockCache', 'debug'] as const;
+const OPTIONS = ['memory', 'arenaSize', 'poolSize', 'smallThreshold', 'blockCache', 'debug', 'shared'] as const;
 const WHERE = 'new ArenaAllocator(options)';
 
 /** Checks the options strictly (see DESIGN.md: nothing ignored) and derives the figures. */
@@ -71,6 +81,12 @@ export function resolveConfig(options: ArenaAllocatorOptions): ResolvedConfig {
     );
   }
   checkBoolean(WHERE, 'debug', options.debug);
+  checkBoolean(WHERE, 'shared', options.shared);
+  if (options.debug === true && options.shared === true) {
+    throw new ConfigurationError(
+      `${WHERE}: debug and shared cannot be combined: debug mode's guard bytes are checked by the owner only; use debug: true on a private allocator`,
+    );
+  }
   const poolSize = options.poolSize ?? 1 << 14;
   const arenaSize = options.arenaSize ?? 1 << 20;
   const smallThreshold = options.smallThreshold ?? 512;
@@ -121,11 +137,18 @@ export function resolveConfig(options: ArenaAllocatorOptions): ResolvedConfig {
     poolsPerArena: arenaSize / poolSize,
     debug: options.debug ?? false,
     blockCache: options.debug ? 0 : blockCache,
+    shared: options.shared ?? false,
   };
 }
 
 /** Bytes of the pool header at the start of every pool (see `pools.ts`). */
-export const POOL_HEADER_BYTES = 32;
+export const POOL_HEADER_BYTES = 48;
+/** Pool header: the heap slot of the pool's owner (shared heaps; 0 otherwise). */
+export const POOL_OWNER_SLOT = 32;
+/** Pool header: the cross-thread free list's head, bit 0 set while the pool is queued (see `shared-heap.ts`). */
+export const POOL_XFREE = 36;
+/** Pool header: the next pool on the owner's stack of pools with remote frees. */
+export const POOL_NEXT_PENDING = 40;
 
 function isPowerOfTwo(n: unknown): n is number {
   return typeof n === 'number' && Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;

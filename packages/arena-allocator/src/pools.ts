@@ -1,5 +1,15 @@
 import type { Memory } from '@heapkit/memory';
-import { ALIGNMENT_SHIFT, POOL_HEADER_BYTES, type ResolvedConfig } from './config.js';
+import {
+  ALIGNMENT_SHIFT,
+  POOL_HEADER_BYTES,
+  POOL_NEXT_PENDING,
+  POOL_OWNER_SLOT,
+  POOL_XFREE,
+  type ResolvedConfig,
+} from './config.js';
+
+/** `poolClass` of a pool that is not carved by this allocator (never a size class). */
+export const FOREIGN = 255;
 
 /**
  * pymalloc, after CPython's `Objects/obmalloc.c`: small requests are rounded up to one of
@@ -17,7 +27,11 @@ import { ALIGNMENT_SHIFT, POOL_HEADER_BYTES, type ResolvedConfig } from './confi
  *   +20  u32  szidx          size class: blocks are (szidx + 1) * 16 bytes
  *   +24  u32  nextoffset     offset of the next never-used block
  *   +28  u32  maxnextoffset  offset of the last block that fits
- *   +32  blocks...
+ *   +32  u32  ownerSlot      heap slot of the pool's owner (shared heaps, see shared-heap.ts; else 0)
+ *   +36  u32  xfree          cross-thread free list: head block | 1 while queued (shared heaps)
+ *   +40  u32  nextPending    link in the owner slot's stack of pools with remote frees
+ *   +44  u32  (reserved, 0)
+ *   +48  blocks...
  * ```
  *
  * Free blocks form a list through their own first word; never-used blocks are carved from
@@ -57,6 +71,14 @@ export class Pools {
   arenasReleased = 0;
   arenasHighWater = 0;
 
+  /** The owner's heap slot, written into every pool carved (shared heaps; 0 otherwise). */
+  slot = 0;
+  /**
+   * Called before a new pool is carved (shared heaps: take back remote frees, adopt abandoned
+   * pools); true when it may have made a pool of some class usable.
+   */
+  reclaimer: (() => boolean) | undefined;
+
   private readonly poolSize: number;
   private readonly poolShift: number;
   /**
@@ -79,14 +101,14 @@ export class Pools {
     this.poolsPerArena = config.poolsPerArena;
     this.nfp2lasta = new Uint32Array(config.poolsPerArena + 1);
     this.poolShift = config.poolShift;
-    this.poolClass = new Uint8Array(Math.ceil(memory.byteLength / config.poolSize));
+    this.poolClass = new Uint8Array(Math.ceil(memory.byteLength / config.poolSize)).fill(FOREIGN);
   }
 
   /** Makes room in the per-pool tables for a memory of `byteLength` bytes. */
   resize(byteLength: number): void {
     const pools = Math.ceil(byteLength / this.poolSize);
     if (pools <= this.poolClass.length) return;
-    const poolClass = new Uint8Array(Math.max(pools, Math.ceil(this.poolClass.length * 1.25)));
+    const poolClass = new Uint8Array(Math.max(pools, Math.ceil(this.poolClass.length * 1.25))).fill(FOREIGN);
     poolClass.set(this.poolClass);
     this.poolClass = poolClass;
   }
@@ -187,6 +209,9 @@ export class Pools {
   }
 
   private allocFromNewPool(szidx: number): number {
+    // A shared heap first takes back what other workers freed: that bounds the pools in use
+    // while blocks are in flight (a new pool is carved only when none came back).
+    if (this.reclaimer?.() && this.usedpools[szidx] !== 0) return this.alloc(szidx);
     let arena = this.usableArenas;
     if (arena === 0) {
       arena = this.newArena();
@@ -221,6 +246,9 @@ export class Pools {
     u32[h + 5] = szidx;
     u32[h + 6] = POOL_HEADER_BYTES + size;
     u32[h + 7] = this.poolSize - size;
+    u32[(pool + POOL_OWNER_SLOT) >>> 2] = this.slot;
+    u32[(pool + POOL_XFREE) >>> 2] = 0; // no block of an empty pool can be in flight
+    u32[(pool + POOL_NEXT_PENDING) >>> 2] = 0;
     // usedpools[szidx] is empty (that is why we are here): the new pool becomes its only entry.
     u32[h + 2] = 0;
     u32[h + 3] = 0;
@@ -315,6 +343,16 @@ export class Pools {
   private newArena(): number {
     const address = this.memory.reserve(this.arenaSize, this.owner, this.poolSize);
     if (address === 0) return 0;
+    const id = this.newArenaRecord(address);
+    this.arenaPoolAddress[id] = address;
+    this.arenaFreePoolCount[id] = this.poolsPerArena;
+    this.usableArenas = id;
+    this.nfp2lasta[this.poolsPerArena] = id;
+    return id;
+  }
+
+  /** A record for arena `address`, in no list, with no pools yet. */
+  private newArenaRecord(address: number): number {
     let id = this.unusedIds.pop();
     if (id === undefined) {
       id = this.nextId++;
@@ -322,12 +360,10 @@ export class Pools {
     }
     this.arenaAddress[id] = address;
     this.arenaPoolAddress[id] = address;
-    this.arenaFreePoolCount[id] = this.poolsPerArena;
+    this.arenaFreePoolCount[id] = 0;
     this.arenaFreePools[id] = 0;
     this.arenaNext[id] = 0;
     this.arenaPrev[id] = 0;
-    this.usableArenas = id;
-    this.nfp2lasta[this.poolsPerArena] = id;
     this.arenasAllocated++;
     const current = this.arenaCount;
     if (current > this.arenasHighWater) this.arenasHighWater = current;
@@ -335,6 +371,8 @@ export class Pools {
   }
 
   private releaseArena(id: number): void {
+    const first = this.arenaAddress[id]! >>> this.poolShift;
+    this.poolClass.fill(FOREIGN, first, first + this.poolsPerArena);
     this.memory.release(this.arenaAddress[id]!, this.owner);
     this.arenaAddress[id] = 0;
     this.arenaPoolAddress[id] = 0;
@@ -342,6 +380,79 @@ export class Pools {
     this.arenaFreePools[id] = 0;
     this.unusedIds.push(id);
     this.arenasReleased++;
+  }
+
+  /**
+   * Takes over arena `address` (already transferred to this allocator's owner) from a departed
+   * allocator of the shared heap, trusting only the block-state map: a pool with a live block
+   * keeps its header's class and gets a free list of every other block (`ref` = its live
+   * blocks, which include blocks still on its cross-thread list); a pool without one is free.
+   * Returns the number of live blocks, or -1 (the arena released) when it had none.
+   */
+  adoptArena(address: number, isLive: (ptr: number) => boolean): number {
+    const u32 = this.memory.u32;
+    let freePools = 0;
+    let freeList = 0;
+    let live = 0;
+    const id = this.newArenaRecord(address);
+    for (let pool = address + this.arenaSize - this.poolSize; pool >= address; pool -= this.poolSize) {
+      const h = pool >>> 2;
+      const szidx = u32[h + 5]!;
+      const size = (szidx + 1) << ALIGNMENT_SHIFT;
+      let ref = 0;
+      let head = 0;
+      if (szidx < this.usedpools.length) {
+        for (let b = pool + this.poolSize - size - ((this.poolSize - POOL_HEADER_BYTES) % size); b >= pool + POOL_HEADER_BYTES; b -= size) {
+          if (isLive(b)) ref++;
+        }
+      }
+      if (ref === 0) {
+        u32[h + 2] = freeList;
+        freeList = pool;
+        freePools++;
+        continue;
+      }
+      for (let b = pool + this.poolSize - size - ((this.poolSize - POOL_HEADER_BYTES) % size); b >= pool + POOL_HEADER_BYTES; b -= size) {
+        if (isLive(b)) continue;
+        u32[b >>> 2] = head;
+        head = b;
+      }
+      live += ref;
+      u32[h] = ref;
+      u32[h + 1] = head;
+      u32[h + 4] = id;
+      u32[h + 6] = this.poolSize; // every block is carved: the free list holds the rest
+      u32[h + 7] = this.poolSize - size;
+      u32[(pool + POOL_OWNER_SLOT) >>> 2] = this.slot;
+      this.poolClass[pool >>> this.poolShift] = szidx;
+      if (head !== 0) this.linkUsedPool(u32, pool, szidx);
+    }
+    this.arenaPoolAddress[id] = address + this.arenaSize;
+    this.arenaFreePools[id] = freeList;
+    this.arenaFreePoolCount[id] = freePools;
+    if (freePools === this.poolsPerArena) {
+      this.releaseArena(id);
+      return -1;
+    }
+    if (freePools > 0) this.insertSorted(id);
+    return live;
+  }
+
+  /** Puts arena `id` (not in the list) into the usable list at its place by free-pool count. */
+  private insertSorted(id: number): void {
+    const nf = this.arenaFreePoolCount[id]!;
+    let after = 0;
+    for (let a = this.usableArenas; a !== 0 && this.arenaFreePoolCount[a]! <= nf; a = this.arenaNext[a]!) after = a;
+    if (after === 0) {
+      const head = this.usableArenas;
+      this.arenaNext[id] = head;
+      this.arenaPrev[id] = 0;
+      if (head !== 0) this.arenaPrev[head] = id;
+      this.usableArenas = id;
+    } else {
+      this.insertAfter(id, after);
+    }
+    if (this.nfp2lasta[nf] === 0 || this.nfp2lasta[nf] === after) this.nfp2lasta[nf] = id;
   }
 
   private growArenaRecords(): void {

@@ -176,9 +176,9 @@ describe('formatStats()', () => {
     expect(text).toMatch(/^# arenas allocated current\s+=\s+1$/m);
     expect(text).toMatch(/^1 arenas \* 1048576 bytes\/arena\s+=\s+1,048,576$/m);
     expect(text).toMatch(/^# bytes in allocated blocks\s+=\s+2,176$/m); // 10 * 64 + 3 * 512
-    // Quantization: 16384 - 32 - 255 * 64 = 32, and 16384 - 32 - 31 * 512 = 480.
-    expect(text).toMatch(/^# bytes lost to quantization\s+=\s+512$/m);
-    expect(text).toMatch(/^# bytes lost to pool headers\s+=\s+64$/m);
+    // Quantization: 16384 - 48 - 255 * 64 = 16, and 16384 - 48 - 31 * 512 = 464.
+    expect(text).toMatch(/^# bytes lost to quantization\s+=\s+480$/m);
+    expect(text).toMatch(/^# bytes lost to pool headers\s+=\s+96$/m);
     expect(text).toMatch(/^62 unused pools \* 16384 bytes\s+=\s+1,015,808$/m);
     expect(text).toMatch(/^# large blocks in use\s+=\s+1$/m);
     expect(text).toMatch(/^# bytes in large blocks\s+=\s+100,000$/m);
@@ -191,8 +191,8 @@ describe('formatStats()', () => {
     heap.malloc(1);
     heap.malloc(256);
     const text = heap.formatStats();
-    // 4 KiB pools: 254 blocks of 16 bytes, 15 of 256.
-    expect(text).toContain('    0     16           1               1           253');
+    // 4 KiB pools with 48-byte headers: 253 blocks of 16 bytes, 15 of 256.
+    expect(text).toContain('    0     16           1               1           252');
     expect(text).toContain('   15    256           1               1            14');
     expect(text).toMatch(/^1 arenas \* 65536 bytes\/arena\s+=\s+65,536$/m);
   });

@@ -197,7 +197,7 @@ export function collectStats(heap: ArenaAllocator): AllocatorStats {
 function debugBytesInUse(heap: ArenaAllocator): number {
   const u32 = heap.memory.u32;
   let total = 0;
-  heap.states.forEachLive((ptr) => {
+  heap.forEachOwnLive((ptr) => {
     total += u32[ptr >>> 2]!;
   });
   return total;

@@ -1,4 +1,4 @@
-import type { Memory } from '@heapkit/memory';
+import { HeapCorruptionError, type Memory } from '@heapkit/memory';
 
 /**
  * TLSF (Two-Level Segregated Fit, Masmano et al. 2004): O(1) malloc and free with immediate
@@ -46,6 +46,8 @@ export class Tlsf {
   /** Segments reserved and released over the allocator's life. */
   segmentsReserved = 0;
   segmentsReleased = 0;
+  /** Called before the allocator grows (shared heaps: take back remote frees); true when it may have freed blocks. */
+  reclaimer: (() => boolean) | undefined;
   private flBitmap = 0;
   private readonly slBitmaps = new Uint32Array(FL_COUNT);
   private readonly heads = new Uint32Array(FL_COUNT * SL_COUNT);
@@ -54,12 +56,15 @@ export class Tlsf {
    * @param owner the allocator's owner id in the memory's region protocol
    * @param growStep segments are at least this big
    * @param granule segment sizes are multiples of this (keeps the break aligned for arenas)
+   * @param alignment segments start at a multiple of this (a shared heap uses 256, so no word
+   *   of its block-state map covers two owners' regions)
    */
   constructor(
     private readonly memory: Memory,
     private readonly owner: number,
     private readonly growStep: number,
     private readonly granule: number,
+    private readonly alignment = 16,
   ) {}
 
   /** Size of block `p`'s payload. */
@@ -181,10 +186,10 @@ export class Tlsf {
     const needed = this.roundUp(searched + 2 * HEADER_BYTES);
     if (needed > MAX_BLOCK + 2 * HEADER_BYTES) return false;
     let bytes = Math.max(needed, step);
-    let start = this.memory.reserve(bytes, this.owner, 16);
+    let start = this.memory.reserve(bytes, this.owner, this.alignment);
     if (start === 0 && bytes > needed) {
       bytes = needed;
-      start = this.memory.reserve(bytes, this.owner, 16);
+      start = this.memory.reserve(bytes, this.owner, this.alignment);
     }
     if (start === 0) return false;
     const p = start + HEADER_BYTES;
@@ -221,6 +226,32 @@ export class Tlsf {
 
   private roundUp(bytes: number): number {
     return Math.ceil(bytes / this.granule) * this.granule;
+  }
+
+  /**
+   * Takes over segment [start, end) (already transferred to this allocator's owner) from a
+   * departed allocator of the shared heap: walks its blocks from the first to the sentinel and
+   * puts the free ones on this allocator's free lists. Throws HeapCorruptionError, adopting
+   * nothing, when the chain does not lead to the sentinel.
+   */
+  adoptSegment(start: number, end: number): void {
+    const u32 = this.memory.u32;
+    const free: number[] = [];
+    let prev = 0;
+    let p = start + HEADER_BYTES;
+    while (p !== end) {
+      const sizeFlags = u32[(p >>> 2) - 3]!;
+      if (p > end || (p & 15) !== 0 || u32[(p >>> 2) - 4] !== prev || (sizeFlags === 0 && p !== end)) {
+        throw new HeapCorruptionError(p, `an adopted large-block segment's chain is damaged at ${p}`);
+      }
+      if ((sizeFlags & FREE_BIT) !== 0) free.push(p);
+      prev = p;
+      p += ((sizeFlags & ~15) >>> 0) + HEADER_BYTES;
+    }
+    for (const f of free) this.link(u32, f, (u32[(f >>> 2) - 3]! & ~15) >>> 0);
+    this.segmentStarts.push(start);
+    this.segmentEnds.push(end);
+    this.segmentsReserved++;
   }
 
   /** Gives every wholly free segment back to the memory's region protocol. Returns how many. */
@@ -310,8 +341,14 @@ export class Tlsf {
 
   /** A free block of at least `size` bytes, reserving a segment when none fits; 0 if it cannot. */
   private findOrGrow(size: number): number {
-    const p = this.findFit(size);
-    if (p !== 0 || !this.grow(size)) return p;
+    let p = this.findFit(size);
+    if (p !== 0) return p;
+    // A shared heap first takes back the large blocks other workers freed.
+    if (this.reclaimer?.()) {
+      p = this.findFit(size);
+      if (p !== 0) return p;
+    }
+    if (!this.grow(size)) return 0;
     return this.findFit(size);
   }
 

@@ -113,7 +113,7 @@ export function validateHeap(heap: ArenaAllocator): void {
   // 5. The block-state map agrees with what the structures say is live; debug guards hold.
   let mapSmall = 0;
   let mapLarge = 0;
-  states.forEachLive((ptr, state) => {
+  heap.forEachOwnLive((ptr, state) => {
     if (state === LIVE_SMALL) mapSmall++;
     else mapLarge++;
     if (config.debug) checkDebugBlock(memory.u8, memory.u32, ptr, heap.rawUsableSize(ptr, state));
@@ -130,17 +130,22 @@ function checkRegions(
   arenaIds: Map<number, number>,
   fail: (ptr: number, detail: string) => never,
 ): void {
-  const { memory, tlsf, config, owner } = heap;
+  const { memory, tlsf, config, owner, largeOwner } = heap;
   const expected = new Map<number, number>();
-  for (const address of arenaIds.keys()) expected.set(address, address + config.arenaSize);
+  const expectedOwner = new Map<number, number>();
+  for (const address of arenaIds.keys()) {
+    expected.set(address, address + config.arenaSize);
+    expectedOwner.set(address, owner);
+  }
   tlsf.segmentStarts.forEach((start, i) => {
     expected.set(start, tlsf.segmentEnds[i]!);
+    expectedOwner.set(start, largeOwner);
   });
   let held = 0;
   for (const region of memory.regions()) {
-    if (region.owner !== owner) continue;
+    if (region.owner !== owner && region.owner !== largeOwner) continue;
     held++;
-    if (expected.get(region.start) !== region.end) {
+    if (expected.get(region.start) !== region.end || expectedOwner.get(region.start) !== region.owner) {
       fail(
         region.start,
         `the memory's region table gives this allocator [${region.start}, ${region.end}), which is no arena or segment of it`,
@@ -149,7 +154,7 @@ function checkRegions(
   }
   for (const [start, end] of expected) {
     const region = memory.regionOf(start);
-    if (region?.owner !== owner || region.start !== start || region.end !== end) {
+    if (region === undefined || region.owner !== expectedOwner.get(start) || region.start !== start || region.end !== end) {
       fail(
         start,
         `arena or segment [${start}, ${end}) is not a region of this allocator in the memory's region table`,
