@@ -579,6 +579,15 @@ export class ArenaAllocator implements Allocator {
       return new InvalidPointerError(ptr, 'not 16-byte aligned, so not a block start', operation);
     const region = this.memory.regionOf(ptr);
     const mine = region !== undefined && (region.owner === this.owner || region.owner === this.largeOwner);
+    if (
+      this.sharedHeap !== undefined &&
+      region !== undefined &&
+      this.states.get(ptr) === FREED &&
+      this.sharedHeap.slotOfOwner(region.owner) !== 0
+    ) {
+      // A block of the shared heap that some allocator of it freed already.
+      return new DoubleFreeError(ptr, operation);
+    }
     if (region !== undefined && region.owner !== 0 && !mine) {
       return new InvalidPointerError(
         ptr,

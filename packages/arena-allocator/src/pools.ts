@@ -421,7 +421,8 @@ export class Pools {
       u32[h] = ref;
       u32[h + 1] = head;
       u32[h + 4] = id;
-      u32[h + 6] = this.poolSize; // every block is carved: the free list holds the rest
+      // Every block counts as carved: the free list holds all that are not live.
+      u32[h + 6] = POOL_HEADER_BYTES + Math.floor((this.poolSize - POOL_HEADER_BYTES) / size) * size;
       u32[h + 7] = this.poolSize - size;
       u32[(pool + POOL_OWNER_SLOT) >>> 2] = this.slot;
       this.poolClass[pool >>> this.poolShift] = szidx;

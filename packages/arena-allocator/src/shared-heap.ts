@@ -194,6 +194,16 @@ export class SharedHeap {
     Atomics.store(this.memory.i32, this.slotWord(slot, SLOT_FORWARD), to);
   }
 
+  /** The slot whose arenas or large-block segments `owner` names, or 0. A scan: error paths only. */
+  slotOfOwner(owner: number): number {
+    const u32 = this.memory.u32;
+    for (let slot = 1; slot < SLOT_COUNT; slot++) {
+      if (this.status(slot) === FREE) continue;
+      if (u32[this.slotWord(slot, SLOT_ARENA_OWNER)] === owner || u32[this.slotWord(slot, SLOT_LARGE_OWNER)] === owner) return slot;
+    }
+    return 0;
+  }
+
   /** The slot whose regions of large blocks `owner` names, or 0. A scan: large remote frees only. */
   slotOfLargeOwner(owner: number): number {
     const u32 = this.memory.u32;

@@ -1,0 +1,340 @@
+import { ConfigurationError, DoubleFreeError, InvalidPointerError, Memory } from '@heapkit/memory';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ArenaAllocator } from './arena-allocator.js';
+import { POOL_XFREE } from './config.js';
+
+/**
+ * A shared heap (DESIGN.md, "Workers: one shared heap"), deterministically: several allocators in
+ * one thread stand for workers. Each owns the pools it carved; any of them frees any block (a
+ * remote free is one CAS onto the pool's cross-thread list); the owner takes remote frees back
+ * before it carves a new pool, or on `reclaim()`; a detached or dead allocator's part is adopted.
+ * The same code runs over real workers in `workers.test.ts`.
+ */
+
+const SMALL_MEMORY = { maxBytes: 64 << 20 };
+
+function sharedHeaps(count: number, memory = new Memory({ ...SMALL_MEMORY, shared: true })): ArenaAllocator[] {
+  return Array.from({ length: count }, () => new ArenaAllocator({ memory, shared: true }));
+}
+
+function inUse(heap: ArenaAllocator): number {
+  return heap.stats().bytesInUse;
+}
+
+describe('attaching', () => {
+  it('two allocators attached to one shared memory hand out disjoint blocks (the reproduction)', () => {
+    const [a, b] = sharedHeaps(2);
+    const mine = new Set<number>();
+    for (let i = 0; i < 2000; i++) mine.add(a!.malloc(100));
+    for (let i = 0; i < 2000; i++) {
+      const p = b!.malloc(100);
+      expect(mine.has(p)).toBe(false);
+    }
+    expect(a!.heapSlot).not.toBe(b!.heapSlot);
+    a!.validate();
+    b!.validate();
+  });
+
+  it('every allocator of the heap finds the same record through the memory root, from another Memory too', () => {
+    const memory = new Memory({ ...SMALL_MEMORY, shared: true });
+    const a = new ArenaAllocator({ memory, shared: true });
+    const elsewhere = new Memory({ buffer: memory.wasmMemory! });
+    const b = new ArenaAllocator({ memory: elsewhere, shared: true });
+    expect(b.sharedHeap!.record).toBe(a.sharedHeap!.record);
+    const p = a.malloc(40);
+    b.free(p); // a remote free, through the other Memory's views
+    expect(a.reclaim()).toBe(1);
+    a.validate();
+    b.validate();
+  });
+
+  it('refuses a second configuration, debug, and a memory without room for the maps', () => {
+    const memory = new Memory({ ...SMALL_MEMORY, shared: true });
+    new ArenaAllocator({ memory, shared: true });
+    expect(() => new ArenaAllocator({ memory, shared: true, poolSize: 4096 })).toThrow(
+      /uses poolSize 16384 and arenaSize 1048576; pass the same/,
+    );
+    expect(() => new ArenaAllocator({ memory, shared: true, debug: true })).toThrow(ConfigurationError);
+    expect(() => new ArenaAllocator({ memory, shared: 'yes' as unknown as boolean })).toThrow(ConfigurationError);
+    const tiny = new Memory({ initialBytes: 65536, maxBytes: 65536 });
+    tiny.reserve(60_000, tiny.registerOwner('most of it'));
+    expect(() => new ArenaAllocator({ memory: tiny, shared: true })).toThrow(/cannot hold the shared heap's maps/);
+  });
+
+  it('shared-heap methods on a private allocator say what to do', () => {
+    const heap = new ArenaAllocator();
+    expect(heap.heapSlot).toBe(0);
+    expect(heap.reclaim()).toBe(0);
+    expect(() => heap.detach()).toThrow(/this allocator is private; create it with \{ memory, shared: true \}/);
+    expect(() => heap.adoptAbandoned()).toThrow(ConfigurationError);
+    expect(() => heap.recover(1)).toThrow(ConfigurationError);
+  });
+});
+
+describe('remote frees', () => {
+  it('a free of another allocator’s block waits on its pool until the owner reclaims it', () => {
+    const [a, b] = sharedHeaps(2);
+    const p = a!.malloc(64);
+    const q = a!.malloc(64);
+    expect(inUse(a!)).toBe(128);
+    b!.free(p);
+    b!.free(q);
+    const pool = p - (p % a!.config.poolSize);
+    expect(a!.memory.u32[(pool + POOL_XFREE) >>> 2]! & ~1).toBe(q); // LIFO, q on top
+    expect(inUse(a!)).toBe(128); // still counted until taken back
+    a!.validate();
+    expect(a!.reclaim()).toBe(2);
+    expect(inUse(a!)).toBe(0);
+    expect(a!.reclaim()).toBe(0);
+    a!.validate();
+  });
+
+  it('large blocks too, and realloc and usableSize of another allocator’s block', () => {
+    const [a, b] = sharedHeaps(2);
+    const big = a!.malloc(100_000);
+    a!.memory.u8.fill(7, big, big + 100_000);
+    expect(b!.usableSize(big)).toBeGreaterThanOrEqual(100_000);
+    const small = a!.malloc(48);
+    a!.memory.u8.fill(9, small, small + 48);
+    const moved = b!.realloc(small, 200);
+    expect(b!.memory.u8.subarray(moved, moved + 48).every((x) => x === 9)).toBe(true);
+    b!.free(big);
+    expect(a!.reclaim()).toBe(2);
+    expect(inUse(a!)).toBe(0);
+    b!.free(moved);
+    expect(inUse(b!)).toBe(0);
+    a!.validate();
+    b!.validate();
+  });
+
+  it('double frees are caught whichever allocator makes them, and change nothing', () => {
+    const [a, b, c] = sharedHeaps(3);
+    const keep = a!.malloc(32);
+    a!.memory.u32[keep >>> 2] = 0xfeed;
+    const p = a!.malloc(32);
+    b!.free(p);
+    expect(() => c!.free(p)).toThrow(DoubleFreeError); // two remote frees
+    expect(() => b!.free(p)).toThrow(DoubleFreeError);
+    expect(() => a!.free(p)).toThrow(DoubleFreeError); // the owner, after a remote free
+    expect(() => a!.usableSize(p)).toThrow(DoubleFreeError);
+    a!.reclaim();
+    expect(() => b!.free(p)).toThrow(DoubleFreeError); // after the owner took it back
+    const q = a!.malloc(32);
+    a!.free(q);
+    expect(() => b!.free(q)).toThrow(DoubleFreeError); // a remote free after the owner's
+    expect(() => b!.free(keep + 16)).toThrow(InvalidPointerError);
+    expect(a!.memory.u32[keep >>> 2]).toBe(0xfeed);
+    for (const h of [a!, b!, c!]) h.validate();
+    a!.free(keep);
+    expect(inUse(a!)).toBe(0);
+  });
+
+  it('a private allocator in the same memory is told apart', () => {
+    const memory = new Memory({ ...SMALL_MEMORY, shared: true });
+    const [a] = sharedHeaps(1, memory);
+    const solo = new ArenaAllocator({ memory });
+    const p = solo.malloc(32);
+    expect(() => a!.free(p)).toThrow(/not a region of this ArenaAllocator|not a block of/);
+    const q = a!.malloc(32);
+    expect(() => solo.free(q)).toThrow(InvalidPointerError);
+    solo.free(p);
+    a!.free(q);
+    a!.validate();
+    solo.validate();
+  });
+
+  it('keeps the pools in use bounded while blocks are in flight: the owner reclaims before it carves a pool', () => {
+    const [a, b] = sharedHeaps(2);
+    let poolsHigh = 0;
+    for (let round = 0; round < 50; round++) {
+      const batch: number[] = [];
+      for (let i = 0; i < 500; i++) batch.push(a!.malloc(64));
+      for (const p of batch) b!.free(p); // every block freed by the other worker
+      poolsHigh = Math.max(poolsHigh, a!.stats().sizeClasses.find((c) => c.blockSize === 64)!.pools);
+    }
+    // 500 blocks of 64 bytes fit in 2 pools; with every free remote, at most one batch is in
+    // flight while the next is allocated.
+    expect(poolsHigh).toBeLessThanOrEqual(5);
+    a!.reclaim();
+    expect(inUse(a!)).toBe(0);
+    a!.validate();
+  });
+});
+
+describe('detach, adopt, recover', () => {
+  it('a detached allocator’s pools are adopted, its blocks stay valid, and anyone frees them', () => {
+    const [a, b, c] = sharedHeaps(3);
+    const blocks = Array.from({ length: 300 }, (_, i) => {
+      const p = a!.malloc(16 + (i % 40) * 16);
+      a!.memory.u32[p >>> 2] = i;
+      return p;
+    });
+    const large = a!.malloc(50_000);
+    for (const p of blocks.slice(0, 50)) a!.free(p); // some into a's cache, flushed on detach
+    for (const p of blocks.slice(50, 100)) b!.free(p); // some in flight at detach
+    a!.detach();
+    expect(() => a!.malloc(16)).toThrow(/detached/);
+    expect(() => a!.free(blocks[200]!)).toThrow(/detached/);
+    expect(c!.adoptAbandoned()).toBe(1);
+    expect(c!.adoptAbandoned()).toBe(0);
+    c!.validate();
+    blocks.slice(100).forEach((p, i) => expect(c!.memory.u32[p >>> 2]).toBe(100 + i));
+    for (const p of blocks.slice(100, 200)) b!.free(p); // remote frees now reach c
+    for (const p of blocks.slice(200)) c!.free(p); // c owns them now
+    b!.free(large);
+    c!.reclaim();
+    expect(inUse(c!)).toBe(0);
+    c!.validate();
+    b!.validate();
+  });
+
+  it('an allocator adopts abandoned slots by itself before it reserves a new arena', () => {
+    const memory = new Memory({ ...SMALL_MEMORY, shared: true });
+    const [a] = sharedHeaps(1, memory);
+    const p = a!.malloc(32);
+    a!.free(a!.malloc(32));
+    a!.detach();
+    const b = new ArenaAllocator({ memory, shared: true });
+    const regionsBefore = memory.regionHeader().regionCount;
+    const q = b.malloc(32);
+    expect(b.adoptedSlots).toEqual([a!.heapSlot]);
+    expect(memory.regionHeader().regionCount).toBe(regionsBefore); // no new arena
+    b.free(p);
+    b.free(q);
+    expect(inUse(b)).toBe(0);
+    b.validate();
+  });
+
+  it('recover() takes over a worker that ended without detaching, whatever it had cached', () => {
+    const [dead, live] = sharedHeaps(2);
+    const kept = Array.from({ length: 100 }, (_, i) => {
+      const p = dead!.malloc(24);
+      dead!.memory.u32[p >>> 2] = 1000 + i;
+      return p;
+    });
+    for (let i = 0; i < 40; i++) dead!.free(dead!.malloc(24)); // cached, never flushed
+    const big = dead!.malloc(20_000);
+    live!.free(kept[0]!); // in flight when it died
+    live!.recover(dead!.heapSlot);
+    live!.validate();
+    kept.slice(1).forEach((p, i) => expect(live!.memory.u32[p >>> 2]).toBe(1001 + i));
+    for (const p of kept.slice(1)) live!.free(p);
+    live!.free(big);
+    expect(inUse(live!)).toBe(0);
+    live!.validate();
+  });
+
+  it('recover() and detach() refuse what they cannot do, changing nothing', () => {
+    const [a, b] = sharedHeaps(2);
+    expect(() => a!.recover(a!.heapSlot)).toThrow(/another allocator/);
+    expect(() => a!.recover(200)).toThrow(/not in use/);
+    expect(() => a!.recover(1.5)).toThrow(ConfigurationError);
+    expect(() => a!.recover('2' as unknown as number)).toThrow(ConfigurationError);
+    b!.detach();
+    expect(() => b!.detach()).toThrow(/detached/);
+    a!.recover(b!.heapSlot);
+    expect(() => a!.recover(b!.heapSlot)).toThrow(/already adopted/);
+    a!.validate();
+  });
+
+  it('a chain of adoptions forwards every departed slot’s remote frees to the last adopter', () => {
+    const [a, b, c, d] = sharedHeaps(4);
+    const pa = a!.malloc(32);
+    a!.detach();
+    b!.adoptAbandoned();
+    const pb = b!.malloc(32);
+    b!.detach();
+    c!.adoptAbandoned();
+    d!.free(pa); // the pool still names a's slot: a's stack, forwarded to c
+    d!.free(pb);
+    expect(c!.reclaim()).toBe(2);
+    expect(inUse(c!)).toBe(0);
+    c!.validate();
+  });
+});
+
+describe('model: allocators standing for workers, interleaved by fast-check', () => {
+  type Op =
+    | { kind: 'malloc'; heap: number; size: number }
+    | { kind: 'free'; heap: number; pick: number }
+    | { kind: 'realloc'; heap: number; pick: number; size: number }
+    | { kind: 'reclaim'; heap: number }
+    | { kind: 'replace'; heap: number; detach: boolean };
+  const size = fc.oneof(fc.integer({ min: 0, max: 600 }), fc.integer({ min: 600, max: 40_000 }));
+  const op: fc.Arbitrary<Op> = fc.oneof(
+    { weight: 6, arbitrary: fc.record({ kind: fc.constant('malloc' as const), heap: fc.nat(3), size }) },
+    { weight: 5, arbitrary: fc.record({ kind: fc.constant('free' as const), heap: fc.nat(3), pick: fc.nat() }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('realloc' as const), heap: fc.nat(3), pick: fc.nat(), size }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('reclaim' as const), heap: fc.nat(3) }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('replace' as const), heap: fc.nat(3), detach: fc.boolean() }) },
+  );
+
+  it('keeps every block’s data, never hands a byte out twice, validates, and ends at zero bytes in use', () => {
+    fc.assert(
+      fc.property(fc.array(op, { minLength: 1, maxLength: 400 }), fc.boolean(), (ops, sharedBacking) => {
+        const memory = new Memory({ ...SMALL_MEMORY, shared: sharedBacking });
+        const heaps = Array.from({ length: 4 }, () => new ArenaAllocator({ memory, shared: true }));
+        const live = new Map<number, { size: number; tag: number }>();
+        let tag = 0;
+        const write = (p: number, n: number): void => {
+          tag = (tag % 250) + 1;
+          memory.u8.fill(tag, p, p + n);
+          live.set(p, { size: n, tag });
+        };
+        const check = (p: number): void => {
+          const { size: n, tag: t } = live.get(p)!;
+          for (let i = p; i < p + n; i++) if (memory.u8[i] !== t) throw new Error(`block ${p} lost its data at ${i}`);
+        };
+        const pick = (k: number): number | undefined => {
+          if (live.size === 0) return undefined;
+          return [...live.keys()][k % live.size];
+        };
+        for (const o of ops) {
+          const heap = heaps[o.heap]!;
+          if (o.kind === 'malloc') {
+            const p = heap.malloc(o.size);
+            expect(p).not.toBe(0);
+            for (const [q, b] of live) expect(p + o.size <= q || q + b.size <= p || o.size === 0 || b.size === 0).toBe(true);
+            expect(live.has(p)).toBe(false);
+            write(p, o.size);
+          } else if (o.kind === 'free') {
+            const p = pick(o.pick);
+            if (p === undefined) continue;
+            check(p);
+            heap.free(p);
+            live.delete(p);
+            expect(() => heaps[(o.heap + 1) % 4]!.free(p)).toThrow(DoubleFreeError);
+          } else if (o.kind === 'realloc') {
+            const p = pick(o.pick);
+            if (p === undefined) continue;
+            check(p);
+            const { size: old, tag: t } = live.get(p)!;
+            const q = heap.realloc(p, o.size);
+            expect(q).not.toBe(0);
+            live.delete(p);
+            const kept = Math.min(old, o.size);
+            for (let i = q; i < q + kept; i++) expect(memory.u8[i]).toBe(t);
+            write(q, o.size);
+          } else if (o.kind === 'reclaim') {
+            heap.reclaim();
+          } else {
+            if (o.detach) heap.detach();
+            const next = new ArenaAllocator({ memory, shared: true });
+            if (!o.detach) next.recover(heap.heapSlot);
+            heaps[o.heap] = next;
+          }
+        }
+        for (const p of live.keys()) check(p);
+        for (const h of heaps) h.validate();
+        for (const [i, p] of [...live.keys()].entries()) heaps[i % 4]!.free(p);
+        for (const h of heaps) h.reclaim();
+        for (const h of heaps) {
+          h.validate();
+          expect(inUse(h)).toBe(0);
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+});
