@@ -39,7 +39,11 @@ describe('attaching', () => {
   it('every allocator of the heap finds the same record through the memory root, from another Memory too', () => {
     const memory = new Memory({ ...SMALL_MEMORY, shared: true });
     const a = new ArenaAllocator({ memory, shared: true });
-    const elsewhere = new Memory({ buffer: memory.wasmMemory! });
+    // A WebAssembly.Memory does not tell its maximum: without maxBytes the Memory assumes 4 GiB,
+    // beyond what the heap's maps cover, and is refused rather than let grow past them.
+    const unsure = new Memory({ buffer: memory.wasmMemory! });
+    expect(() => new ArenaAllocator({ memory: unsure, shared: true })).toThrow(/maxBytes: 67108864/);
+    const elsewhere = new Memory({ buffer: memory.wasmMemory!, maxBytes: memory.maxBytes });
     const b = new ArenaAllocator({ memory: elsewhere, shared: true });
     expect(b.sharedHeap!.record).toBe(a.sharedHeap!.record);
     const p = a.malloc(40);

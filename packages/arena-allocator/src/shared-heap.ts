@@ -11,7 +11,7 @@ import { POOL_NEXT_PENDING, POOL_OWNER_SLOT, POOL_XFREE } from './config.js';
  *   4    version      1
  *   8    poolSize     every shared allocator uses these two sizes
  *   12   arenaSize
- *   16   span         bytes of memory the maps below cover (the memory's maxBytes)
+ *   16   span         64 KiB pages of memory the maps below cover (the first allocator's maxBytes)
  *   20   stateMap     byte offset of the block-state map: 2 bits per 16-byte granule, written
  *                     only by the owner of the region holding the granule (plain stores)
  *   24   remoteMap    byte offset of the remote-free map: 1 bit per granule, set with
@@ -77,7 +77,7 @@ export class SharedHeap {
     record: number,
   ) {
     this.record = record;
-    this.span = memory.u32[(record + SPAN) >>> 2]!;
+    this.span = memory.u32[(record + SPAN) >>> 2]! * 65536;
     this.rebind();
   }
 
@@ -107,7 +107,7 @@ export class SharedHeap {
       u32[w + (VERSION >>> 2)] = SHARED_VERSION;
       u32[w + (POOL_SIZE >>> 2)] = poolSize;
       u32[w + (ARENA_SIZE >>> 2)] = arenaSize;
-      u32[w + (SPAN >>> 2)] = span;
+      u32[w + (SPAN >>> 2)] = span / 65536;
       u32[w + (STATE_MAP >>> 2)] = start + stateMap;
       u32[w + (REMOTE_MAP >>> 2)] = start + remoteMap;
       u32[w + (SLOTS >>> 2)] = SLOT_COUNT;
@@ -130,7 +130,14 @@ export class SharedHeap {
           `pass the same (got ${poolSize} and ${arenaSize})`,
       );
     }
-    return new SharedHeap(memory, start);
+    const heap = new SharedHeap(memory, start);
+    if (memory.maxBytes > heap.span) {
+      throw new ConfigurationError(
+        `new ArenaAllocator({ shared: true }): this Memory may grow to ${memory.maxBytes} bytes, beyond the ${heap.span} the shared heap's maps cover; ` +
+          `create it with the maxBytes of the first: new Memory({ buffer, maxBytes: ${heap.span} })`,
+      );
+    }
+    return heap;
   }
 
   /** Re-creates the map views (after the memory grew: an unshared backing's old buffer is gone). */
