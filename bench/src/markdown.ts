@@ -117,6 +117,7 @@ function formatSuite(suite: SuiteResult, run: RunResult): string[] {
       ),
     );
   }
+  if (suite.details.length > 0) lines.push('', ...suite.details.map((line) => `- ${cell(line)}`));
   if (suite.memory !== null) lines.push('', ...formatMemory(suite.memory));
   return lines;
 }

@@ -82,6 +82,7 @@ function formatSuite(suite: SuiteResult, run: RunResult, c: Colors): string {
     ),
   ];
   if (suite.slowdowns.length > 0) parts.push(formatSlowdowns(suite.slowdowns, c));
+  if (suite.details.length > 0) parts.push(suite.details.join('\n'));
   if (suite.memory !== null) parts.push(formatMemory(suite.memory, c));
   return parts.join('\n');
 }

@@ -71,6 +71,8 @@ export interface SuiteResult {
    */
   readonly slowdowns: readonly SlowdownResult[];
   readonly memory: MemoryReport | null;
+  /** The suite's own lines under its table (see `CaseSet.details`); empty when it has none. */
+  readonly details: readonly string[];
 }
 
 export interface RunResult {

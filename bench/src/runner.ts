@@ -203,6 +203,7 @@ async function runSuite(
     await Promise.all(slots.map((slot) => slot.session?.close()));
   }
   set.teardown?.();
+  const details = set.details?.() ?? [];
 
   let memory = null;
   if (suite.measureMemory !== undefined) {
@@ -229,6 +230,7 @@ async function runSuite(
     ratios: suite.subjectRatios === false ? [] : ratios(suite, cases),
     slowdowns: slowdowns(suite, cases),
     memory,
+    details,
   };
 }
 

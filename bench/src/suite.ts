@@ -84,6 +84,11 @@ export interface CaseSet {
   readonly unavailable?: readonly SkippedCase[];
   /** Called once after the measured rounds: check invariants, drop big buffers. */
   readonly teardown?: () => void;
+  /**
+   * Lines reported under the suite's table, asked for after `teardown`: figures a time per
+   * operation cannot carry (throughput per CPU-second, pools in use). None by default.
+   */
+  readonly details?: () => readonly string[];
 }
 
 /** A case that was not measured, and why. */

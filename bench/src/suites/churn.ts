@@ -6,7 +6,8 @@
  * for a block of bytes), @thi.ng/malloc's MemPool, a bare segregated free list (the practical
  * limit), the same list with heapkit's API and safety check (`checked-free-list`: the fair limit),
  * two ArenaAllocators sharing one memory (the region protocol must cost nothing on the fast
- * path: they should run at the speed of one), AssemblyScript's TLSF allocator and
+ * path: they should run at the speed of one), one ArenaAllocator in a shared memory's shared heap
+ * (`heapkit-shared`: what sharing costs a worker alone, at most 5%), AssemblyScript's TLSF allocator and
  * incremental GC compiled to WebAssembly (`bench/assembly/churn.ts`) and, in its own process,
  * CPython doing the same with bytearrays (`bench/python/churn.py`). Also: heap bytes used for
  * 1,000,000 live blocks of random 8..512 B divided by the sum of the requested sizes.
@@ -58,6 +59,7 @@ const BARE_FREE_LIST = 'bare-free-list';
 const CHECKED_FREE_LIST = 'checked-free-list';
 const UINT8ARRAY = 'uint8array';
 const TWO_ALLOCATORS = 'heapkit-2-in-1-memory';
+const SHARED = 'heapkit-shared';
 const ASSEMBLYSCRIPT = 'assemblyscript';
 const CPYTHON = 'cpython';
 
@@ -126,6 +128,41 @@ function twoAllocatorsCase(input: ChurnInput): BenchCase {
         const p = allocator.malloc(sizes[k]!);
         if (p === 0) exhausted(TWO_ALLOCATORS);
         memory.u32[p >>> 2] = k;
+        ptrs[slot] = p;
+        k = (k + 1) & STREAM_MASK;
+      }
+      cursor = k;
+    },
+  };
+}
+
+/**
+ * The `heapkit` steps by an ArenaAllocator that joined a shared memory's shared heap
+ * (`shared: true`), alone: what one worker of the `workers` suite pays for being able to share.
+ */
+function sharedCase(input: ChurnInput): BenchCase {
+  const { initialSizes, slots, sizes } = input;
+  const memory = new Memory({ shared: true, maxBytes: 256 << 20 });
+  const allocator = new ArenaAllocator({ memory, shared: true });
+  const ptrs = new Uint32Array(LIVE_BLOCKS);
+  for (let i = 0; i < LIVE_BLOCKS; i++) {
+    const p = allocator.malloc(initialSizes[i]!);
+    if (p === 0) exhausted(SHARED);
+    memory.u32[p >>> 2] = i;
+    ptrs[i] = p;
+  }
+  let cursor = 0;
+  return {
+    name: SHARED,
+    description: 'ArenaAllocator({ shared: true }) over a shared memory, one thread: free, malloc, write a u32',
+    run: () => {
+      let k = cursor;
+      for (let n = 0; n < STEPS_PER_CALL; n++) {
+        const slot = slots[k]!;
+        allocator.free(ptrs[slot]!);
+        const p = allocator.malloc(sizes[k]!);
+        if (p === 0) exhausted(SHARED);
+        allocator.memory.u32[p >>> 2] = k;
         ptrs[slot] = p;
         k = (k + 1) & STREAM_MASK;
       }
@@ -451,7 +488,11 @@ export const churn: Suite = {
   ],
   // The region protocol costs nothing on the fast path: two allocators in one memory run at the
   // speed of one (their loop also picks the allocator per step: one array load).
-  slowdowns: [{ case: TWO_ALLOCATORS, baseline: HEAPKIT, maxRatio: 1.05 }],
+  // And joining a shared heap costs one worker at most 5% (issue: workers).
+  slowdowns: [
+    { case: TWO_ALLOCATORS, baseline: HEAPKIT, maxRatio: 1.05 },
+    { case: SHARED, baseline: HEAPKIT, maxRatio: 1.05 },
+  ],
   createCases(ctx) {
     const input = churnInput(ctx.seed, 'churn');
     const assemblyScript = assemblyScriptCase(input);
@@ -461,6 +502,7 @@ export const churn: Suite = {
       cases: [
         heapkitCase(input),
         twoAllocatorsCase(input),
+        sharedCase(input),
         checkedFreeListCase(input),
         bareFreeListCase(input),
         uint8ArrayCase(input),

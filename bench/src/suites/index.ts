@@ -7,8 +7,9 @@ import { binaryTrees } from './binary-trees.js';
 import { churn } from './churn.js';
 import { gc } from './gc.js';
 import { profiler } from './profiler.js';
+import { workers } from './workers.js';
 
-export const SUITES: readonly Suite[] = [churn, binaryTrees, profiler, gc];
+export const SUITES: readonly Suite[] = [churn, binaryTrees, profiler, gc, workers];
 
 /** The suite of that name, or undefined. */
 export function findSuite(name: string): Suite | undefined {

@@ -99,24 +99,23 @@ export class ArenaAllocator implements Allocator {
   /** Requests up to this size take malloc's fast path: the threshold, or -1 in debug mode. */
   private fastSmallLimit: number;
   /** Pointers below this take free's fast path: the memory's end, or 0 in debug mode. */
-  private fastEnd: number;
+  protected fastEnd: number;
   // The fast paths read these directly rather than through their owners (one object hop
   // instead of two; see `malloc` and `free`). `stateBits` and `poolClass` are replaced when
   // the memory grows, so the grow listener re-reads them.
-  private stateBits: Uint32Array;
-  private poolClass: Uint8Array;
-  private readonly poolShift: number;
+  protected stateBits: Uint32Array;
+  protected poolClass: Uint8Array;
+  protected readonly poolShift: number;
   private readonly cacheCounts: Uint32Array;
   private readonly cacheSlots: Uint32Array;
   private readonly cacheShift: number;
   private readonly cacheDepth: number;
-  /** The shared heap's remote-free bits (1 per granule), or one zero word when private. */
-  private remoteBits: Int32Array;
-  /** Masks the remote-bit word index: all ones in a shared heap, 0 (word 0, always zero) when private. */
-  private readonly remoteMask: number;
+  /** The shared heap's remote-free bits (1 per granule); an empty array when private. */
+  protected remoteBits: Int32Array;
 
   constructor(options: ArenaAllocatorOptions = {}) {
     this.config = resolveConfig(options);
+
     this.memory = options.memory ?? new Memory();
     this.threshold = this.config.smallThreshold;
     this.debug = this.config.debug;
@@ -127,13 +126,11 @@ export class ArenaAllocator implements Allocator {
       this.largeOwner = this.memory.registerOwner('ArenaAllocator (large blocks)');
       this.heapSlot = this.sharedHeap.claimSlot(this.owner, this.largeOwner);
       this.remoteBits = this.sharedHeap.remoteBits;
-      this.remoteMask = -1;
     } else {
       this.sharedHeap = undefined;
       this.largeOwner = this.owner;
       this.heapSlot = 0;
-      this.remoteBits = new Int32Array(1);
-      this.remoteMask = 0;
+      this.remoteBits = new Int32Array(0);
     }
     this.states = new BlockStates(this.memory.byteLength, this.sharedHeap);
     this.tlsf = new Tlsf(
@@ -166,6 +163,9 @@ export class ArenaAllocator implements Allocator {
       if (this.sharedHeap !== undefined) this.remoteBits = this.sharedHeap.remoteBits;
       if (!this.debug && !this.detached) this.fastEnd = memory.byteLength;
     });
+    // A shared heap's allocator takes its `free` from SharedArenaAllocator (below), so that the
+    // private fast path carries none of its checks: one public class, two fast paths.
+    if (this.sharedHeap !== undefined) Object.setPrototypeOf(this, SharedArenaAllocator.prototype);
   }
 
   /**
@@ -226,25 +226,20 @@ export class ArenaAllocator implements Allocator {
 
   /** Frees a block (`PyObject_Free`). `free(0)` does nothing. */
   free(ptr: Ptr): void {
-    // Fast path: a live block of one of our pools. Cost: a type check and three compares, one
-    // state-map word read and written (LIVE_SMALL -> FREED: the O(1) invalid and double-free
-    // check), the pool's class (one byte: FOREIGN for any pool not ours), one remote-free bit
-    // (set when another worker already freed the block; always word 0, zero, when private), then
-    // the block cache (its count and slot) or, when that is full, two pool-header words and the
-    // block's link word. Plain loads and stores only: no atomics, no lock, in a shared heap too.
+    // Fast path: a live pool block. Cost: a type check and three compares, one state-map word
+    // read and written (LIVE_SMALL -> FREED: the O(1) invalid and double-free check), the pool's
+    // class (one byte), then the block cache (its count and slot) or, when that is full, two
+    // pool-header words and the block's link word. A pointer of another allocator is never
+    // LIVE_SMALL in this private map, so regions cost nothing on this path either. (A shared
+    // heap's allocator is a SharedArenaAllocator, whose `free` adds two checks: see below.)
     if (isU32(ptr) && ptr < this.fastEnd && (ptr & 15) === 0) {
       const bits = this.stateBits;
       const w = ptr >>> 8;
       const shift = (ptr >>> 3) & 30;
       const word = bits[w]!;
-      const c = this.poolClass[ptr >>> this.poolShift]!;
-      if (
-        ((word >>> shift) & 3) === LIVE_SMALL &&
-        c !== FOREIGN &&
-        ((this.remoteBits[(ptr >>> 9) & this.remoteMask]! >>> ((ptr >>> 4) & 31)) & 1) === 0
-      ) {
+      if (((word >>> shift) & 3) === LIVE_SMALL) {
         bits[w] = word ^ (SMALL_FLIP << shift);
-        this.cacheOrRelease(ptr, c);
+        this.cacheOrRelease(ptr, this.poolClass[ptr >>> this.poolShift]!);
         return;
       }
     }
@@ -310,7 +305,8 @@ export class ArenaAllocator implements Allocator {
     return this.rawMalloc(size);
   }
 
-  private freeSlow(ptr: Ptr): void {
+  /** @internal The free of anything but a live block of ours: null, errors, remote frees. */
+  protected freeSlow(ptr: Ptr): void {
     if (ptr === 0) return;
     if (this.detached) throw this.detachedError('free');
     if (this.viewsWereStale(ptr)) {
@@ -449,7 +445,7 @@ export class ArenaAllocator implements Allocator {
 
   /** @internal True when ptr's remote-free bit is set (another worker freed it; not yet taken back). */
   remotelyFreed(ptr: Ptr): boolean {
-    return ((this.remoteBits[(ptr >>> 9) & this.remoteMask]! >>> ((ptr >>> 4) & 31)) & 1) !== 0;
+    return this.sharedHeap !== undefined && ((this.remoteBits[ptr >>> 9]! >>> ((ptr >>> 4) & 31)) & 1) !== 0;
   }
 
   /** @internal Calls `visit` for every live block in this allocator's own regions. */
@@ -498,7 +494,7 @@ export class ArenaAllocator implements Allocator {
   }
 
   /** A small block of class `c` already marked FREED: into the block cache, or back to its pool when that is full. */
-  private cacheOrRelease(ptr: Ptr, c: number): void {
+  protected cacheOrRelease(ptr: Ptr, c: number): void {
     const n = this.cacheCounts[c]!;
     if (n < this.cacheDepth) {
       this.cacheSlots[(c << this.cacheShift) + n] = ptr;
@@ -684,6 +680,39 @@ export class ArenaAllocator implements Allocator {
       if (state === FREED) throw new DoubleFreeError(ptr, operation);
     }
     throw this.pointerError(ptr, operation);
+  }
+}
+
+/**
+ * The prototype of an ArenaAllocator in a shared heap (`new ArenaAllocator({ memory, shared:
+ * true })` sets it): the same allocator, with the `free` fast path a shared heap needs. Never
+ * constructed itself, and not exported: use ArenaAllocator.
+ */
+class SharedArenaAllocator extends ArenaAllocator {
+  /** Frees a block (`PyObject_Free`); another allocator's block of the heap is freed remotely. */
+  override free(ptr: Ptr): void {
+    // Fast path: a live block of one of our pools. Cost: the private fast path's, plus two
+    // checks: the pool's class is not FOREIGN (one byte, read anyway: the pool is ours), and the
+    // block's remote-free bit is clear (one word: no other worker freed it already). Plain loads
+    // and stores only: no atomics, no lock. Anything else (another worker's block, a large block,
+    // an error) takes the slow path.
+    if (isU32(ptr) && ptr < this.fastEnd && (ptr & 15) === 0) {
+      const bits = this.stateBits;
+      const w = ptr >>> 8;
+      const shift = (ptr >>> 3) & 30;
+      const word = bits[w]!;
+      const c = this.poolClass[ptr >>> this.poolShift]!;
+      if (
+        ((word >>> shift) & 3) === LIVE_SMALL &&
+        c !== FOREIGN &&
+        ((this.remoteBits[ptr >>> 9]! >>> ((ptr >>> 4) & 31)) & 1) === 0
+      ) {
+        bits[w] = word ^ (SMALL_FLIP << shift);
+        this.cacheOrRelease(ptr, c);
+        return;
+      }
+    }
+    this.freeSlow(ptr);
   }
 }
 
