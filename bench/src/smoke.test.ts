@@ -140,6 +140,7 @@ describe('bench --tiny', () => {
     });
     expect(churn.slowdowns.map((d) => [d.case, d.baseline, d.maxRatio])).toEqual([
       ['heapkit-2-in-1-memory', 'heapkit', 1.05],
+      ['heapkit-shared', 'heapkit', 1.05],
     ]);
     const trees = run.suites.find((s) => s.name === 'binary-trees')!;
     expect(trees.opName).toBe('program run');
@@ -220,11 +221,31 @@ describe('bench --tiny', () => {
     }
     expect(run.suites.find((s) => s.name === 'churn')!.slowdowns.map((s) => s.case)).toEqual([
       'heapkit-2-in-1-memory',
+      'heapkit-shared',
     ]);
     expect(io.out.join('')).toMatch(/^Slowdown: median time per operation ÷ the baseline's$/m);
     expect(io.out.join('')).toMatch(
       /^│ runtime-exact-1 +│ untraced │ +[\d.]+× │ ≤ 2\.00× │ (met|not met) +│$/m,
     );
+  });
+
+  it('has the workers suite’s cases, its targets against one worker, and its figures per CPU-second', () => {
+    const workers = run.suites.find((s) => s.name === 'workers')!;
+    expect(workers.subject).toBe('2-workers');
+    expect(workers.cases.map((c) => c.name).slice(0, 3)).toEqual([
+      '2-workers',
+      '1-worker',
+      '2-workers-cross-10',
+    ]);
+    expect(workers.ratios.find((r) => r.peer === '1-worker')!.target).toBe(1.6);
+    expect(workers.slowdowns.map((d) => [d.case, d.baseline])).toEqual([['2-workers-cross-10', '1-worker']]);
+    expect(workers.details).toContainEqual(
+      expect.stringMatching(/^1-worker: [\d.]+ M steps per CPU-second, \d+ pools in use at the end$/),
+    );
+    expect(workers.details).toContainEqual(
+      expect.stringMatching(/^2-workers ÷ 1-worker per CPU-second: [\d.]+×/),
+    );
+    expect(io.out.join('')).toMatch(/^2-workers-cross-10: [\d.]+ M steps per CPU-second/m);
   });
 
   it('has the gc suite’s cases, its slowdowns with their targets, and no subject ratios', () => {
@@ -476,7 +497,7 @@ describe('command line', () => {
     expect(() => parseCliArgs(['--quick', '--tiny'])).toThrow(UsageError);
     expect(() => parseCliArgs(['--seed', '-1'])).toThrow(UsageError);
     expect(() => selectSuites(SUITES, ['nope'])).toThrow(
-      /unknown suite 'nope'; known suites: churn, binary-trees, profiler, gc$/,
+      /unknown suite 'nope'; known suites: churn, binary-trees, profiler, gc, workers$/,
     );
   });
 

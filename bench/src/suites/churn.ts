@@ -154,7 +154,8 @@ function sharedCase(input: ChurnInput): BenchCase {
   let cursor = 0;
   return {
     name: SHARED,
-    description: 'ArenaAllocator({ shared: true }) over a shared memory, one thread: free, malloc, write a u32',
+    description:
+      'ArenaAllocator({ shared: true }) over a shared memory, one thread: free, malloc, write a u32',
     run: () => {
       let k = cursor;
       for (let n = 0; n < STEPS_PER_CALL; n++) {

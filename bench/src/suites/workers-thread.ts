@@ -22,8 +22,8 @@ import {
   inboxBase,
   LIVE_PER_WORKER,
   POOLS_BASE,
-  RING_MASK,
   RING_HEAD,
+  RING_MASK,
   RING_SIZE,
   RING_SLOTS,
   RING_TAIL,
@@ -76,7 +76,7 @@ function run(steps: number): void {
     const r = s >>> 0;
     const slot = r % LIVE_PER_WORKER;
     const old = ptrs[slot]!;
-    if ((r >>> 16) < crossLimit && room > 0) {
+    if (r >>> 16 < crossLimit && room > 0) {
       ctl[peerInbox + RING_SLOTS + (tail & RING_MASK)] = old;
       tail = (tail + 1) | 0;
       room--;

@@ -22,9 +22,7 @@
  * `Atomics.notify` to start a call and one `Atomics.wait` for its end (about 20 µs per call,
  * against the milliseconds a call runs). Each worker runs its own loop (`workers-thread.ts`).
  */
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Memory } from '@heapkit/memory';
 import type { BenchCase, Suite } from '../suite.js';
@@ -61,14 +59,11 @@ interface Crew {
   cpuMicros: number;
 }
 
-/** The worker module: compiled JS next to this file, or (tests, under tsx) the TypeScript source. */
+/** The worker module: compiled JS next to this file, or (tests, under tsx) an entry that loads the source. */
 function workerUrl(): URL {
-  if (import.meta.url.endsWith('.js')) return new URL('./workers-thread.js', import.meta.url);
-  // A worker does not inherit tsx's loader: register it first, then load the source.
-  const api = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href;
-  const source = new URL('./workers-thread.ts', import.meta.url).href;
-  const code = `const api = await import(${JSON.stringify(api)}); (api.register ?? api.default.register)(); await import(${JSON.stringify(source)});`;
-  return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
+  return import.meta.url.endsWith('.js')
+    ? new URL('./workers-thread.js', import.meta.url)
+    : new URL('./workers-thread-entry.mjs', import.meta.url);
 }
 
 function hire(name: string, workers: number, crossPercent: number): Crew {
@@ -77,12 +72,27 @@ function hire(name: string, workers: number, crossPercent: number): Crew {
   const control = new SharedArrayBuffer(controlBytes(workers));
   const url = workerUrl();
   const threads = Array.from({ length: workers }, (_, id) => {
-    const setup: WorkerSetup = { control, wasmMemory: memory.wasmMemory!, maxBytes: MAX_BYTES, id, workers, crossPercent };
+    const setup: WorkerSetup = {
+      control,
+      wasmMemory: memory.wasmMemory!,
+      maxBytes: MAX_BYTES,
+      id,
+      workers,
+      crossPercent,
+    };
     const thread = new Worker(url, { workerData: setup });
     thread.unref(); // a failed run must not hang on idle workers
     return thread;
   });
-  const crew: Crew = { name, workers, crossPercent, threads, ctl: new Int32Array(control), steps: 0, cpuMicros: 0 };
+  const crew: Crew = {
+    name,
+    workers,
+    crossPercent,
+    threads,
+    ctl: new Int32Array(control),
+    steps: 0,
+    cpuMicros: 0,
+  };
   command(crew, CMD_REPORT, 0); // waits until every worker has started and filled its blocks
   return crew;
 }

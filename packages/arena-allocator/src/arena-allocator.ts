@@ -26,8 +26,8 @@ import {
   writeDebugBlock,
 } from './debug-guards.js';
 import { FOREIGN, Pools } from './pools.js';
-import { ABANDONED_SLOT, ADOPTED, ADOPTING, ATTACHED, SharedHeap, SLOT_COUNT } from './shared-heap.js';
 import { adoptSlot, drainSlot } from './shared-adoption.js';
+import { ABANDONED_SLOT, ADOPTED, ADOPTING, ATTACHED, SharedHeap, SLOT_COUNT } from './shared-heap.js';
 import { type AllocatorStats, collectStats, formatStats } from './stats.js';
 import { MAX_BLOCK, Tlsf } from './tlsf.js';
 import { validateHeap } from './validate.js';
@@ -418,7 +418,11 @@ export class ArenaAllocator implements Allocator {
       );
     }
     const status = heap.status(slot);
-    if (status === ABANDONED_SLOT ? !heap.setStatus(slot, ABANDONED_SLOT, ADOPTING) : !heap.setStatus(slot, ATTACHED, ADOPTING)) {
+    if (
+      status === ABANDONED_SLOT
+        ? !heap.setStatus(slot, ABANDONED_SLOT, ADOPTING)
+        : !heap.setStatus(slot, ATTACHED, ADOPTING)
+    ) {
       throw new ConfigurationError(
         `ArenaAllocator.recover: heap slot ${slot} is ${status === ADOPTED || status === ADOPTING ? 'already adopted' : 'not in use'}`,
       );

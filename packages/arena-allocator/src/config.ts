@@ -58,7 +58,15 @@ export interface ResolvedConfig {
   readonly shared: boolean;
 }
 
-const OPTIONS = ['memory', 'arenaSize', 'poolSize', 'smallThreshold', 'blockCache', 'debug', 'shared'] as const;
+const OPTIONS = [
+  'memory',
+  'arenaSize',
+  'poolSize',
+  'smallThreshold',
+  'blockCache',
+  'debug',
+  'shared',
+] as const;
 const WHERE = 'new ArenaAllocator(options)';
 
 /** Checks the options strictly (see DESIGN.md: nothing ignored) and derives the figures. */

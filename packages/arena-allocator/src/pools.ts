@@ -402,7 +402,11 @@ export class Pools {
       let ref = 0;
       let head = 0;
       if (szidx < this.usedpools.length) {
-        for (let b = pool + this.poolSize - size - ((this.poolSize - POOL_HEADER_BYTES) % size); b >= pool + POOL_HEADER_BYTES; b -= size) {
+        for (
+          let b = pool + this.poolSize - size - ((this.poolSize - POOL_HEADER_BYTES) % size);
+          b >= pool + POOL_HEADER_BYTES;
+          b -= size
+        ) {
           if (isLive(b)) ref++;
         }
       }
@@ -412,7 +416,11 @@ export class Pools {
         freePools++;
         continue;
       }
-      for (let b = pool + this.poolSize - size - ((this.poolSize - POOL_HEADER_BYTES) % size); b >= pool + POOL_HEADER_BYTES; b -= size) {
+      for (
+        let b = pool + this.poolSize - size - ((this.poolSize - POOL_HEADER_BYTES) % size);
+        b >= pool + POOL_HEADER_BYTES;
+        b -= size
+      ) {
         if (isLive(b)) continue;
         u32[b >>> 2] = head;
         head = b;
@@ -443,7 +451,8 @@ export class Pools {
   private insertSorted(id: number): void {
     const nf = this.arenaFreePoolCount[id]!;
     let after = 0;
-    for (let a = this.usableArenas; a !== 0 && this.arenaFreePoolCount[a]! <= nf; a = this.arenaNext[a]!) after = a;
+    for (let a = this.usableArenas; a !== 0 && this.arenaFreePoolCount[a]! <= nf; a = this.arenaNext[a]!)
+      after = a;
     if (after === 0) {
       const head = this.usableArenas;
       this.arenaNext[id] = head;

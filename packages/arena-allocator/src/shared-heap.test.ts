@@ -14,7 +14,10 @@ import { POOL_XFREE } from './config.js';
 
 const SMALL_MEMORY = { maxBytes: 64 << 20 };
 
-function sharedHeaps(count: number, memory = new Memory({ ...SMALL_MEMORY, shared: true })): ArenaAllocator[] {
+function sharedHeaps(
+  count: number,
+  memory = new Memory({ ...SMALL_MEMORY, shared: true }),
+): ArenaAllocator[] {
   return Array.from({ length: count }, () => new ArenaAllocator({ memory, shared: true }));
 }
 
@@ -60,17 +63,23 @@ describe('attaching', () => {
       /uses poolSize 16384 and arenaSize 1048576; pass the same/,
     );
     expect(() => new ArenaAllocator({ memory, shared: true, debug: true })).toThrow(ConfigurationError);
-    expect(() => new ArenaAllocator({ memory, shared: 'yes' as unknown as boolean })).toThrow(ConfigurationError);
+    expect(() => new ArenaAllocator({ memory, shared: 'yes' as unknown as boolean })).toThrow(
+      ConfigurationError,
+    );
     const tiny = new Memory({ initialBytes: 65536, maxBytes: 65536 });
     tiny.reserve(60_000, tiny.registerOwner('most of it'));
-    expect(() => new ArenaAllocator({ memory: tiny, shared: true })).toThrow(/cannot hold the shared heap's maps/);
+    expect(() => new ArenaAllocator({ memory: tiny, shared: true })).toThrow(
+      /cannot hold the shared heap's maps/,
+    );
   });
 
   it('shared-heap methods on a private allocator say what to do', () => {
     const heap = new ArenaAllocator();
     expect(heap.heapSlot).toBe(0);
     expect(heap.reclaim()).toBe(0);
-    expect(() => heap.detach()).toThrow(/this allocator is private; create it with \{ memory, shared: true \}/);
+    expect(() => heap.detach()).toThrow(
+      /this allocator is private; create it with \{ memory, shared: true \}/,
+    );
     expect(() => heap.adoptAbandoned()).toThrow(ConfigurationError);
     expect(() => heap.recover(1)).toThrow(ConfigurationError);
   });
@@ -183,7 +192,9 @@ describe('detach, adopt, recover', () => {
     expect(c!.adoptAbandoned()).toBe(1);
     expect(c!.adoptAbandoned()).toBe(0);
     c!.validate();
-    blocks.slice(100).forEach((p, i) => expect(c!.memory.u32[p >>> 2]).toBe(100 + i));
+    expect(blocks.slice(100).map((p) => c!.memory.u32[p >>> 2])).toEqual(
+      blocks.slice(100).map((_, i) => 100 + i),
+    );
     for (const p of blocks.slice(100, 200)) b!.free(p); // remote frees now reach c
     for (const p of blocks.slice(200)) c!.free(p); // c owns them now
     b!.free(large);
@@ -222,7 +233,9 @@ describe('detach, adopt, recover', () => {
     live!.free(kept[0]!); // in flight when it died
     live!.recover(dead!.heapSlot);
     live!.validate();
-    kept.slice(1).forEach((p, i) => expect(live!.memory.u32[p >>> 2]).toBe(1001 + i));
+    expect(kept.slice(1).map((p) => live!.memory.u32[p >>> 2])).toEqual(
+      kept.slice(1).map((_, i) => 1001 + i),
+    );
     for (const p of kept.slice(1)) live!.free(p);
     live!.free(big);
     expect(inUse(live!)).toBe(0);
@@ -268,10 +281,19 @@ describe('model: allocators standing for workers, interleaved by fast-check', ()
   const size = fc.oneof(fc.integer({ min: 0, max: 600 }), fc.integer({ min: 600, max: 40_000 }));
   const op: fc.Arbitrary<Op> = fc.oneof(
     { weight: 6, arbitrary: fc.record({ kind: fc.constant('malloc' as const), heap: fc.nat(3), size }) },
-    { weight: 5, arbitrary: fc.record({ kind: fc.constant('free' as const), heap: fc.nat(3), pick: fc.nat() }) },
-    { weight: 1, arbitrary: fc.record({ kind: fc.constant('realloc' as const), heap: fc.nat(3), pick: fc.nat(), size }) },
+    {
+      weight: 5,
+      arbitrary: fc.record({ kind: fc.constant('free' as const), heap: fc.nat(3), pick: fc.nat() }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.record({ kind: fc.constant('realloc' as const), heap: fc.nat(3), pick: fc.nat(), size }),
+    },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('reclaim' as const), heap: fc.nat(3) }) },
-    { weight: 1, arbitrary: fc.record({ kind: fc.constant('replace' as const), heap: fc.nat(3), detach: fc.boolean() }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({ kind: fc.constant('replace' as const), heap: fc.nat(3), detach: fc.boolean() }),
+    },
   );
 
   it('keeps every block’s data, never hands a byte out twice, validates, and ends at zero bytes in use', () => {
@@ -288,7 +310,8 @@ describe('model: allocators standing for workers, interleaved by fast-check', ()
         };
         const check = (p: number): void => {
           const { size: n, tag: t } = live.get(p)!;
-          for (let i = p; i < p + n; i++) if (memory.u8[i] !== t) throw new Error(`block ${p} lost its data at ${i}`);
+          for (let i = p; i < p + n; i++)
+            if (memory.u8[i] !== t) throw new Error(`block ${p} lost its data at ${i}`);
         };
         const pick = (k: number): number | undefined => {
           if (live.size === 0) return undefined;
@@ -299,7 +322,8 @@ describe('model: allocators standing for workers, interleaved by fast-check', ()
           if (o.kind === 'malloc') {
             const p = heap.malloc(o.size);
             expect(p).not.toBe(0);
-            for (const [q, b] of live) expect(p + o.size <= q || q + b.size <= p || o.size === 0 || b.size === 0).toBe(true);
+            for (const [q, b] of live)
+              expect(p + o.size <= q || q + b.size <= p || o.size === 0 || b.size === 0).toBe(true);
             expect(live.has(p)).toBe(false);
             write(p, o.size);
           } else if (o.kind === 'free') {

@@ -206,7 +206,11 @@ export class SharedHeap {
     const u32 = this.memory.u32;
     for (let slot = 1; slot < SLOT_COUNT; slot++) {
       if (this.status(slot) === FREE) continue;
-      if (u32[this.slotWord(slot, SLOT_ARENA_OWNER)] === owner || u32[this.slotWord(slot, SLOT_LARGE_OWNER)] === owner) return slot;
+      if (
+        u32[this.slotWord(slot, SLOT_ARENA_OWNER)] === owner ||
+        u32[this.slotWord(slot, SLOT_LARGE_OWNER)] === owner
+      )
+        return slot;
     }
     return 0;
   }
@@ -266,7 +270,10 @@ export class SharedHeap {
   /** True when `slot` (or a slot forwarded to it) may have remote frees waiting: one atomic load each. */
   hasPending(slot: number): boolean {
     const i32 = this.memory.i32;
-    return Atomics.load(i32, this.slotWord(slot, SLOT_PENDING)) !== 0 || Atomics.load(i32, this.slotWord(slot, SLOT_REMOTE_LARGE)) !== 0;
+    return (
+      Atomics.load(i32, this.slotWord(slot, SLOT_PENDING)) !== 0 ||
+      Atomics.load(i32, this.slotWord(slot, SLOT_REMOTE_LARGE)) !== 0
+    );
   }
 
   /** Treiber push of `item` (link word index `link`) on the stack at word `head`. */
@@ -280,7 +287,8 @@ export class SharedHeap {
   }
 
   private slotWord(slot: number, field: number): number {
-    if (slot <= 0 || slot >= SLOT_COUNT) throw new HeapCorruptionError(slot, `heap slot ${slot} is out of range`);
+    if (slot <= 0 || slot >= SLOT_COUNT)
+      throw new HeapCorruptionError(slot, `heap slot ${slot} is out of range`);
     return (this.record + SLOT_TABLE + slot * SLOT_BYTES + field) >>> 2;
   }
 }

@@ -154,7 +154,12 @@ function checkRegions(
   }
   for (const [start, end] of expected) {
     const region = memory.regionOf(start);
-    if (region === undefined || region.owner !== expectedOwner.get(start) || region.start !== start || region.end !== end) {
+    if (
+      region === undefined ||
+      region.owner !== expectedOwner.get(start) ||
+      region.start !== start ||
+      region.end !== end
+    ) {
       fail(
         start,
         `arena or segment [${start}, ${end}) is not a region of this allocator in the memory's region table`,

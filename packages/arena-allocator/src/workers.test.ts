@@ -44,9 +44,15 @@ interface Checked {
   slot: number;
 }
 
-async function stress(workers: number, ops: number, crossPercent: number): Promise<{ freed: Freed[]; checked: Checked[] }> {
+async function stress(
+  workers: number,
+  ops: number,
+  crossPercent: number,
+): Promise<{ freed: Freed[]; checked: Checked[] }> {
   const memory = new Memory({ shared: true, maxBytes: 256 << 20 });
-  const ports: (MessagePort | undefined)[][] = Array.from({ length: workers }, () => Array(workers).fill(undefined));
+  const ports: (MessagePort | undefined)[][] = Array.from({ length: workers }, () =>
+    Array(workers).fill(undefined),
+  );
   for (let i = 0; i < workers; i++) {
     for (let j = i + 1; j < workers; j++) {
       const { port1, port2 } = new MessageChannel();
@@ -55,7 +61,18 @@ async function stress(workers: number, ops: number, crossPercent: number): Promi
     }
   }
   const threads = ports.map((peers, id) =>
-    start({ mode: 'stress', wasmMemory: memory.wasmMemory!, maxBytes: memory.maxBytes, id, ops, crossPercent, seed: 0x9e3779b9 ^ (id * 7919) }, peers),
+    start(
+      {
+        mode: 'stress',
+        wasmMemory: memory.wasmMemory!,
+        maxBytes: memory.maxBytes,
+        id,
+        ops,
+        crossPercent,
+        seed: 0x9e3779b9 ^ (id * 7919),
+      },
+      peers,
+    ),
   );
   try {
     const freed = await Promise.all(threads.map((t) => next<Freed>(t)));
@@ -76,7 +93,18 @@ describe('a shared heap over worker_threads', () => {
   it('two workers attaching to one shared memory get disjoint blocks (the reproduction)', async () => {
     const memory = new Memory({ shared: true, maxBytes: 64 << 20 });
     const threads = [0, 1].map((id) =>
-      start({ mode: 'reproduction', wasmMemory: memory.wasmMemory!, maxBytes: memory.maxBytes, id, ops: 0, crossPercent: 0, seed: 1 }, []),
+      start(
+        {
+          mode: 'reproduction',
+          wasmMemory: memory.wasmMemory!,
+          maxBytes: memory.maxBytes,
+          id,
+          ops: 0,
+          crossPercent: 0,
+          seed: 1,
+        },
+        [],
+      ),
     );
     try {
       const [a, b] = await Promise.all(threads.map((t) => next<{ blocks: number[]; slot: number }>(t)));
@@ -95,12 +123,15 @@ describe('a shared heap over worker_threads', () => {
     [2, 20],
     [3, 10],
     [4, 30],
-  ])('%i workers, %i percent of frees by another worker: tags intact, each part valid, zero bytes in use', async (workers, cross) => {
-    const { freed, checked } = await stress(workers, 150_000, cross);
-    for (const f of freed) expect(f.tagErrors).toBe(0);
-    const crossFrees = freed.reduce((n, f) => n + f.received, 0);
-    expect(crossFrees).toBeGreaterThan(workers * 150_000 * 0.4 * (cross / 100) * 0.5);
-    for (const c of checked) expect(c.bytesInUse).toBe(0);
-    expect(new Set(checked.map((c) => c.slot)).size).toBe(workers);
-  });
+  ])(
+    '%i workers, %i percent of frees by another worker: tags intact, each part valid, zero bytes in use',
+    async (workers, cross) => {
+      const { freed, checked } = await stress(workers, 150_000, cross);
+      for (const f of freed) expect(f.tagErrors).toBe(0);
+      const crossFrees = freed.reduce((n, f) => n + f.received, 0);
+      expect(crossFrees).toBeGreaterThan(workers * 150_000 * 0.4 * (cross / 100) * 0.5);
+      for (const c of checked) expect(c.bytesInUse).toBe(0);
+      expect(new Set(checked.map((c) => c.slot)).size).toBe(workers);
+    },
+  );
 });

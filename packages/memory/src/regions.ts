@@ -355,7 +355,8 @@ export function reserveRootRegion(
   try {
     const existing = u32[ROOT >>> 2]!;
     if (existing !== 0) return { start: existing, created: false };
-    if (u32[COUNT >>> 2]! + 4 > u32[CAPACITY >>> 2]! && !growTable(memory, u32)) return { start: 0, created: false };
+    if (u32[COUNT >>> 2]! + 4 > u32[CAPACITY >>> 2]! && !growTable(memory, u32))
+      return { start: 0, created: false };
     const start = place(memory, memory.u32, size, alignment, owner);
     if (start === 0) return { start: 0, created: false };
     memory.u8.fill(0, start, start + Math.ceil(size / 16) * 16);

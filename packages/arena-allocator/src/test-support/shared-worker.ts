@@ -4,8 +4,9 @@
  * what they hand it (checking each block's tag first), and on request takes back remote frees,
  * validates and reports its bytes in use.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+
 import type { MessagePort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { Memory } from '@heapkit/memory';
 import { ArenaAllocator } from '../arena-allocator.js';
 
