@@ -83,7 +83,7 @@ export class ArenaAllocator implements Allocator {
   readonly heapSlot: number;
   /** @internal Slots this allocator adopted: it drains their remote-free stacks too. */
   readonly adoptedSlots: number[] = [];
-  /** @internal Called with every block another worker freed, when this allocator takes it back. */
+  /** @internal See {@link ArenaAllocator.onReclaim}. */
   readonly reclaimListeners: ((ptr: Ptr) => void)[] = [];
   private detached = false;
   /** @internal The two-bit block-state map (see `block-states.ts`). */
@@ -428,6 +428,25 @@ export class ArenaAllocator implements Allocator {
       );
     }
     adoptSlot(this, slot);
+  }
+
+  /**
+   * Calls `listener(ptr)` for every block another thread freed, when this allocator takes it back
+   * (`reclaim()`, or before a new pool or segment): the moment the block stops being in use for
+   * the owner's accounting. A profiler wrapping this allocator drops the block's trace then.
+   * Returns a function that removes the listener.
+   */
+  onReclaim(listener: (ptr: Ptr) => void): () => void {
+    if (typeof listener !== 'function') {
+      throw new ConfigurationError(
+        `ArenaAllocator.onReclaim: pass a function (ptr) => void, got ${String(listener)}`,
+      );
+    }
+    this.reclaimListeners.push(listener);
+    return () => {
+      const i = this.reclaimListeners.indexOf(listener);
+      if (i >= 0) this.reclaimListeners.splice(i, 1);
+    };
   }
 
   /** Before a new pool or segment: take back remote frees, and adopt abandoned slots when out of arenas. */

@@ -103,6 +103,24 @@ describe('remote frees', () => {
     a!.validate();
   });
 
+  it('tells onReclaim listeners of every block it takes back, until they are removed', () => {
+    const [a, b] = sharedHeaps(2);
+    const seen: number[] = [];
+    const off = a!.onReclaim((ptr) => seen.push(ptr));
+    const p = a!.malloc(32);
+    const big = a!.malloc(10_000);
+    b!.free(p);
+    b!.free(big);
+    expect(seen).toEqual([]);
+    a!.reclaim();
+    expect(seen.sort((x, y) => x - y)).toEqual([p, big].sort((x, y) => x - y));
+    off();
+    b!.free(a!.malloc(32));
+    a!.reclaim();
+    expect(seen).toHaveLength(2);
+    expect(() => a!.onReclaim('no' as unknown as () => void)).toThrow(ConfigurationError);
+  });
+
   it('large blocks too, and realloc and usableSize of another allocator’s block', () => {
     const [a, b] = sharedHeaps(2);
     const big = a!.malloc(100_000);
