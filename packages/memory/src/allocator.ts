@@ -47,4 +47,11 @@ export interface Allocator {
    * `ptr` is not one of that layer's pointers.
    */
   addBlockResolver?(resolve: (ptr: Ptr) => Ptr): void;
+  /**
+   * Optional, for allocators that other threads can free into (a shared heap): calls
+   * `listener(ptr)` for every block another thread freed, when this allocator takes it back, the
+   * moment it stops being in use for this allocator's accounting (a tracer forgets its trace).
+   * Returns a function that removes the listener.
+   */
+  onReclaim?(listener: (ptr: Ptr) => void): () => void;
 }
