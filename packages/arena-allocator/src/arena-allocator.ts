@@ -31,6 +31,7 @@ import { ABANDONED_SLOT, ADOPTED, ADOPTING, ATTACHED, SharedHeap, SLOT_COUNT } f
 import { type AllocatorStats, collectStats, formatStats } from './stats.js';
 import { MAX_BLOCK, Tlsf } from './tlsf.js';
 import { validateHeap } from './validate.js';
+import { validateShared } from './validate-shared.js';
 
 /**
  * CPython's small-object allocator (pymalloc) with a TLSF allocator for large blocks, over a
@@ -272,6 +273,7 @@ export class ArenaAllocator implements Allocator {
    */
   validate(): void {
     validateHeap(this);
+    validateShared(this);
   }
 
   /** Figures per size class and per arena, and a byte breakdown of the memory (see {@link AllocatorStats}). */

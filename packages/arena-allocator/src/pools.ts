@@ -411,6 +411,7 @@ export class Pools {
         }
       }
       if (ref === 0) {
+        u32[h] = 0;
         u32[h + 2] = freeList;
         freeList = pool;
         freePools++;

@@ -1,4 +1,10 @@
-import { ConfigurationError, DoubleFreeError, InvalidPointerError, Memory } from '@heapkit/memory';
+import {
+  ConfigurationError,
+  DoubleFreeError,
+  HeapCorruptionError,
+  InvalidPointerError,
+  Memory,
+} from '@heapkit/memory';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ArenaAllocator } from './arena-allocator.js';
@@ -158,6 +164,35 @@ describe('remote frees', () => {
     expect(a!.memory.u32[keep >>> 2]).toBe(0xfeed);
     for (const h of [a!, b!, c!]) h.validate();
     a!.free(keep);
+    expect(inUse(a!)).toBe(0);
+  });
+
+  it('validate() checks the cross-thread lists against the remote-free bits', () => {
+    const [a, b] = sharedHeaps(2);
+    const p = a!.malloc(32);
+    const q = a!.malloc(32);
+    const big = a!.malloc(5000);
+    b!.free(p);
+    b!.free(big);
+    a!.validate();
+    const bits = a!.sharedHeap!.remoteBits;
+    const flip = (ptr: number): void => {
+      Atomics.xor(bits, ptr >>> 9, 1 << ((ptr >>> 4) & 31));
+    };
+    flip(q); // a bit set with no list holding the block
+    expect(() => a!.validate()).toThrow(/freed by another thread is on no cross-thread list/);
+    flip(q);
+    flip(p); // a listed block without its bit
+    expect(() => a!.validate()).toThrow(HeapCorruptionError);
+    flip(p);
+    flip(big);
+    expect(() => a!.validate()).toThrow(
+      /remote-free stack is not a live large block freed by another thread/,
+    );
+    flip(big);
+    a!.validate();
+    a!.reclaim();
+    a!.free(q);
     expect(inUse(a!)).toBe(0);
   });
 

@@ -267,13 +267,9 @@ export class SharedHeap {
     return Atomics.exchange(this.memory.i32, at, 0) >>> 0;
   }
 
-  /** True when `slot` (or a slot forwarded to it) may have remote frees waiting: one atomic load each. */
-  hasPending(slot: number): boolean {
-    const i32 = this.memory.i32;
-    return (
-      Atomics.load(i32, this.slotWord(slot, SLOT_PENDING)) !== 0 ||
-      Atomics.load(i32, this.slotWord(slot, SLOT_REMOTE_LARGE)) !== 0
-    );
+  /** The head of `slot`'s stack of remotely freed large blocks, left in place (for `validate`). */
+  peekRemoteLarge(slot: number): number {
+    return Atomics.load(this.memory.i32, this.slotWord(slot, SLOT_REMOTE_LARGE)) >>> 0;
   }
 
   /** Treiber push of `item` (link word index `link`) on the stack at word `head`. */
