@@ -62,6 +62,23 @@ describe('attaching', () => {
     b.validate();
   });
 
+  it('a free of a block beyond this thread’s views (another thread grew the memory) refreshes them first', () => {
+    const memory = new Memory({ ...SMALL_MEMORY, shared: true, initialBytes: 4 << 20 });
+    const a = new ArenaAllocator({ memory, shared: true });
+    // Another thread's view of the buffer, made before the growth: its views stay short.
+    const elsewhere = new Memory({ buffer: memory.wasmMemory!, maxBytes: memory.maxBytes });
+    const b = new ArenaAllocator({ memory: elsewhere, shared: true });
+    const before = elsewhere.byteLength;
+    let p = 0;
+    while (p < before + (1 << 20)) p = a.malloc(400);
+    expect(elsewhere.byteLength).toBe(before); // b has not seen the growth
+    b.free(p);
+    expect(elsewhere.byteLength).toBe(memory.byteLength);
+    expect(a.reclaim()).toBe(1);
+    a.validate();
+    b.validate();
+  });
+
   it('refuses a second configuration, debug, and a memory without room for the maps', () => {
     const memory = new Memory({ ...SMALL_MEMORY, shared: true });
     new ArenaAllocator({ memory, shared: true });
