@@ -2,32 +2,27 @@ import {
   type Allocator,
   ConfigurationError,
   DoubleFreeError,
-  describeRegion,
-  formatPtr,
-  InvalidPointerError,
   InvalidSizeError,
   Memory,
   type Ptr,
 } from '@heapkit/memory';
 import { BlockCache } from './block-cache.js';
 import { BlockStates, FREED, LIVE_LARGE, LIVE_SMALL, SMALL_FLIP } from './block-states.js';
-import {
-  ALIGNMENT_SHIFT,
-  type ArenaAllocatorOptions,
-  POOL_HEADER_BYTES,
-  type ResolvedConfig,
-  resolveConfig,
-} from './config.js';
-import {
-  checkDebugBlock,
-  DEBUG_FRONT,
-  DEBUG_OVERHEAD,
-  killDebugBlock,
-  writeDebugBlock,
-} from './debug-guards.js';
+import { ALIGNMENT_SHIFT, type ArenaAllocatorOptions, type ResolvedConfig, resolveConfig } from './config.js';
+import { checkDebugBlock } from './debug-guards.js';
+import { debugFree, debugInnerOf, debugMalloc, debugRealloc } from './debug-mode.js';
+import { explainPointer } from './pointer-errors.js';
 import { FOREIGN, Pools } from './pools.js';
-import { adoptSlot, drainSlot } from './shared-adoption.js';
-import { ABANDONED_SLOT, ADOPTED, ADOPTING, ATTACHED, SharedHeap, SLOT_COUNT } from './shared-heap.js';
+import { ABANDONED_SLOT, ATTACHED, SharedHeap } from './shared-heap.js';
+import {
+  adoptAbandonedSlots,
+  drainSlot,
+  forEachOwnLive,
+  reclaimBeforeGrowth,
+  recoverSlot,
+  remoteFree,
+  takeBack,
+} from './shared-owner.js';
 import { type AllocatorStats, collectStats, formatStats } from './stats.js';
 import { MAX_BLOCK, Tlsf } from './tlsf.js';
 import { validateHeap } from './validate.js';
@@ -144,8 +139,8 @@ export class ArenaAllocator implements Allocator {
     this.pools = new Pools(this.memory, this.owner, this.config);
     if (this.sharedHeap !== undefined) {
       this.pools.slot = this.heapSlot;
-      this.pools.reclaimer = () => this.reclaimBeforeGrowth();
-      this.tlsf.reclaimer = () => this.reclaimBeforeGrowth();
+      this.pools.reclaimer = () => reclaimBeforeGrowth(this);
+      this.tlsf.reclaimer = () => reclaimBeforeGrowth(this);
     }
     this.cache = new BlockCache(this.config.sizeClasses, this.config.blockCache);
     this.fastEnd = this.debug ? 0 : this.memory.byteLength;
@@ -206,14 +201,14 @@ export class ArenaAllocator implements Allocator {
     if (!isU32(size)) return this.badSize(size, 'realloc');
     if (ptr === 0) return this.malloc(size);
     if (this.detached) throw this.detachedError('realloc');
-    if (this.debug) return this.debugRealloc(ptr, size);
+    if (this.debug) return debugRealloc(this, ptr, size);
     const state = this.stateOf(ptr, 'realloc');
     if (state === FOREIGN_SMALL || state === FOREIGN_LARGE) {
       // Another worker's block: a new one of ours, then a remote free of the old.
       const q = this.rawMalloc(size);
       if (q === 0) return 0;
       this.memory.u8.copyWithin(q, ptr, ptr + Math.min(size, this.foreignUsableSize(ptr, state)));
-      this.remoteFree(ptr, state & 3, 'realloc');
+      remoteFree(this, ptr, state & 3, 'realloc');
       return q;
     }
     if (state === LIVE_SMALL) {
@@ -250,7 +245,7 @@ export class ArenaAllocator implements Allocator {
   /** Bytes the block can hold: its size class, its TLSF block, or (debug) exactly what was asked. */
   usableSize(ptr: Ptr): number {
     if (this.debug) {
-      const inner = this.innerOf(ptr, 'usableSize');
+      const inner = debugInnerOf(this, ptr, 'usableSize');
       return checkDebugBlock(this.memory.u8, this.memory.u32, inner, this.rawUsableSize(inner));
     }
     if (this.detached) throw this.detachedError('usableSize');
@@ -303,7 +298,7 @@ export class ArenaAllocator implements Allocator {
   private mallocSlow(size: number): Ptr {
     if (this.detached) throw this.detachedError('malloc');
     if (!isU32(size)) return this.badSize(size, 'malloc');
-    if (this.debug) return this.debugMalloc(size);
+    if (this.debug) return debugMalloc(this, size);
     return this.rawMalloc(size);
   }
 
@@ -316,43 +311,15 @@ export class ArenaAllocator implements Allocator {
       return;
     }
     if (this.debug) {
-      this.debugFree(ptr, 'free');
+      debugFree(this, ptr, 'free');
       return;
     }
     const state = this.stateOf(ptr, 'free');
-    if (state === FOREIGN_SMALL || state === FOREIGN_LARGE) this.remoteFree(ptr, state & 3, 'free');
+    if (state === FOREIGN_SMALL || state === FOREIGN_LARGE) remoteFree(this, ptr, state & 3, 'free');
     else this.rawFree(ptr, state);
   }
 
   // The shared heap (see shared-heap.ts and shared-adoption.ts).
-
-  /**
-   * Frees `ptr`, a live block (in `state`) of another allocator of the shared heap: claims its
-   * remote-free bit with one atomic OR (a bit already set is a double free, whichever worker
-   * made the first), then pushes it on its pool's cross-thread list with one CAS, or, a large
-   * block, on its owner's stack of remotely freed large blocks. The owner takes it back later.
-   */
-  private remoteFree(ptr: Ptr, state: number, operation: string): void {
-    const heap = this.sharedHeap!;
-    const word = ptr >>> 9;
-    const bit = 1 << ((ptr >>> 4) & 31);
-    if ((Atomics.or(heap.remoteBits, word, bit) & bit) !== 0) throw new DoubleFreeError(ptr, operation);
-    if (this.states.get(ptr) !== state) {
-      // Its owner freed it meanwhile: the second free is ours.
-      Atomics.and(heap.remoteBits, word, ~bit);
-      throw new DoubleFreeError(ptr, operation);
-    }
-    if (state === LIVE_SMALL) {
-      heap.pushSmall(ptr, ptr - (ptr & (this.config.poolSize - 1)));
-      return;
-    }
-    const slot = heap.slotOfLargeOwner(this.memory.regionOf(ptr)?.owner ?? 0);
-    if (slot === 0) {
-      Atomics.and(heap.remoteBits, word, ~bit);
-      throw this.pointerError(ptr, operation);
-    }
-    heap.pushLarge(ptr, slot);
-  }
 
   /**
    * Takes back every block other workers freed of this allocator's (and of the allocators it
@@ -394,14 +361,7 @@ export class ArenaAllocator implements Allocator {
   adoptAbandoned(): number {
     const heap = this.requireShared('adoptAbandoned');
     if (this.detached) throw this.detachedError('adoptAbandoned');
-    let adopted = 0;
-    for (let slot = 1; slot < SLOT_COUNT && heap.abandonedCount > 0; slot++) {
-      if (heap.status(slot) === ABANDONED_SLOT && heap.setStatus(slot, ABANDONED_SLOT, ADOPTING)) {
-        adoptSlot(this, slot);
-        adopted++;
-      }
-    }
-    return adopted;
+    return adoptAbandonedSlots(this, heap);
   }
 
   /**
@@ -414,22 +374,7 @@ export class ArenaAllocator implements Allocator {
   recover(slot: number): void {
     const heap = this.requireShared('recover');
     if (this.detached) throw this.detachedError('recover');
-    if (!Number.isInteger(slot) || slot < 1 || slot >= SLOT_COUNT || slot === this.heapSlot) {
-      throw new ConfigurationError(
-        `ArenaAllocator.recover: pass the heapSlot (1 to ${SLOT_COUNT - 1}) of another allocator of this shared heap, got ${String(slot)}`,
-      );
-    }
-    const status = heap.status(slot);
-    if (
-      status === ABANDONED_SLOT
-        ? !heap.setStatus(slot, ABANDONED_SLOT, ADOPTING)
-        : !heap.setStatus(slot, ATTACHED, ADOPTING)
-    ) {
-      throw new ConfigurationError(
-        `ArenaAllocator.recover: heap slot ${slot} is ${status === ADOPTED || status === ADOPTING ? 'already adopted' : 'not in use'}`,
-      );
-    }
-    adoptSlot(this, slot);
+    recoverSlot(this, heap, slot);
   }
 
   /**
@@ -451,41 +396,19 @@ export class ArenaAllocator implements Allocator {
     };
   }
 
-  /** Before a new pool or segment: take back remote frees, and adopt abandoned slots when out of arenas. */
-  private reclaimBeforeGrowth(): boolean {
-    const heap = this.sharedHeap!;
-    let any = this.reclaim() > 0;
-    if (this.pools.usableArenas === 0 && heap.abandonedCount > 0) any = this.adoptAbandoned() > 0 || any;
-    return any;
+  /** @internal See `takeBack` in shared-owner.ts. */
+  takeBack(ptr: Ptr, state: number): void {
+    takeBack(this, ptr, state);
   }
 
-  /** @internal A block another worker freed, taken back: remote bit cleared, state FREED, returned. */
-  takeBack(ptr: Ptr, state: number): void {
-    Atomics.and(this.remoteBits, ptr >>> 9, ~(1 << ((ptr >>> 4) & 31)));
-    this.states.set(ptr, FREED);
-    if (state === LIVE_SMALL) this.pools.release(ptr);
-    else this.tlsf.free(ptr);
-    for (const listener of this.reclaimListeners) listener(ptr);
+  /** @internal Calls `visit` for every live block in this allocator's own regions. */
+  forEachOwnLive(visit: (ptr: Ptr, state: number) => void): void {
+    forEachOwnLive(this, visit);
   }
 
   /** @internal True when ptr's remote-free bit is set (another worker freed it; not yet taken back). */
   remotelyFreed(ptr: Ptr): boolean {
     return this.sharedHeap !== undefined && ((this.remoteBits[ptr >>> 9]! >>> ((ptr >>> 4) & 31)) & 1) !== 0;
-  }
-
-  /** @internal Calls `visit` for every live block in this allocator's own regions. */
-  forEachOwnLive(visit: (ptr: Ptr, state: number) => void): void {
-    if (this.sharedHeap === undefined) {
-      this.states.forEachLive(visit);
-      return;
-    }
-    for (let id = 1; id <= this.pools.maxArenaId; id++) {
-      const a = this.pools.arenaAddress[id]!;
-      if (a !== 0) this.states.forEachLive(visit, a, a + this.config.arenaSize);
-    }
-    this.tlsf.segmentStarts.forEach((start, i) => {
-      this.states.forEachLive(visit, start, this.tlsf.segmentEnds[i]!);
-    });
   }
 
   private requireShared(operation: string): SharedHeap {
@@ -545,7 +468,8 @@ export class ArenaAllocator implements Allocator {
     return state === LIVE_SMALL ? this.pools.blockSize(ptr) : this.tlsf.sizeOf(ptr);
   }
 
-  private rawFree(ptr: Ptr, state: number): void {
+  /** @internal Frees raw block `ptr` of ours (in `state`, checked live). */
+  rawFree(ptr: Ptr, state: number): void {
     this.states.set(ptr, FREED);
     if (state === LIVE_SMALL) this.cacheOrRelease(ptr, this.poolClass[ptr >>> this.poolShift]!);
     else this.tlsf.free(ptr);
@@ -579,7 +503,7 @@ export class ArenaAllocator implements Allocator {
       }
     }
     if (this.viewsWereStale(ptr)) return this.stateOf(ptr, operation);
-    throw this.pointerError(ptr, operation);
+    throw explainPointer(this, ptr, operation);
   }
 
   /**
@@ -591,120 +515,10 @@ export class ArenaAllocator implements Allocator {
     return typeof ptr === 'number' && ptr >= this.memory.byteLength && this.memory.refresh();
   }
 
-  /** Explains why `ptr` is not a live block. Not on any fast path. */
-  private pointerError(ptr: unknown, operation: string): InvalidPointerError {
-    if (!isU32(ptr)) {
-      return InvalidPointerError.notAPointer(ptr, operation);
-    }
-    if ((ptr & 15) !== 0)
-      return new InvalidPointerError(ptr, 'not 16-byte aligned, so not a block start', operation);
-    const region = this.memory.regionOf(ptr);
-    const mine = region !== undefined && (region.owner === this.owner || region.owner === this.largeOwner);
-    if (
-      this.sharedHeap !== undefined &&
-      region !== undefined &&
-      this.states.get(ptr) === FREED &&
-      this.sharedHeap.slotOfOwner(region.owner) !== 0
-    ) {
-      // A block of the shared heap that some allocator of it freed already.
-      return new DoubleFreeError(ptr, operation);
-    }
-    if (region !== undefined && region.owner !== 0 && !mine) {
-      return new InvalidPointerError(
-        ptr,
-        `in ${describeRegion(this.memory, region)}, not a region of ${this.name}`,
-        operation,
-      );
-    }
-    // A block of ours that was freed: also after its region went back to the memory.
-    if (ptr < this.memory.byteLength && this.states.get(ptr) === FREED)
-      return new DoubleFreeError(ptr, operation);
-    if (region === undefined) {
-      return new InvalidPointerError(
-        ptr,
-        `in no region of the memory (the region header, or beyond the break): not a block of ${this.name}`,
-        operation,
-      );
-    }
-    if (!mine) {
-      return new InvalidPointerError(
-        ptr,
-        `in ${describeRegion(this.memory, region)}: not a block of ${this.name}`,
-        operation,
-      );
-    }
-    const arena = this.pools.arenaOf(ptr);
-    if (arena !== 0 && this.poolClass[ptr >>> this.poolShift] !== FOREIGN) {
-      const pool = ptr - (ptr & (this.config.poolSize - 1));
-      const size = this.pools.blockSize(ptr);
-      const start = pool + POOL_HEADER_BYTES + Math.floor((ptr - pool - POOL_HEADER_BYTES) / size) * size;
-      if (ptr >= pool + POOL_HEADER_BYTES && this.states.get(start) === LIVE_SMALL) {
-        return new InvalidPointerError(
-          ptr,
-          `points ${ptr - start} bytes inside the live ${size}-byte block at ${formatPtr(start)}`,
-          operation,
-        );
-      }
-      return new InvalidPointerError(
-        ptr,
-        'not the start of a live block (in a pool, never allocated)',
-        operation,
-      );
-    }
-    return new InvalidPointerError(
-      ptr,
-      'not the start of a live block (never allocated, or inside one)',
-      operation,
-    );
-  }
-
-  /** How messages call this allocator. */
-  private get name(): string {
-    return `this ArenaAllocator (owner ${this.owner})`;
-  }
-
   private badSize(size: unknown, operation: string): Ptr {
     // A huge but well-formed size is plain exhaustion, as in C; anything else is a bug.
     if (typeof size === 'number' && Number.isSafeInteger(size) && size >= 0) return 0;
     throw new InvalidSizeError(size, operation);
-  }
-
-  // Debug mode: every block wrapped in guards (see debug-guards.ts).
-
-  private debugMalloc(size: number): Ptr {
-    if (size > MAX_BLOCK - DEBUG_OVERHEAD) return 0;
-    const inner = this.rawMalloc(size + DEBUG_OVERHEAD);
-    if (inner === 0) return 0;
-    return writeDebugBlock(this.memory.u8, this.memory.u32, inner, size);
-  }
-
-  private debugFree(ptr: Ptr, operation: string): void {
-    const inner = this.innerOf(ptr, operation);
-    const innerSize = this.rawUsableSize(inner);
-    checkDebugBlock(this.memory.u8, this.memory.u32, inner, innerSize);
-    killDebugBlock(this.memory.u8, inner, innerSize);
-    this.rawFree(inner, this.states.get(inner));
-  }
-
-  private debugRealloc(ptr: Ptr, size: number): Ptr {
-    const inner = this.innerOf(ptr, 'realloc');
-    const n = checkDebugBlock(this.memory.u8, this.memory.u32, inner, this.rawUsableSize(inner));
-    // Always move, so that code still using the old pointer meets 0xDD bytes.
-    const q = this.debugMalloc(size);
-    if (q === 0) return 0;
-    this.memory.u8.copyWithin(q, ptr, ptr + Math.min(n, size));
-    this.debugFree(ptr, 'realloc');
-    return q;
-  }
-
-  /** The inner block of debug-mode user pointer `ptr`, checked to be live. */
-  private innerOf(ptr: Ptr, operation: string): number {
-    if (isU32(ptr) && (ptr & 15) === 0 && ptr >= DEBUG_FRONT && ptr < this.memory.byteLength) {
-      const state = this.states.get(ptr - DEBUG_FRONT);
-      if (state === LIVE_SMALL || state === LIVE_LARGE) return ptr - DEBUG_FRONT;
-      if (state === FREED) throw new DoubleFreeError(ptr, operation);
-    }
-    throw this.pointerError(ptr, operation);
   }
 }
 

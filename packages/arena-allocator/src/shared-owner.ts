@@ -1,0 +1,193 @@
+import { ConfigurationError, DoubleFreeError, HeapCorruptionError, type Ptr } from '@heapkit/memory';
+import type { ArenaAllocator } from './arena-allocator.js';
+import { FREED, LIVE_LARGE, LIVE_SMALL } from './block-states.js';
+import { POOL_NEXT_PENDING } from './config.js';
+import { explainPointer } from './pointer-errors.js';
+import { ABANDONED_SLOT, ADOPTED, ADOPTING, ATTACHED, type SharedHeap, SLOT_COUNT } from './shared-heap.js';
+
+/**
+ * An allocator's side of a shared heap (the record and its atomics are in `shared-heap.ts`):
+ * freeing another allocator's block, taking back what other threads freed, and adopting the part
+ * of the heap a departed allocator left. None of it is on a fast path: `remoteFree` is the slow
+ * path of `free` for a foreign block, `drainSlot` runs before a new pool or segment is carved
+ * (and on `reclaim()`), `adoptSlot` when a slot is adopted.
+ */
+
+/**
+ * Frees `ptr`, a live block (in `state`) of another allocator of the shared heap: claims its
+ * remote-free bit with one atomic OR (a bit already set is a double free, whichever thread made
+ * the first), then pushes it on its pool's cross-thread list with one CAS, or, a large block, on
+ * its owner's stack of remotely freed large blocks. The owner takes it back later.
+ */
+export function remoteFree(heap: ArenaAllocator, ptr: Ptr, state: number, operation: string): void {
+  const shared = heap.sharedHeap!;
+  const word = ptr >>> 9;
+  const bit = 1 << ((ptr >>> 4) & 31);
+  if ((Atomics.or(shared.remoteBits, word, bit) & bit) !== 0) throw new DoubleFreeError(ptr, operation);
+  if (heap.states.get(ptr) !== state) {
+    // Its owner freed it meanwhile: the second free is ours.
+    Atomics.and(shared.remoteBits, word, ~bit);
+    throw new DoubleFreeError(ptr, operation);
+  }
+  if (state === LIVE_SMALL) {
+    shared.pushSmall(ptr, ptr - (ptr & (heap.config.poolSize - 1)));
+    return;
+  }
+  const slot = shared.slotOfLargeOwner(heap.memory.regionOf(ptr)?.owner ?? 0);
+  if (slot === 0) {
+    Atomics.and(shared.remoteBits, word, ~bit);
+    throw explainPointer(heap, ptr, operation);
+  }
+  shared.pushLarge(ptr, slot);
+}
+
+/** A block another thread freed, taken back: remote bit cleared, state FREED, returned, listeners told. */
+export function takeBack(heap: ArenaAllocator, ptr: Ptr, state: number): void {
+  Atomics.and(heap.sharedHeap!.remoteBits, ptr >>> 9, ~(1 << ((ptr >>> 4) & 31)));
+  heap.states.set(ptr, FREED);
+  if (state === LIVE_SMALL) heap.pools.release(ptr);
+  else heap.tlsf.free(ptr);
+  for (const listener of heap.reclaimListeners) listener(ptr);
+}
+
+/**
+ * Before a new pool or segment: take back remote frees, and adopt abandoned slots when out of
+ * arenas. True when either may have made room.
+ */
+export function reclaimBeforeGrowth(heap: ArenaAllocator): boolean {
+  let any = heap.reclaim() > 0;
+  if (heap.pools.usableArenas === 0 && heap.sharedHeap!.abandonedCount > 0) {
+    any = heap.adoptAbandoned() > 0 || any;
+  }
+  return any;
+}
+
+/** Calls `visit` for every live block in `heap`'s own regions (a shared map holds everyone's). */
+export function forEachOwnLive(heap: ArenaAllocator, visit: (ptr: Ptr, state: number) => void): void {
+  const { states, pools, tlsf, config } = heap;
+  if (heap.sharedHeap === undefined) {
+    states.forEachLive(visit);
+    return;
+  }
+  for (let id = 1; id <= pools.maxArenaId; id++) {
+    const a = pools.arenaAddress[id]!;
+    if (a !== 0) states.forEachLive(visit, a, a + config.arenaSize);
+  }
+  tlsf.segmentStarts.forEach((start, i) => {
+    states.forEachLive(visit, start, tlsf.segmentEnds[i]!);
+  });
+}
+
+/** Adopts every abandoned slot of the heap; returns how many. */
+export function adoptAbandonedSlots(heap: ArenaAllocator, shared: SharedHeap): number {
+  let adopted = 0;
+  for (let slot = 1; slot < SLOT_COUNT && shared.abandonedCount > 0; slot++) {
+    if (shared.status(slot) === ABANDONED_SLOT && shared.setStatus(slot, ABANDONED_SLOT, ADOPTING)) {
+      adoptSlot(heap, slot);
+      adopted++;
+    }
+  }
+  return adopted;
+}
+
+/** Adopts `slot`, attached or abandoned, whose allocator's thread is gone (see `ArenaAllocator.recover`). */
+export function recoverSlot(heap: ArenaAllocator, shared: SharedHeap, slot: unknown): void {
+  if (
+    typeof slot !== 'number' ||
+    !Number.isInteger(slot) ||
+    slot < 1 ||
+    slot >= SLOT_COUNT ||
+    slot === heap.heapSlot
+  ) {
+    throw new ConfigurationError(
+      `ArenaAllocator.recover: pass the heapSlot (1 to ${SLOT_COUNT - 1}) of another allocator of this shared heap, got ${String(slot)}`,
+    );
+  }
+  const status = shared.status(slot);
+  const claimed =
+    status === ABANDONED_SLOT
+      ? shared.setStatus(slot, ABANDONED_SLOT, ADOPTING)
+      : shared.setStatus(slot, ATTACHED, ADOPTING);
+  if (!claimed) {
+    throw new ConfigurationError(
+      `ArenaAllocator.recover: heap slot ${slot} is ${status === ADOPTED || status === ADOPTING ? 'already adopted' : 'not in use'}`,
+    );
+  }
+  adoptSlot(heap, slot);
+}
+
+/**
+ * Takes back every block on `slot`'s stacks: the pools with remote frees (one exchange for the
+ * stack, one per pool for its list) and the remotely freed large blocks. Returns how many.
+ */
+export function drainSlot(heap: ArenaAllocator, slot: number): number {
+  const shared = heap.sharedHeap!;
+  let n = 0;
+  let pool = shared.takePendingPools(slot);
+  while (pool !== 0) {
+    // Read the link before the pool's list is taken: from then on a remote free may queue the
+    // pool again, rewriting it.
+    const next = heap.memory.u32[(pool + POOL_NEXT_PENDING) >>> 2]!;
+    let block = shared.takePoolList(pool);
+    while (block !== 0) {
+      const after = heap.memory.u32[block >>> 2]!;
+      heap.takeBack(block, LIVE_SMALL);
+      block = after;
+      n++;
+    }
+    pool = next;
+  }
+  let large = shared.takeRemoteLarge(slot);
+  while (large !== 0) {
+    const after = heap.memory.u32[large >>> 2]!;
+    heap.takeBack(large, LIVE_LARGE);
+    large = after;
+    n++;
+  }
+  return n;
+}
+
+/**
+ * Adopts `slot` (its status already ADOPTING, claimed by this allocator): its regions are
+ * transferred to this allocator's owner ids, its arenas rebuilt from the block-state map
+ * (`Pools.adoptArena`), its large-block segments walked (`Tlsf.adoptSegment`); the slots it had
+ * adopted are forwarded here too; then its stacks of remote frees are drained.
+ */
+export function adoptSlot(heap: ArenaAllocator, slot: number): void {
+  const shared = heap.sharedHeap!;
+  const { memory, pools, tlsf, states, config } = heap;
+  memory.refresh();
+  const arenaOwner = shared.arenaOwner(slot);
+  const largeOwner = shared.largeOwner(slot);
+  const arenas: number[] = [];
+  const segments: [number, number][] = [];
+  for (const region of memory.regions()) {
+    if (region.owner === arenaOwner) {
+      if (region.end - region.start !== config.arenaSize || region.start % config.poolSize !== 0) {
+        throw new HeapCorruptionError(
+          region.start,
+          `heap slot ${slot}'s region [${region.start}, ${region.end}) is not an arena of ${config.arenaSize} bytes`,
+        );
+      }
+      arenas.push(region.start);
+    } else if (region.owner === largeOwner) {
+      segments.push([region.start, region.end]);
+    }
+  }
+  for (const start of arenas) memory.transfer(start, arenaOwner, heap.owner);
+  for (const [start] of segments) memory.transfer(start, largeOwner, heap.largeOwner);
+  const isLiveSmall = (ptr: number): boolean => states.get(ptr) === LIVE_SMALL;
+  for (const start of arenas) pools.adoptArena(start, isLiveSmall);
+  for (const [start, end] of segments) tlsf.adoptSegment(start, end);
+  // Whatever was forwarded to the departed slot is forwarded here now.
+  for (let other = 1; other < SLOT_COUNT; other++) {
+    if (other !== slot && shared.status(other) === ADOPTED && shared.forward(other) === slot) {
+      shared.setForward(other, heap.heapSlot);
+      heap.adoptedSlots.push(other);
+    }
+  }
+  shared.setForward(slot, heap.heapSlot);
+  shared.setStatus(slot, ADOPTING, ADOPTED);
+  heap.adoptedSlots.push(slot);
+  drainSlot(heap, slot);
+}
