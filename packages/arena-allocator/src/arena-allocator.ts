@@ -284,11 +284,14 @@ export class ArenaAllocator implements Allocator {
   /**
    * Releases what can be released: the block cache is emptied into the pools, and wholly free
    * arenas, the spare included, and wholly free TLSF segments go back to the memory's region
-   * protocol, where any party can reserve them (a WebAssembly memory cannot shrink). Returns the
-   * number of arenas released.
+   * protocol, where any party can reserve them (a WebAssembly memory cannot shrink). In a shared
+   * heap, the blocks other threads freed are taken back first. Returns the number of arenas
+   * released.
    */
   trim(): number {
     const before = this.pools.arenasReleased;
+    if (this.detached) throw this.detachedError('trim');
+    this.reclaim();
     this.cache.flush((ptr) => this.pools.release(ptr));
     this.pools.releaseFreeArenas();
     this.tlsf.releaseFreeSegments();

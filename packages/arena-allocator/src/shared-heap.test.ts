@@ -126,6 +126,20 @@ describe('remote frees', () => {
     a!.validate();
   });
 
+  it('trim() takes remote frees back first, so an arena whose blocks all went elsewhere is released', () => {
+    const [a, b] = sharedHeaps(2);
+    a!.malloc(16); // keeps the first arena
+    const blocks: number[] = [];
+    while (a!.stats().arenas.length < 3) blocks.push(a!.malloc(512));
+    const regions = a!.memory.regions().filter((r) => r.owner === a!.owner).length;
+    for (const p of blocks) b!.free(p);
+    expect(a!.trim()).toBeGreaterThanOrEqual(1);
+    expect(a!.memory.regions().filter((r) => r.owner === a!.owner).length).toBeLessThan(regions);
+    a!.validate();
+    a!.detach();
+    expect(() => a!.trim()).toThrow(/detached/);
+  });
+
   it('tells onReclaim listeners of every block it takes back, until they are removed', () => {
     const [a, b] = sharedHeaps(2);
     const seen: number[] = [];
