@@ -119,6 +119,36 @@ describe('a shared heap over worker_threads', () => {
     }
   });
 
+  it('a worker that exits without detaching is recovered by another thread, which frees its blocks', async () => {
+    const memory = new Memory({ shared: true, maxBytes: 64 << 20 });
+    const main = new ArenaAllocator({ memory, shared: true });
+    const [thread] = [0].map((id) =>
+      start(
+        {
+          mode: 'die',
+          wasmMemory: memory.wasmMemory!,
+          maxBytes: memory.maxBytes,
+          id,
+          ops: 0,
+          crossPercent: 0,
+          seed: 1,
+        },
+        [],
+      ),
+    );
+    const exited = new Promise((resolve) => thread!.once('exit', resolve));
+    const { blocks, big, slot } = await next<{ blocks: number[]; big: number; slot: number }>(thread!);
+    await exited;
+    memory.refresh();
+    main.recover(slot);
+    main.validate();
+    expect(blocks.map((p) => memory.u32[p >>> 2])).toEqual(blocks.map((_, i) => 500 + i));
+    for (const p of blocks) main.free(p);
+    main.free(big);
+    expect(main.stats().bytesInUse).toBe(0);
+    main.validate();
+  });
+
   it.each([
     [2, 20],
     [3, 10],

@@ -11,7 +11,7 @@ import { Memory } from '@heapkit/memory';
 import { ArenaAllocator } from '../arena-allocator.js';
 
 export interface StressData {
-  mode: 'stress' | 'reproduction';
+  mode: 'stress' | 'reproduction' | 'die';
   wasmMemory: WebAssembly.Memory;
   /** The memory's maxBytes: a WebAssembly.Memory does not tell its maximum to the worker. */
   maxBytes: number;
@@ -27,7 +27,19 @@ const memory = new Memory({ buffer: data.wasmMemory, maxBytes: data.maxBytes });
 const heap = new ArenaAllocator({ memory, shared: true });
 const port = parentPort!;
 
-if (data.mode === 'reproduction') {
+if (data.mode === 'die') {
+  // Allocates, frees some (into its block cache), hands the rest over and exits without detach().
+  const blocks: number[] = [];
+  for (let i = 0; i < 3000; i++) {
+    const p = heap.malloc(16 + (i % 30) * 16);
+    memory.u32[p >>> 2] = i;
+    blocks.push(p);
+  }
+  const big = heap.malloc(100_000);
+  for (const p of blocks.splice(0, 500)) heap.free(p);
+  port.postMessage({ blocks, big, slot: heap.heapSlot });
+  process.exit(0);
+} else if (data.mode === 'reproduction') {
   const blocks: number[] = [];
   for (let i = 0; i < 2000; i++) blocks.push(heap.malloc(100));
   heap.validate();
