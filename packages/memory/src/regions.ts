@@ -286,13 +286,27 @@ export function extendRegion(memory: Memory, start: number, owner: number, newEn
  * region of that owner starts there.
  */
 export function releaseRegion(memory: Memory, start: number, owner: number): void {
+  withOwnedEntry(memory, start, owner, 'release', (u32, table, i) => releaseEntry(u32, table, i));
+}
+
+/**
+ * Runs `change` on the table entry of the region of `owner` that starts at `start`, the lock held.
+ * Throws InvalidPointerError for `operation`, changing nothing, when there is no such region.
+ */
+function withOwnedEntry(
+  memory: Memory,
+  start: number,
+  owner: number,
+  operation: string,
+  change: (u32: Uint32Array, table: number, i: number) => void,
+): void {
   const u32 = enter(memory);
   let found: Region | undefined;
   try {
     const table = u32[TABLE >>> 2]!;
     const i = start < u32[BREAK >>> 2]! ? findEntry(u32, start) : -1;
     if (i >= 0 && startAt(u32, table, i) === start && ownerAt(u32, table, i) === owner) {
-      releaseEntry(u32, table, i);
+      change(u32, table, i);
       return;
     }
     if (i >= 0) found = regionAt(u32, i);
@@ -304,7 +318,7 @@ export function releaseRegion(memory: Memory, start: number, owner: number): voi
     found === undefined
       ? 'no region starts there (it is in the header or beyond the break)'
       : `not the start of a region of owner ${owner} (${memory.ownerName(owner)}): it is in ${describeRegion(memory, found)}`,
-    'release',
+    operation,
   );
 }
 
@@ -380,26 +394,7 @@ export function readRoot(memory: Memory): number {
  * that left). Throws InvalidPointerError, changing nothing, when no region of `from` starts there.
  */
 export function transferRegion(memory: Memory, start: number, from: number, to: number): void {
-  const u32 = enter(memory);
-  let found: Region | undefined;
-  try {
-    const table = u32[TABLE >>> 2]!;
-    const i = start < u32[BREAK >>> 2]! ? findEntry(u32, start) : -1;
-    if (i >= 0 && startAt(u32, table, i) === start && ownerAt(u32, table, i) === from) {
-      setOwner(u32, table, i, to);
-      return;
-    }
-    if (i >= 0) found = regionAt(u32, i);
-  } finally {
-    leave(memory);
-  }
-  throw new InvalidPointerError(
-    start,
-    found === undefined
-      ? 'no region starts there (it is in the header or beyond the break)'
-      : `not the start of a region of owner ${from} (${memory.ownerName(from)}): it is in ${describeRegion(memory, found)}`,
-    'transfer',
-  );
+  withOwnedEntry(memory, start, from, 'transfer', (u32, table, i) => setOwner(u32, table, i, to));
 }
 
 /** The region holding `ptr`, or undefined when `ptr` is in the header or beyond the break. */
