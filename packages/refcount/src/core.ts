@@ -14,21 +14,19 @@
  */
 import type { Allocator, Memory, Ptr } from '@heapkit/memory';
 import { FreeLists } from './free-lists.js';
-import {
-  CAPACITY_WORD,
-  IMMORTAL_REFCOUNT,
-  LENGTH_WORD,
-  PAYLOAD_WORD,
-  REFCOUNT_WORD,
-  TYPE_ID_MASK,
-  TYPE_WORD,
-  VAR_PAYLOAD_WORD,
-} from './header.js';
-import { LIVE, ObjectStates } from './object-states.js';
+import * as header from './header.js';
+import * as objectStates from './object-states.js';
 import { checkHeader, invalidObject, zeroCount } from './raise.js';
-import { T_VAR, T_WEAKREF, TypeRegistry } from './types.js';
+import * as typeDefs from './types.js';
 import { defaultUnraisableHook, type UnraisableHook } from './unraisable.js';
 import { WEAKREF_PAYLOAD_BYTES, WeakrefTable } from './weakrefs.js';
+
+// Module-local copies of imported constants: V8 folds a module's own constants into optimized
+// code, but loads an imported binding (and checks it for the TDZ hole) at every use.
+const { CAPACITY_WORD, IMMORTAL_REFCOUNT, LENGTH_WORD, PAYLOAD_WORD, REFCOUNT_WORD, TYPE_ID_MASK } = header;
+const { TYPE_WORD, VAR_PAYLOAD_WORD } = header;
+const { LIVE } = objectStates;
+const { T_VAR, T_WEAKREF } = typeDefs;
 
 /** What a cycle collector plugs into a space (see `collector.ts`). */
 export interface CollectorHooks {
@@ -46,7 +44,7 @@ export class SpaceCore {
   readonly memory: Memory;
   readonly debug: boolean;
   onUnraisable: UnraisableHook;
-  readonly types = new TypeRegistry();
+  readonly types = new typeDefs.TypeRegistry();
   readonly weakrefType: number;
   // The registry's tables, cached for the hot paths (re-read after every registerType).
   typeCount = 0;
@@ -58,9 +56,9 @@ export class SpaceCore {
   tValueBits!: Int32Array;
   tBlock!: Int32Array;
   readonly freeLists: FreeLists;
-  readonly states: ObjectStates;
-  /** `states.bits`, re-read when the map grows. */
-  stateBits: Int32Array;
+  readonly states: objectStates.ObjectStates;
+  /** `states.bytes`, re-read when the map grows. */
+  stateBytes: Uint8Array;
   readonly weakrefs: WeakrefTable;
   /** Objects whose count reached zero, waiting to be deallocated (the trashcan): `stack[0 .. top)`. */
   stack: Uint32Array = new Uint32Array(STACK_ENTRIES);
@@ -86,8 +84,8 @@ export class SpaceCore {
     this.debug = debug;
     this.onUnraisable = onUnraisable ?? defaultUnraisableHook;
     this.freedTypes = debug ? new Map() : undefined;
-    this.states = new ObjectStates(this.memory.byteLength);
-    this.stateBits = this.states.bits;
+    this.states = new objectStates.ObjectStates(this.memory.byteLength);
+    this.stateBytes = this.states.bytes;
     this.i32 = this.memory.i32;
     this.u32 = this.memory.u32;
     this.knownBytes = this.memory.byteLength;
@@ -121,19 +119,19 @@ export function syncViews(c: SpaceCore): void {
   c.u32 = c.memory.u32;
   c.knownBytes = c.memory.byteLength;
   c.states.resize(c.memory.byteLength);
-  c.stateBits = c.states.bits;
+  c.stateBytes = c.states.bytes;
 }
 
 /**
  * THE liveness test: `obj` is a number, 8-aligned, and a live object starts there. Never
  * throws (a BigInt or a string is simply not live). Cost: a type test, a shift-and-compare, one
- * state-map load.
+ * state-map byte load.
  */
 export function isLive(c: SpaceCore, obj: unknown): obj is number {
   return (
     typeof obj === 'number' &&
     (obj >>> 3) * 8 === obj &&
-    ((c.stateBits[obj >>> 7]! >>> ((obj >>> 2) & 30)) & 3) === LIVE
+    c.stateBytes[obj >>> 3] === LIVE
   );
 }
 

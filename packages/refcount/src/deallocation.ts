@@ -11,12 +11,19 @@
  */
 import { HeapCorruptionError, type Ptr } from '@heapkit/memory';
 import { blockBytes, decrement, isLive, report, type SpaceCore } from './core.js';
-import { FINALIZED, HAS_WEAKREFS, POISON_WORD, REFCOUNT_WORD, TYPE_ID_MASK, TYPE_WORD } from './header.js';
-import { FREED } from './object-states.js';
+import * as header from './header.js';
+import * as objectStates from './object-states.js';
 import { zeroCount } from './raise.js';
 import { visitOwned } from './referents.js';
-import { T_FINALIZE, T_GC, T_SLOW_DEALLOC, T_WEAKREF, type Visit } from './types.js';
+import * as typeDefs from './types.js';
+import type { Visit } from './types.js';
 import { clearWeakrefs } from './weakref-api.js';
+
+// Module-local copies of imported constants: V8 folds a module's own constants into optimized
+// code, but loads an imported binding (and checks it for the TDZ hole) at every use.
+const { FINALIZED, HAS_WEAKREFS, POISON_WORD, REFCOUNT_WORD, TYPE_ID_MASK, TYPE_WORD } = header;
+const { FREED } = objectStates;
+const { T_FINALIZE, T_GC, T_SLOW_DEALLOC, T_WEAKREF } = typeDefs;
 
 /**
  * The count of `obj` just reached zero: push it, and run the deallocation loop unless one is
@@ -109,7 +116,7 @@ function drainLoop(c: SpaceCore): void {
           ranCode = true;
         }
       }
-      setFreed(c.stateBits, obj);
+      setFreed(c.stateBytes, obj);
       const bytes = tBlock[t]!;
       if (!(bytes !== 0 && cache && freeLists.push(u32, obj - tPre[t]!, bytes))) freeBlock(c, obj, t);
     }
@@ -128,10 +135,8 @@ function drainLoop(c: SpaceCore): void {
 }
 
 /** The state map says the object at `obj` was freed. */
-export function setFreed(bits: Int32Array, obj: number): void {
-  const w = obj >>> 7;
-  const shift = (obj >>> 2) & 30;
-  bits[w] = (bits[w]! & ~(3 << shift)) | (FREED << shift);
+export function setFreed(states: Uint8Array, obj: number): void {
+  states[obj >>> 3] = FREED;
 }
 
 /** A dying object referenced `child`, which is not a live object with a count: damage, reported. */
@@ -212,7 +217,7 @@ function deallocateSlow(c: SpaceCore, obj: Ptr, t: number): void {
   } catch (error) {
     report(c, error, `traverse of ${c.types.types[t - 1]!.name}`, obj);
   }
-  setFreed(c.stateBits, obj);
+  setFreed(c.stateBytes, obj);
   freeBlock(c, obj, t);
 }
 

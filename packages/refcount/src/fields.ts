@@ -18,10 +18,15 @@ import {
   type SpaceCore,
 } from './core.js';
 import { InvalidLengthError } from './errors.js';
-import { PAYLOAD_WORD, REFCOUNT_WORD, TYPE_ID_MASK, TYPE_WORD } from './header.js';
+import * as header from './header.js';
 import { checkOffset, nameOf, slotError } from './raise.js';
 import { decref } from './refcounts.js';
-import { REF_SLOT, T_ITEM_REFS, VALUE_SLOT } from './types.js';
+import * as typeDefs from './types.js';
+
+// Module-local copies of imported constants: V8 folds a module's own constants into optimized
+// code, but loads an imported binding (and checks it for the TDZ hole) at every use.
+const { PAYLOAD_WORD, REFCOUNT_WORD, TYPE_ID_MASK, TYPE_WORD } = header;
+const { REF_SLOT, T_ITEM_REFS, VALUE_SLOT } = typeDefs;
 
 /**
  * The word index of slot `offset` of `obj` when the fast path applies (a live object, release

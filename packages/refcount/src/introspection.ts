@@ -108,5 +108,5 @@ export function metadataBytes(c: SpaceCore): number {
     t.refWords.byteLength +
     t.refBits.byteLength +
     t.valueBits.byteLength;
-  return c.stateBits.byteLength + tables + c.stack.byteLength;
+  return c.stateBytes.byteLength + tables + c.stack.byteLength;
 }
