@@ -36,7 +36,7 @@ export function alloc(c: SpaceCore, typeId: number, length: number): Ptr {
   ) {
     const bytes = c.tBlock[typeId]!; // 0 for a variable-length type
     if (bytes !== 0) {
-      const block = c.freeLists.pop(c.u32, bytes);
+      const block = c.freeLists.pop(c.i32, bytes);
       if (block !== 0) return initFixed(c, block, typeId, bytes);
     }
   }
@@ -95,7 +95,7 @@ function allocVar(c: SpaceCore, t: number, length: unknown): Ptr {
     );
   }
   const bytes = (base + length * itemBytes + 7) & ~7;
-  let block = c.freeLists.pop(c.u32, bytes);
+  let block = c.freeLists.pop(c.i32, bytes);
   if (block === 0) block = mallocBlock(c, t, bytes);
   const i32 = c.i32;
   const obj = block + c.tPre[t]!;

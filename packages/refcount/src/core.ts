@@ -40,38 +40,41 @@ export interface CollectorHooks {
 const STACK_ENTRIES = 1024;
 
 export class SpaceCore {
-  readonly allocator: Allocator;
-  readonly memory: Memory;
-  readonly debug: boolean;
-  onUnraisable: UnraisableHook;
+  // Fields set in the constructor are `declare`d: a class field is first defined as undefined,
+  // and a field that held undefined and then a typed array makes V8 check the map of what it
+  // loads from it at every use.
+  declare readonly allocator: Allocator;
+  declare readonly memory: Memory;
+  declare readonly debug: boolean;
+  declare onUnraisable: UnraisableHook;
   readonly types = new typeDefs.TypeRegistry();
-  readonly weakrefType: number;
+  declare readonly weakrefType: number;
   // The registry's tables, cached for the hot paths (re-read after every registerType).
   typeCount = 0;
-  tFlags!: Uint8Array;
-  tPre!: Int32Array;
-  tRefStart!: Int32Array;
-  tRefWords!: Int32Array;
-  tRefBits!: Int32Array;
-  tValueBits!: Int32Array;
-  tBlock!: Int32Array;
-  readonly freeLists: FreeLists;
-  readonly states: objectStates.ObjectStates;
+  declare tFlags: Uint8Array;
+  declare tPre: Int32Array;
+  declare tRefStart: Int32Array;
+  declare tRefWords: Int32Array;
+  declare tRefBits: Int32Array;
+  declare tValueBits: Int32Array;
+  declare tBlock: Int32Array;
+  declare readonly freeLists: FreeLists;
+  declare readonly states: objectStates.ObjectStates;
   /** `states.bytes`, re-read when the map grows. */
-  stateBytes: Uint8Array;
-  readonly weakrefs: WeakrefTable;
+  declare stateBytes: Uint8Array;
+  declare readonly weakrefs: WeakrefTable;
   /** Objects whose count reached zero, waiting to be deallocated (the trashcan): `stack[0 .. top)`. */
   stack: Uint32Array = new Uint32Array(STACK_ENTRIES);
   top = 0;
   /** True while `drain` runs: a release then only queues. */
   draining = false;
-  i32: Int32Array;
-  u32: Uint32Array;
+  declare i32: Int32Array;
+  declare u32: Uint32Array;
   /** The memory's size when the views were taken. */
-  knownBytes: number;
+  declare knownBytes: number;
   collector: CollectorHooks | undefined = undefined;
   /** Debug mode: the type id of each freed object, until an object starts there again. */
-  readonly freedTypes: Map<number, number> | undefined;
+  declare readonly freedTypes: Map<number, number> | undefined;
 
   constructor(
     allocator: Allocator,

@@ -22,7 +22,7 @@ import { clearWeakrefs } from './weakref-api.js';
 // Module-local copies of imported constants: V8 folds a module's own constants into optimized
 // code, but loads an imported binding (and checks it for the TDZ hole) at every use.
 const { FINALIZED, HAS_WEAKREFS, POISON_WORD, REFCOUNT_WORD, TYPE_ID_MASK, TYPE_WORD } = header;
-const { FREED } = objectStates;
+const { FREED, LIVE } = objectStates;
 const { T_FINALIZE, T_GC, T_SLOW_DEALLOC, T_WEAKREF } = typeDefs;
 
 /**
@@ -73,7 +73,7 @@ function drainLoop(c: SpaceCore): void {
   let stack = c.stack;
   let top = c.top;
   let i32 = c.i32;
-  let u32 = c.u32;
+  let states = c.stateBytes;
   let tFlags = c.tFlags;
   let refStart = c.tRefStart;
   let refWords = c.tRefWords;
@@ -84,7 +84,7 @@ function drainLoop(c: SpaceCore): void {
   while (top > 0) {
     const obj = stack[--top]!;
     const h = obj >>> 2;
-    const word = i32[h + TYPE_WORD]!;
+    const word = i32[h + TYPE_WORD]!; // read once: the id and the weakref flag
     const t = word & TYPE_ID_MASK;
     const flags = tFlags[t]!;
     let ranCode = false;
@@ -96,9 +96,11 @@ function drainLoop(c: SpaceCore): void {
       if ((flags & T_GC) !== 0 && c.collector !== undefined) c.collector.onFree(obj);
       const end = refStart[t + 1]!;
       for (let k = refStart[t]!; k < end; k++) {
-        const child = u32[h + refWords[k]!]!;
+        // A slot as a signed word: the state map's index and the count's word are the same.
+        const child = i32[h + refWords[k]!]!;
         if (child === 0 || (child & 1) !== 0) continue; // empty, or a value slot's immediate
-        if (isLive(c, child) && i32[(child >>> 2) + REFCOUNT_WORD]! >= 1) {
+        // The liveness test (`isLive`) of a word read from the memory: aligned, marked live.
+        if ((child & 7) === 0 && states[child >>> 3] === LIVE && i32[(child >>> 2) + REFCOUNT_WORD]! >= 1) {
           if (decrement(i32, child)) {
             if (top === stack.length) {
               c.top = top;
@@ -108,23 +110,27 @@ function drainLoop(c: SpaceCore): void {
           }
         } else {
           c.top = top;
-          reportBadChild(c, child); // runs the hook: take what it may have changed
+          reportBadChild(c, child >>> 0); // runs the hook: take what it may have changed
+          ranCode = true;
           stack = c.stack;
           top = c.top;
           i32 = c.i32;
-          u32 = c.u32;
-          ranCode = true;
+          states = c.stateBytes;
         }
       }
-      setFreed(c.stateBytes, obj);
+      states[obj >>> 3] = FREED;
       const bytes = tBlock[t]!;
-      if (!(bytes !== 0 && cache && freeLists.push(u32, obj - tPre[t]!, bytes))) freeBlock(c, obj, t);
+      if (!(bytes !== 0 && cache && freeLists.push(i32, obj - tPre[t]!, bytes))) {
+        c.top = top;
+        freeBlock(c, obj, t);
+        ranCode = true; // a foreign allocator's free (or its report) may have run code
+      }
     }
     if (ranCode) {
       stack = c.stack;
       top = c.top;
       i32 = c.i32;
-      u32 = c.u32;
+      states = c.stateBytes;
       tFlags = c.tFlags;
       refStart = c.tRefStart;
       refWords = c.tRefWords;
@@ -232,7 +238,7 @@ function freeBlock(c: SpaceCore, obj: Ptr, t: number): void {
     c.freedTypes.set(obj, t);
     c.i32.fill(POISON_WORD, block >>> 2, (block + bytes) >>> 2);
   }
-  if (c.freeLists.push(c.u32, block, bytes)) return;
+  if (c.freeLists.push(c.i32, block, bytes)) return;
   try {
     c.allocator.free(block);
   } catch (error) {

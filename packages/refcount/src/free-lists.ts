@@ -53,15 +53,15 @@ export class FreeLists {
   }
 
   /**
-   * A cached block of exactly `blockBytes` (a multiple of 8), or 0. `u32` is the memory's
-   * current view (the caller has it at hand).
+   * A cached block of exactly `blockBytes` (a multiple of 8), or 0. `i32` is the memory's
+   * current view (the caller has it at hand; a link is a pointer stored as a signed word).
    */
-  pop(u32: Uint32Array, blockBytes: number): number {
+  pop(i32: Int32Array, blockBytes: number): number {
     if (blockBytes > MAX_BLOCK_BYTES) return 0;
     const c = blockBytes >>> 3;
     const block = this.heads[c]!;
     if (block !== 0) {
-      this.heads[c] = u32[block >>> 2]!;
+      this.heads[c] = i32[block >>> 2]!;
       this.bytes -= blockBytes;
       this.blocks--;
       if (this.notes) this.allocator.noteReused!(block, blockBytes);
@@ -70,10 +70,10 @@ export class FreeLists {
   }
 
   /** Keeps a freed block of `blockBytes`; false (and nothing kept) when it does not fit. */
-  push(u32: Uint32Array, block: number, blockBytes: number): boolean {
+  push(i32: Int32Array, block: number, blockBytes: number): boolean {
     if (blockBytes > MAX_BLOCK_BYTES || this.bytes + blockBytes > this.limitBytes) return false;
     const c = blockBytes >>> 3;
-    u32[block >>> 2] = this.heads[c]!;
+    i32[block >>> 2] = this.heads[c]!;
     this.heads[c] = block;
     this.bytes += blockBytes;
     this.blocks++;
