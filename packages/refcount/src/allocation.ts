@@ -27,15 +27,12 @@ const { MAX_OBJECT_BYTES, T_GC, T_VAR } = typeDefs;
  * pop, then {@link initFixed}.
  */
 export function alloc(c: SpaceCore, typeId: number, length: number): Ptr {
-  if (
-    typeof typeId === 'number' &&
-    (typeId | 0) === typeId &&
-    typeId >= 1 &&
-    typeId < c.typeCount &&
-    length === 0
-  ) {
-    const bytes = c.tBlock[typeId]!; // 0 for a variable-length type
-    if (bytes !== 0) {
+  if (typeof typeId === 'number' && length === 0) {
+    // The id's check and the block size in one load: the row of an id that is no registered
+    // type (0, beyond the registered ones) holds 0, a variable-length type's too, and an index
+    // that is not an integer within the table reads undefined; all go the slow way.
+    const bytes = c.tBlock[typeId]!;
+    if (bytes > 0) {
       const block = c.freeLists.pop(c.i32, bytes);
       if (block !== 0) return initFixed(c, block, typeId, bytes);
     }
