@@ -71,6 +71,8 @@ export function drain(c: SpaceCore): void {
  */
 function drainLoop(c: SpaceCore): void {
   let stack = c.stack;
+  // The capacity in a local: a typed array's length is checked to be an int32 at every read.
+  let room = stack.length;
   let top = c.top;
   let i32 = c.i32;
   let states = c.stateBytes;
@@ -102,9 +104,10 @@ function drainLoop(c: SpaceCore): void {
         // The liveness test (`isLive`) of a word read from the memory: aligned, marked live.
         if ((child & 7) === 0 && states[child >>> 3] === LIVE && i32[(child >>> 2) + REFCOUNT_WORD]! >= 1) {
           if (decrement(i32, child)) {
-            if (top === stack.length) {
+            if (top === room) {
               c.top = top;
               stack = growStack(c);
+              room = stack.length;
             }
             stack[top++] = child;
           }
@@ -113,6 +116,7 @@ function drainLoop(c: SpaceCore): void {
           reportBadChild(c, child >>> 0); // runs the hook: take what it may have changed
           ranCode = true;
           stack = c.stack;
+          room = stack.length;
           top = c.top;
           i32 = c.i32;
           states = c.stateBytes;
@@ -128,6 +132,7 @@ function drainLoop(c: SpaceCore): void {
     }
     if (ranCode) {
       stack = c.stack;
+      room = stack.length;
       top = c.top;
       i32 = c.i32;
       states = c.stateBytes;
