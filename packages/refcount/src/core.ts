@@ -58,6 +58,8 @@ export class SpaceCore {
   declare tRefBits: Int32Array;
   declare tValueBits: Int32Array;
   declare tBlock: Int32Array;
+  /** The registry's `rows` (what deallocation reads of a type, one row per type). */
+  declare tRows: Int32Array;
   declare readonly freeLists: FreeLists;
   declare readonly states: objectStates.ObjectStates;
   /** `states.bytes`, re-read when the map grows. */
@@ -114,6 +116,7 @@ export function cacheTypeTables(c: SpaceCore): void {
   c.tRefBits = types.refBits;
   c.tValueBits = types.valueBits;
   c.tBlock = types.blockBytes;
+  c.tRows = types.rows;
 }
 
 /** Takes the views again after the memory grew, and makes the state map cover it. */

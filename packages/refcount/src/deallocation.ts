@@ -24,6 +24,7 @@ import { clearWeakrefs } from './weakref-api.js';
 const { FINALIZED, HAS_WEAKREFS, POISON_WORD, REFCOUNT_WORD, TYPE_ID_MASK, TYPE_WORD } = header;
 const { FREED, LIVE } = objectStates;
 const { T_FINALIZE, T_GC, T_SLOW_DEALLOC, T_WEAKREF } = typeDefs;
+const { ROW_BLOCK, ROW_FLAGS, ROW_PRE, ROW_REF_END, ROW_REF_START, ROW_SHIFT } = typeDefs;
 
 /**
  * The count of `obj` just reached zero: push it, and run the deallocation loop unless one is
@@ -51,11 +52,12 @@ function growStack(c: SpaceCore): Uint32Array {
  * Deallocates stacked objects until the stack is empty. No `try` here: what can throw (user
  * code, a foreign allocator's `free`) is caught where it is called and reported.
  *
- * The fast path runs over locals: the stack and its top, the views, the type tables. They are
- * taken again after {@link deallocateSlow} or a report, which may run user code (that can
- * allocate, grow the memory or register types). Cost per object: its type word, one load per
- * reference slot and for each child the liveness test and its count, one state-map store, and a
- * free-list push.
+ * The fast path runs over locals: the stack, its top and capacity, the `i32` view, the state
+ * map, the type rows. They are taken again after {@link deallocateSlow}, a report or a foreign
+ * `free`, which may run user code (that can allocate, grow the memory or register types). Cost
+ * per object: its type word (read once), its type's row (one table), one load per slot and for
+ * each child the liveness test (one state-map byte) and its count, one state-map byte store,
+ * and a free-list push.
  */
 export function drain(c: SpaceCore): void {
   c.draining = true;
@@ -76,11 +78,8 @@ function drainLoop(c: SpaceCore): void {
   let top = c.top;
   let i32 = c.i32;
   let states = c.stateBytes;
-  let tFlags = c.tFlags;
-  let refStart = c.tRefStart;
+  let rows = c.tRows;
   let refWords = c.tRefWords;
-  let tBlock = c.tBlock;
-  let tPre = c.tPre;
   const freeLists = c.freeLists;
   const cache = c.freedTypes === undefined; // debug mode poisons instead
   while (top > 0) {
@@ -88,7 +87,8 @@ function drainLoop(c: SpaceCore): void {
     const h = obj >>> 2;
     const word = i32[h + TYPE_WORD]!; // read once: the id and the weakref flag
     const t = word & TYPE_ID_MASK;
-    const flags = tFlags[t]!;
+    const row = t << ROW_SHIFT;
+    const flags = rows[row + ROW_FLAGS]!;
     let ranCode = false;
     if ((flags & T_SLOW_DEALLOC) !== 0 || (word & HAS_WEAKREFS) !== 0) {
       c.top = top;
@@ -96,8 +96,8 @@ function drainLoop(c: SpaceCore): void {
       ranCode = true;
     } else {
       if ((flags & T_GC) !== 0 && c.collector !== undefined) c.collector.onFree(obj);
-      const end = refStart[t + 1]!;
-      for (let k = refStart[t]!; k < end; k++) {
+      const end = rows[row + ROW_REF_END]!;
+      for (let k = rows[row + ROW_REF_START]!; k < end; k++) {
         // A slot as a signed word: the state map's index and the count's word are the same.
         const child = i32[h + refWords[k]!]!;
         if (child === 0 || (child & 1) !== 0) continue; // empty, or a value slot's immediate
@@ -123,8 +123,8 @@ function drainLoop(c: SpaceCore): void {
         }
       }
       states[obj >>> 3] = FREED;
-      const bytes = tBlock[t]!;
-      if (!(bytes !== 0 && cache && freeLists.push(i32, obj - tPre[t]!, bytes))) {
+      const bytes = rows[row + ROW_BLOCK]!; // 0 for a var object: its size is in its header
+      if (!(bytes !== 0 && cache && freeLists.push(i32, obj - rows[row + ROW_PRE]!, bytes))) {
         c.top = top;
         freeBlock(c, obj, t);
         ranCode = true; // a foreign allocator's free (or its report) may have run code
@@ -136,11 +136,8 @@ function drainLoop(c: SpaceCore): void {
       top = c.top;
       i32 = c.i32;
       states = c.stateBytes;
-      tFlags = c.tFlags;
-      refStart = c.tRefStart;
+      rows = c.tRows;
       refWords = c.tRefWords;
-      tBlock = c.tBlock;
-      tPre = c.tPre;
     }
   }
 }
