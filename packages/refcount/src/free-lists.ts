@@ -43,13 +43,16 @@ export class FreeLists {
    * then tells it the block is free for accounting, and every pop that it is allocated again,
    * so an allocator-level tracer (the profiler) sees the truth through the free lists.
    */
-  private readonly notes: boolean;
+  private declare readonly notes: boolean;
+  private declare readonly allocator: Allocator;
+  /** Cap on {@link bytes}; 0 turns the free lists off. */
+  declare readonly limitBytes: number;
 
-  constructor(
-    private readonly allocator: Allocator,
-    /** Cap on {@link bytes}; 0 turns the free lists off. */
-    readonly limitBytes: number,
-  ) {
+  // The fields set here are `declare`d: a class field is first defined as undefined, and a
+  // field that held undefined and then a number is no longer known to hold a small integer.
+  constructor(allocator: Allocator, limitBytes: number) {
+    this.allocator = allocator;
+    this.limitBytes = limitBytes;
     this.notes = typeof allocator.noteCached === 'function' && typeof allocator.noteReused === 'function';
   }
 
