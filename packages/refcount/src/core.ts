@@ -134,11 +134,7 @@ export function syncViews(c: SpaceCore): void {
  * state-map byte load.
  */
 export function isLive(c: SpaceCore, obj: unknown): obj is number {
-  return (
-    typeof obj === 'number' &&
-    (obj >>> 3) * 8 === obj &&
-    c.stateBytes[obj >>> 3] === LIVE
-  );
+  return typeof obj === 'number' && (obj >>> 3) * 8 === obj && c.stateBytes[obj >>> 3] === LIVE;
 }
 
 /** Checks that `obj` is a live object (else the typed error); returns its type id. */

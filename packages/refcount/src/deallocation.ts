@@ -15,8 +15,8 @@ import * as header from './header.js';
 import * as objectStates from './object-states.js';
 import { zeroCount } from './raise.js';
 import { visitOwned } from './referents.js';
-import * as typeDefs from './types.js';
 import type { Visit } from './types.js';
+import * as typeDefs from './types.js';
 import { clearWeakrefs } from './weakref-api.js';
 
 // Module-local copies of imported constants: V8 folds a module's own constants into optimized

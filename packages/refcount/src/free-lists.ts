@@ -43,8 +43,8 @@ export class FreeLists {
    * then tells it the block is free for accounting, and every pop that it is allocated again,
    * so an allocator-level tracer (the profiler) sees the truth through the free lists.
    */
-  private declare readonly notes: boolean;
-  private declare readonly allocator: Allocator;
+  declare private readonly notes: boolean;
+  declare private readonly allocator: Allocator;
   /** Cap on {@link bytes}; 0 turns the free lists off. */
   declare readonly limitBytes: number;
 

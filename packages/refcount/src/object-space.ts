@@ -59,7 +59,7 @@ export class ObjectSpace {
   /** The built-in type of weak references (`weakref.ref`). */
   declare readonly weakrefType: ObjectType;
   // `declare`d: a field defined as undefined first would cost a map check at every `this.c`.
-  private declare readonly c: SpaceCore;
+  declare private readonly c: SpaceCore;
 
   /**
    * @param allocator Where objects' blocks come from: any {@link Allocator} whose blocks are
