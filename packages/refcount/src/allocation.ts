@@ -8,10 +8,16 @@
  */
 import { ConfigurationError, formatPtr, MemoryError, type Ptr } from '@heapkit/memory';
 import type { SpaceCore } from './core.js';
-import { GC_HEAD_WORDS, LENGTH_WORD, PAYLOAD_WORD, REFCOUNT_WORD, TYPE_WORD } from './header.js';
-import { LIVE } from './object-states.js';
+import * as header from './header.js';
+import * as objectStates from './object-states.js';
 import { checkTypeId, lengthError, nameOf } from './raise.js';
-import { MAX_OBJECT_BYTES, T_GC, T_VAR } from './types.js';
+import * as typeDefs from './types.js';
+
+// Module-local copies of imported constants: V8 folds a module's own constants into optimized
+// code, but loads an imported binding (and checks it for the TDZ hole) at every use.
+const { GC_HEAD_WORDS, LENGTH_WORD, PAYLOAD_WORD, REFCOUNT_WORD, TYPE_WORD } = header;
+const { LIVE } = objectStates;
+const { MAX_OBJECT_BYTES, T_GC, T_VAR } = typeDefs;
 
 /**
  * A new object of type `typeId` (`length` items for a variable-length type): a new reference.
@@ -21,16 +27,13 @@ import { MAX_OBJECT_BYTES, T_GC, T_VAR } from './types.js';
  * pop, then {@link initFixed}.
  */
 export function alloc(c: SpaceCore, typeId: number, length: number): Ptr {
-  if (
-    typeof typeId === 'number' &&
-    (typeId | 0) === typeId &&
-    typeId >= 1 &&
-    typeId < c.typeCount &&
-    length === 0
-  ) {
-    const bytes = c.tBlock[typeId]!; // 0 for a variable-length type
-    if (bytes !== 0) {
-      const block = c.freeLists.pop(c.u32, bytes);
+  if (typeof typeId === 'number' && length === 0) {
+    // The id's check and the block size in one load: the row of an id that is no registered
+    // type (0, beyond the registered ones) holds 0, a variable-length type's too, and an index
+    // that is not an integer within the table reads undefined; all go the slow way.
+    const bytes = c.tBlock[typeId]!;
+    if (bytes > 0) {
+      const block = c.freeLists.pop(c.i32, bytes);
       if (block !== 0) return initFixed(c, block, typeId, bytes);
     }
   }
@@ -62,7 +65,7 @@ function initFixed(c: SpaceCore, block: number, t: number, bytes: number): Ptr {
     i32[k] = 0;
     i32[k + 1] = 0;
   }
-  setLive(c.stateBits, obj);
+  setLive(c.stateBytes, obj);
   if (pre !== 0 || c.debug) initExtras(c, block, obj, t);
   return obj;
 }
@@ -89,7 +92,7 @@ function allocVar(c: SpaceCore, t: number, length: unknown): Ptr {
     );
   }
   const bytes = (base + length * itemBytes + 7) & ~7;
-  let block = c.freeLists.pop(c.u32, bytes);
+  let block = c.freeLists.pop(c.i32, bytes);
   if (block === 0) block = mallocBlock(c, t, bytes);
   const i32 = c.i32;
   const obj = block + c.tPre[t]!;
@@ -98,16 +101,14 @@ function allocVar(c: SpaceCore, t: number, length: unknown): Ptr {
   i32[h + REFCOUNT_WORD] = 1;
   i32[h + TYPE_WORD] = t;
   i32[h + LENGTH_WORD] = length;
-  setLive(c.stateBits, obj);
+  setLive(c.stateBytes, obj);
   if (c.tPre[t] !== 0 || c.debug) initExtras(c, block, obj, t);
   return obj;
 }
 
 /** The state map says a live object starts at `obj` (whatever it said before). */
-export function setLive(bits: Int32Array, obj: number): void {
-  const w = obj >>> 7;
-  const shift = (obj >>> 2) & 30;
-  bits[w] = (bits[w]! & ~(3 << shift)) | (LIVE << shift);
+export function setLive(states: Uint8Array, obj: number): void {
+  states[obj >>> 3] = LIVE;
 }
 
 /** The rarer parts of a new object: its GC pre-header, the collector's hook, debug bookkeeping. */

@@ -14,21 +14,19 @@
  */
 import type { Allocator, Memory, Ptr } from '@heapkit/memory';
 import { FreeLists } from './free-lists.js';
-import {
-  CAPACITY_WORD,
-  IMMORTAL_REFCOUNT,
-  LENGTH_WORD,
-  PAYLOAD_WORD,
-  REFCOUNT_WORD,
-  TYPE_ID_MASK,
-  TYPE_WORD,
-  VAR_PAYLOAD_WORD,
-} from './header.js';
-import { LIVE, ObjectStates } from './object-states.js';
+import * as header from './header.js';
+import * as objectStates from './object-states.js';
 import { checkHeader, invalidObject, zeroCount } from './raise.js';
-import { T_VAR, T_WEAKREF, TypeRegistry } from './types.js';
+import * as typeDefs from './types.js';
 import { defaultUnraisableHook, type UnraisableHook } from './unraisable.js';
 import { WEAKREF_PAYLOAD_BYTES, WeakrefTable } from './weakrefs.js';
+
+// Module-local copies of imported constants: V8 folds a module's own constants into optimized
+// code, but loads an imported binding (and checks it for the TDZ hole) at every use.
+const { CAPACITY_WORD, IMMORTAL_REFCOUNT, LENGTH_WORD, PAYLOAD_WORD, REFCOUNT_WORD, TYPE_ID_MASK } = header;
+const { TYPE_WORD, VAR_PAYLOAD_WORD } = header;
+const { LIVE } = objectStates;
+const { T_VAR, T_WEAKREF } = typeDefs;
 
 /** What a cycle collector plugs into a space (see `collector.ts`). */
 export interface CollectorHooks {
@@ -42,38 +40,43 @@ export interface CollectorHooks {
 const STACK_ENTRIES = 1024;
 
 export class SpaceCore {
-  readonly allocator: Allocator;
-  readonly memory: Memory;
-  readonly debug: boolean;
-  onUnraisable: UnraisableHook;
-  readonly types = new TypeRegistry();
-  readonly weakrefType: number;
+  // Fields set in the constructor are `declare`d: a class field is first defined as undefined,
+  // and a field that held undefined and then a typed array makes V8 check the map of what it
+  // loads from it at every use.
+  declare readonly allocator: Allocator;
+  declare readonly memory: Memory;
+  declare readonly debug: boolean;
+  declare onUnraisable: UnraisableHook;
+  readonly types = new typeDefs.TypeRegistry();
+  declare readonly weakrefType: number;
   // The registry's tables, cached for the hot paths (re-read after every registerType).
   typeCount = 0;
-  tFlags!: Uint8Array;
-  tPre!: Int32Array;
-  tRefStart!: Int32Array;
-  tRefWords!: Int32Array;
-  tRefBits!: Int32Array;
-  tValueBits!: Int32Array;
-  tBlock!: Int32Array;
-  readonly freeLists: FreeLists;
-  readonly states: ObjectStates;
-  /** `states.bits`, re-read when the map grows. */
-  stateBits: Int32Array;
-  readonly weakrefs: WeakrefTable;
+  declare tFlags: Uint8Array;
+  declare tPre: Int32Array;
+  declare tRefStart: Int32Array;
+  declare tRefWords: Int32Array;
+  declare tRefBits: Int32Array;
+  declare tValueBits: Int32Array;
+  declare tBlock: Int32Array;
+  /** The registry's `rows` (what deallocation reads of a type, one row per type). */
+  declare tRows: Int32Array;
+  declare readonly freeLists: FreeLists;
+  declare readonly states: objectStates.ObjectStates;
+  /** `states.bytes`, re-read when the map grows. */
+  declare stateBytes: Uint8Array;
+  declare readonly weakrefs: WeakrefTable;
   /** Objects whose count reached zero, waiting to be deallocated (the trashcan): `stack[0 .. top)`. */
   stack: Uint32Array = new Uint32Array(STACK_ENTRIES);
   top = 0;
   /** True while `drain` runs: a release then only queues. */
   draining = false;
-  i32: Int32Array;
-  u32: Uint32Array;
+  declare i32: Int32Array;
+  declare u32: Uint32Array;
   /** The memory's size when the views were taken. */
-  knownBytes: number;
+  declare knownBytes: number;
   collector: CollectorHooks | undefined = undefined;
   /** Debug mode: the type id of each freed object, until an object starts there again. */
-  readonly freedTypes: Map<number, number> | undefined;
+  declare readonly freedTypes: Map<number, number> | undefined;
 
   constructor(
     allocator: Allocator,
@@ -86,8 +89,8 @@ export class SpaceCore {
     this.debug = debug;
     this.onUnraisable = onUnraisable ?? defaultUnraisableHook;
     this.freedTypes = debug ? new Map() : undefined;
-    this.states = new ObjectStates(this.memory.byteLength);
-    this.stateBits = this.states.bits;
+    this.states = new objectStates.ObjectStates(this.memory.byteLength);
+    this.stateBytes = this.states.bytes;
     this.i32 = this.memory.i32;
     this.u32 = this.memory.u32;
     this.knownBytes = this.memory.byteLength;
@@ -113,6 +116,7 @@ export function cacheTypeTables(c: SpaceCore): void {
   c.tRefBits = types.refBits;
   c.tValueBits = types.valueBits;
   c.tBlock = types.blockBytes;
+  c.tRows = types.rows;
 }
 
 /** Takes the views again after the memory grew, and makes the state map cover it. */
@@ -121,20 +125,16 @@ export function syncViews(c: SpaceCore): void {
   c.u32 = c.memory.u32;
   c.knownBytes = c.memory.byteLength;
   c.states.resize(c.memory.byteLength);
-  c.stateBits = c.states.bits;
+  c.stateBytes = c.states.bytes;
 }
 
 /**
  * THE liveness test: `obj` is a number, 8-aligned, and a live object starts there. Never
  * throws (a BigInt or a string is simply not live). Cost: a type test, a shift-and-compare, one
- * state-map load.
+ * state-map byte load.
  */
 export function isLive(c: SpaceCore, obj: unknown): obj is number {
-  return (
-    typeof obj === 'number' &&
-    (obj >>> 3) * 8 === obj &&
-    ((c.stateBits[obj >>> 7]! >>> ((obj >>> 2) & 30)) & 3) === LIVE
-  );
+  return typeof obj === 'number' && (obj >>> 3) * 8 === obj && c.stateBytes[obj >>> 3] === LIVE;
 }
 
 /** Checks that `obj` is a live object (else the typed error); returns its type id. */

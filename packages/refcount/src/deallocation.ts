@@ -11,12 +11,20 @@
  */
 import { HeapCorruptionError, type Ptr } from '@heapkit/memory';
 import { blockBytes, decrement, isLive, report, type SpaceCore } from './core.js';
-import { FINALIZED, HAS_WEAKREFS, POISON_WORD, REFCOUNT_WORD, TYPE_ID_MASK, TYPE_WORD } from './header.js';
-import { FREED } from './object-states.js';
+import * as header from './header.js';
+import * as objectStates from './object-states.js';
 import { zeroCount } from './raise.js';
 import { visitOwned } from './referents.js';
-import { T_FINALIZE, T_GC, T_SLOW_DEALLOC, T_WEAKREF, type Visit } from './types.js';
+import type { Visit } from './types.js';
+import * as typeDefs from './types.js';
 import { clearWeakrefs } from './weakref-api.js';
+
+// Module-local copies of imported constants: V8 folds a module's own constants into optimized
+// code, but loads an imported binding (and checks it for the TDZ hole) at every use.
+const { FINALIZED, HAS_WEAKREFS, POISON_WORD, REFCOUNT_WORD, TYPE_ID_MASK, TYPE_WORD } = header;
+const { FREED, LIVE } = objectStates;
+const { T_FINALIZE, T_GC, T_SLOW_DEALLOC, T_WEAKREF } = typeDefs;
+const { ROW_BLOCK, ROW_FLAGS, ROW_PRE, ROW_REF_END, ROW_REF_START, ROW_SHIFT } = typeDefs;
 
 /**
  * The count of `obj` just reached zero: push it, and run the deallocation loop unless one is
@@ -44,11 +52,12 @@ function growStack(c: SpaceCore): Uint32Array {
  * Deallocates stacked objects until the stack is empty. No `try` here: what can throw (user
  * code, a foreign allocator's `free`) is caught where it is called and reported.
  *
- * The fast path runs over locals: the stack and its top, the views, the type tables. They are
- * taken again after {@link deallocateSlow} or a report, which may run user code (that can
- * allocate, grow the memory or register types). Cost per object: its type word, one load per
- * reference slot and for each child the liveness test and its count, one state-map store, and a
- * free-list push.
+ * The fast path runs over locals: the stack, its top and capacity, the `i32` view, the state
+ * map, the type rows. They are taken again after {@link deallocateSlow}, a report or a foreign
+ * `free`, which may run user code (that can allocate, grow the memory or register types). Cost
+ * per object: its type word (read once), its type's row (one table), one load per slot and for
+ * each child the liveness test (one state-map byte) and its count, one state-map byte store,
+ * and a free-list push.
  */
 export function drain(c: SpaceCore): void {
   c.draining = true;
@@ -64,22 +73,22 @@ export function drain(c: SpaceCore): void {
  */
 function drainLoop(c: SpaceCore): void {
   let stack = c.stack;
+  // The capacity in a local: a typed array's length is checked to be an int32 at every read.
+  let room = stack.length;
   let top = c.top;
   let i32 = c.i32;
-  let u32 = c.u32;
-  let tFlags = c.tFlags;
-  let refStart = c.tRefStart;
+  let states = c.stateBytes;
+  let rows = c.tRows;
   let refWords = c.tRefWords;
-  let tBlock = c.tBlock;
-  let tPre = c.tPre;
   const freeLists = c.freeLists;
   const cache = c.freedTypes === undefined; // debug mode poisons instead
   while (top > 0) {
     const obj = stack[--top]!;
     const h = obj >>> 2;
-    const word = i32[h + TYPE_WORD]!;
+    const word = i32[h + TYPE_WORD]!; // read once: the id and the weakref flag
     const t = word & TYPE_ID_MASK;
-    const flags = tFlags[t]!;
+    const row = t << ROW_SHIFT;
+    const flags = rows[row + ROW_FLAGS]!;
     let ranCode = false;
     if ((flags & T_SLOW_DEALLOC) !== 0 || (word & HAS_WEAKREFS) !== 0) {
       c.top = top;
@@ -87,51 +96,55 @@ function drainLoop(c: SpaceCore): void {
       ranCode = true;
     } else {
       if ((flags & T_GC) !== 0 && c.collector !== undefined) c.collector.onFree(obj);
-      const end = refStart[t + 1]!;
-      for (let k = refStart[t]!; k < end; k++) {
-        const child = u32[h + refWords[k]!]!;
+      const end = rows[row + ROW_REF_END]!;
+      for (let k = rows[row + ROW_REF_START]!; k < end; k++) {
+        // A slot as a signed word: the state map's index and the count's word are the same.
+        const child = i32[h + refWords[k]!]!;
         if (child === 0 || (child & 1) !== 0) continue; // empty, or a value slot's immediate
-        if (isLive(c, child) && i32[(child >>> 2) + REFCOUNT_WORD]! >= 1) {
+        // The liveness test (`isLive`) of a word read from the memory: aligned, marked live.
+        if ((child & 7) === 0 && states[child >>> 3] === LIVE && i32[(child >>> 2) + REFCOUNT_WORD]! >= 1) {
           if (decrement(i32, child)) {
-            if (top === stack.length) {
+            if (top === room) {
               c.top = top;
               stack = growStack(c);
+              room = stack.length;
             }
             stack[top++] = child;
           }
         } else {
           c.top = top;
-          reportBadChild(c, child); // runs the hook: take what it may have changed
+          reportBadChild(c, child >>> 0); // runs the hook: take what it may have changed
+          ranCode = true;
           stack = c.stack;
+          room = stack.length;
           top = c.top;
           i32 = c.i32;
-          u32 = c.u32;
-          ranCode = true;
+          states = c.stateBytes;
         }
       }
-      setFreed(c.stateBits, obj);
-      const bytes = tBlock[t]!;
-      if (!(bytes !== 0 && cache && freeLists.push(u32, obj - tPre[t]!, bytes))) freeBlock(c, obj, t);
+      states[obj >>> 3] = FREED;
+      const bytes = rows[row + ROW_BLOCK]!; // 0 for a var object: its size is in its header
+      if (!(bytes !== 0 && cache && freeLists.push(i32, obj - rows[row + ROW_PRE]!, bytes))) {
+        c.top = top;
+        freeBlock(c, obj, t);
+        ranCode = true; // a foreign allocator's free (or its report) may have run code
+      }
     }
     if (ranCode) {
       stack = c.stack;
+      room = stack.length;
       top = c.top;
       i32 = c.i32;
-      u32 = c.u32;
-      tFlags = c.tFlags;
-      refStart = c.tRefStart;
+      states = c.stateBytes;
+      rows = c.tRows;
       refWords = c.tRefWords;
-      tBlock = c.tBlock;
-      tPre = c.tPre;
     }
   }
 }
 
 /** The state map says the object at `obj` was freed. */
-export function setFreed(bits: Int32Array, obj: number): void {
-  const w = obj >>> 7;
-  const shift = (obj >>> 2) & 30;
-  bits[w] = (bits[w]! & ~(3 << shift)) | (FREED << shift);
+export function setFreed(states: Uint8Array, obj: number): void {
+  states[obj >>> 3] = FREED;
 }
 
 /** A dying object referenced `child`, which is not a live object with a count: damage, reported. */
@@ -212,7 +225,7 @@ function deallocateSlow(c: SpaceCore, obj: Ptr, t: number): void {
   } catch (error) {
     report(c, error, `traverse of ${c.types.types[t - 1]!.name}`, obj);
   }
-  setFreed(c.stateBits, obj);
+  setFreed(c.stateBytes, obj);
   freeBlock(c, obj, t);
 }
 
@@ -227,7 +240,7 @@ function freeBlock(c: SpaceCore, obj: Ptr, t: number): void {
     c.freedTypes.set(obj, t);
     c.i32.fill(POISON_WORD, block >>> 2, (block + bytes) >>> 2);
   }
-  if (c.freeLists.push(c.u32, block, bytes)) return;
+  if (c.freeLists.push(c.i32, block, bytes)) return;
   try {
     c.allocator.free(block);
   } catch (error) {

@@ -18,10 +18,15 @@ import {
   type SpaceCore,
 } from './core.js';
 import { InvalidLengthError } from './errors.js';
-import { PAYLOAD_WORD, REFCOUNT_WORD, TYPE_ID_MASK, TYPE_WORD } from './header.js';
+import * as header from './header.js';
 import { checkOffset, nameOf, slotError } from './raise.js';
 import { decref } from './refcounts.js';
-import { REF_SLOT, T_ITEM_REFS, VALUE_SLOT } from './types.js';
+import * as typeDefs from './types.js';
+
+// Module-local copies of imported constants: V8 folds a module's own constants into optimized
+// code, but loads an imported binding (and checks it for the TDZ hole) at every use.
+const { PAYLOAD_WORD, REFCOUNT_WORD, TYPE_ID_MASK, TYPE_WORD } = header;
+const { REF_SLOT, T_ITEM_REFS, VALUE_SLOT } = typeDefs;
 
 /**
  * The word index of slot `offset` of `obj` when the fast path applies (a live object, release
@@ -46,7 +51,7 @@ function storable(c: SpaceCore, value: Ptr): boolean {
 /** The object in a reference slot (a borrowed reference), or 0. */
 export function getRef(c: SpaceCore, obj: Ptr, offset: number): Ptr {
   const at = fastSlot(c, obj, offset, c.tRefBits);
-  if (at !== 0) return c.u32[at]!;
+  if (at !== 0) return c.i32[at]! >>> 0; // the view the type word came from: one view, not two
   const value = c.u32[slotWord(c, obj, offset, 'getRef', REF_SLOT)]!;
   if (c.debug && value !== 0 && !isLive(c, value)) {
     throw new HeapCorruptionError(
@@ -83,16 +88,16 @@ export function setRefSteal(c: SpaceCore, obj: Ptr, offset: number, value: Ptr):
  * an old immediate (low bit 1, value slots only) is no reference and is simply overwritten.
  */
 function store(c: SpaceCore, at: number, value: Ptr): void {
-  const u32 = c.u32;
-  const old = u32[at]!;
-  u32[at] = value;
-  if (old !== 0 && (old & 1) === 0) decref(c, old);
+  const i32 = c.i32;
+  const old = i32[at]!;
+  i32[at] = value;
+  if (old !== 0 && (old & 1) === 0) decref(c, old >>> 0);
 }
 
 /** The value word in a value slot: 0, an object pointer (a borrowed reference) or an immediate (low bit 1). */
 export function getValue(c: SpaceCore, obj: Ptr, offset: number): number {
   const at = fastSlot(c, obj, offset, c.tValueBits);
-  if (at !== 0) return c.u32[at]!;
+  if (at !== 0) return c.i32[at]! >>> 0;
   const word = c.u32[slotWord(c, obj, offset, 'getValue', VALUE_SLOT)]!;
   if (c.debug && word !== 0 && (word & 1) === 0 && !isLive(c, word)) {
     throw new HeapCorruptionError(

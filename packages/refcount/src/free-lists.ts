@@ -28,74 +28,76 @@ import type { Allocator } from '@heapkit/memory';
 export const MAX_BLOCK_BYTES = 512;
 /** Default cap of the bytes held in all free lists. */
 export const DEFAULT_FREE_LIST_BYTES = 4 << 20;
+// The size classes, a module-local constant: V8 loads an exported binding (and checks it for the
+// TDZ hole) at every use, but folds a module's own constants.
+const CLASSES = (MAX_BLOCK_BYTES >>> 3) + 1;
 
 export class FreeLists {
   /** First cached block of each size class, 0 when none. */
-  private readonly heads = new Uint32Array((MAX_BLOCK_BYTES >>> 3) + 1);
+  private readonly heads = new Int32Array(CLASSES);
   /** Bytes held in all lists. */
   bytes = 0;
-  /** Blocks held in all lists. */
-  blocks = 0;
 
   /**
    * True when the allocator has `noteCached` and `noteReused` (tested once, here): every push
    * then tells it the block is free for accounting, and every pop that it is allocated again,
    * so an allocator-level tracer (the profiler) sees the truth through the free lists.
    */
-  private readonly notes: boolean;
+  declare private readonly notes: boolean;
+  declare private readonly allocator: Allocator;
+  /** Cap on {@link bytes}; 0 turns the free lists off. */
+  declare readonly limitBytes: number;
 
-  constructor(
-    private readonly allocator: Allocator,
-    /** Cap on {@link bytes}; 0 turns the free lists off. */
-    readonly limitBytes: number,
-  ) {
+  // The fields set here are `declare`d: a class field is first defined as undefined, and a
+  // field that held undefined and then a number is no longer known to hold a small integer.
+  constructor(allocator: Allocator, limitBytes: number) {
+    this.allocator = allocator;
+    this.limitBytes = limitBytes;
     this.notes = typeof allocator.noteCached === 'function' && typeof allocator.noteReused === 'function';
   }
 
   /**
-   * A cached block of exactly `blockBytes` (a multiple of 8), or 0. `u32` is the memory's
-   * current view (the caller has it at hand).
+   * A cached block of exactly `blockBytes` (a multiple of 8), or 0. `i32` is the memory's
+   * current view (the caller has it at hand; a link is a pointer stored as a signed word).
    */
-  pop(u32: Uint32Array, blockBytes: number): number {
-    if (blockBytes > MAX_BLOCK_BYTES) return 0;
+  pop(i32: Int32Array, blockBytes: number): number {
     const c = blockBytes >>> 3;
+    if (c >= CLASSES) return 0;
     const block = this.heads[c]!;
     if (block !== 0) {
-      this.heads[c] = u32[block >>> 2]!;
+      this.heads[c] = i32[block >>> 2]!;
       this.bytes -= blockBytes;
-      this.blocks--;
-      if (this.notes) this.allocator.noteReused!(block, blockBytes);
+      if (this.notes) this.allocator.noteReused!(block >>> 0, blockBytes);
     }
-    return block;
+    return block >>> 0;
   }
 
   /** Keeps a freed block of `blockBytes`; false (and nothing kept) when it does not fit. */
-  push(u32: Uint32Array, block: number, blockBytes: number): boolean {
-    if (blockBytes > MAX_BLOCK_BYTES || this.bytes + blockBytes > this.limitBytes) return false;
+  push(i32: Int32Array, block: number, blockBytes: number): boolean {
     const c = blockBytes >>> 3;
-    u32[block >>> 2] = this.heads[c]!;
+    if (c >= CLASSES || this.bytes + blockBytes > this.limitBytes) return false;
+    i32[block >>> 2] = this.heads[c]!;
     this.heads[c] = block;
     this.bytes += blockBytes;
-    this.blocks++;
     if (this.notes) this.allocator.noteCached!(block);
     return true;
   }
 
   /** Gives every cached block back to the allocator. Returns the number of blocks freed. */
   clear(): number {
-    const freed = this.blocks;
+    let freed = 0;
     const heads = this.heads;
     for (let c = 0; c < heads.length; c++) {
-      let block = heads[c]!;
+      let block = heads[c]! >>> 0;
       heads[c] = 0;
       while (block !== 0) {
         const next = this.allocator.memory.u32[block >>> 2]!;
         this.allocator.free(block);
+        freed++;
         block = next;
       }
     }
     this.bytes = 0;
-    this.blocks = 0;
     return freed;
   }
 }

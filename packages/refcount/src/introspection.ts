@@ -107,6 +107,7 @@ export function metadataBytes(c: SpaceCore): number {
     t.refStart.byteLength +
     t.refWords.byteLength +
     t.refBits.byteLength +
-    t.valueBits.byteLength;
-  return c.stateBits.byteLength + tables + c.stack.byteLength;
+    t.valueBits.byteLength +
+    t.rows.byteLength;
+  return c.stateBytes.byteLength + tables + c.stack.byteLength;
 }

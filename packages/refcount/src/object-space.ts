@@ -51,14 +51,15 @@ export type { ObjectSpaceOptions };
 
 export class ObjectSpace {
   /** The allocator every object's block comes from. */
-  readonly allocator: Allocator;
+  declare readonly allocator: Allocator;
   /** The memory objects live in (the allocator's). */
-  readonly memory: Memory;
+  declare readonly memory: Memory;
   /** True when the debug checks are on (see {@link ObjectSpaceOptions.debug}). */
-  readonly debug: boolean;
+  declare readonly debug: boolean;
   /** The built-in type of weak references (`weakref.ref`). */
-  readonly weakrefType: ObjectType;
-  private readonly c: SpaceCore;
+  declare readonly weakrefType: ObjectType;
+  // `declare`d: a field defined as undefined first would cost a map check at every `this.c`.
+  declare private readonly c: SpaceCore;
 
   /**
    * @param allocator Where objects' blocks come from: any {@link Allocator} whose blocks are

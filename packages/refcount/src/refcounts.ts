@@ -5,8 +5,12 @@
 import type { Ptr } from '@heapkit/memory';
 import { checkedLiveTypeId, checkedTypeId, decrement, increment, isLive, type SpaceCore } from './core.js';
 import { release } from './deallocation.js';
-import { IMMORTAL_REFCOUNT, REFCOUNT_WORD } from './header.js';
+import * as header from './header.js';
 import { zeroCount } from './raise.js';
+
+// Module-local copies of imported constants: V8 folds a module's own constants into optimized
+// code, but loads an imported binding (and checks it for the TDZ hole) at every use.
+const { IMMORTAL_REFCOUNT, REFCOUNT_WORD } = header;
 
 /**
  * `Py_INCREF`. Cost on the fast path: the liveness test, one load, one store.

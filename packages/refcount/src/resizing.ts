@@ -141,8 +141,8 @@ function moveTo(
   if (block + bytes > c.knownBytes) c.memory.refresh();
   const moved = block + pre;
   if (moved !== obj) {
-    setFreed(c.stateBits, obj);
-    setLive(c.stateBits, moved);
+    setFreed(c.stateBytes, obj);
+    setLive(c.stateBytes, moved);
     if (c.freedTypes !== undefined) {
       c.freedTypes.set(obj, t);
       c.freedTypes.delete(moved);

@@ -115,6 +115,19 @@ export const T_WEAKREF = 32;
 /** Flags that send deallocation off the fast path (a GC pre-header does not: see `drain`). */
 export const T_SLOW_DEALLOC = T_FINALIZE | T_TRAVERSE | T_ITEM_REFS | T_WEAKREF;
 
+/**
+ * The columns of {@link TypeRegistry.rows}: what deallocation reads of a type, side by side in
+ * one row of `ROW_STRIDE` words (one typed array for the loop instead of four).
+ */
+export const ROW_FLAGS = 0;
+export const ROW_REF_START = 1;
+export const ROW_REF_END = 2;
+export const ROW_BLOCK = 3;
+export const ROW_PRE = 4;
+/** Words per row (a power of two: the row of type `t` starts at `t << ROW_SHIFT`). */
+export const ROW_SHIFT = 3;
+const ROW_STRIDE = 1 << ROW_SHIFT;
+
 /** The largest payload, item size or number of items accepted. */
 export const MAX_OBJECT_BYTES = 0x7fff_fff0;
 
@@ -151,6 +164,11 @@ export class TypeRegistry {
   refBits = new Int32Array(16);
   /** As {@link refBits}, for the value slots. */
   valueBits = new Int32Array(16);
+  /**
+   * The same facts again, the ones deallocation reads, as one row per type (`ROW_*` columns):
+   * flags, the range of `refWords`, block bytes (0 for a var type), pre-header bytes.
+   */
+  rows = new Int32Array(16 * ROW_STRIDE);
   readonly types: ObjectType[] = [];
   /** Per type: for every 32-bit word of the fixed payload, `REF_SLOT`, `VALUE_SLOT` or 0. */
   readonly fixedRefMask: Uint8Array[] = [new Uint8Array(0)];
@@ -244,6 +262,12 @@ export class TypeRegistry {
     this.ensureRefWords(start + slots.length);
     for (let k = 0; k < slots.length; k++) this.refWords[start + k] = (payloadOffset + slots[k]!) >>> 2;
     this.refStart[id + 1] = start + slots.length;
+    const row = id << ROW_SHIFT;
+    this.rows[row + ROW_FLAGS] = flags;
+    this.rows[row + ROW_REF_START] = start;
+    this.rows[row + ROW_REF_END] = start + slots.length;
+    this.rows[row + ROW_BLOCK] = this.blockBytes[id]!;
+    this.rows[row + ROW_PRE] = preHeaderBytes;
     this.fixedRefMask.push(wordMask(refs, values, size));
     this.itemRefMask.push(wordMask(itemRefs, itemValues, itemSize));
     this.types.push(type);
@@ -268,6 +292,7 @@ export class TypeRegistry {
     this.refBits = grow(this.refBits, new Int32Array(n));
     this.valueBits = grow(this.valueBits, new Int32Array(n));
     this.refStart = grow(this.refStart, new Int32Array(n + 1));
+    this.rows = grow(this.rows, new Int32Array(n * ROW_STRIDE));
   }
 
   private ensureRefWords(length: number): void {
