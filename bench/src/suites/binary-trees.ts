@@ -50,9 +50,15 @@ const ASSEMBLYSCRIPT = 'assemblyscript';
 const CPYTHON = 'cpython';
 const CHECKED = 'checked-int32-heap';
 
-/** The payload byte offsets of a heapkit node's two reference slots. */
-export const LEFT = 0;
-export const RIGHT = 4;
+/**
+ * The payload byte offsets of a heapkit node's two reference slots. The hot loops read the
+ * module-local pair: an exported binding lives in a cell that V8 loads and checks for the TDZ
+ * hole at every use (the `checked-int32-heap` peer's loops use module-local constants too).
+ */
+const LEFT_SLOT = 0;
+const RIGHT_SLOT = 4;
+export const LEFT = LEFT_SLOT;
+export const RIGHT = RIGHT_SLOT;
 /** A heapkit node's payload: two 32-bit reference slots. */
 const NODE_PAYLOAD_BYTES = 8;
 /** heapkit's Node type (the `gc` suite registers it with `gc: true`). */
@@ -93,16 +99,16 @@ function heapkitBottomUp(space: ObjectSpace, nodeType: number, depth: number): n
   const left = heapkitBottomUp(space, nodeType, depth - 1);
   const right = heapkitBottomUp(space, nodeType, depth - 1);
   const node = space.alloc(nodeType);
-  space.setRefSteal(node, LEFT, left);
-  space.setRefSteal(node, RIGHT, right);
+  space.setRefSteal(node, LEFT_SLOT, left);
+  space.setRefSteal(node, RIGHT_SLOT, right);
   return node;
 }
 
 /** The number of nodes in the tree (borrowed references all the way down). */
 function heapkitItemCheck(space: ObjectSpace, node: number): number {
-  const left = space.getRef(node, LEFT);
+  const left = space.getRef(node, LEFT_SLOT);
   if (left === 0) return 1;
-  return 1 + heapkitItemCheck(space, left) + heapkitItemCheck(space, space.getRef(node, RIGHT));
+  return 1 + heapkitItemCheck(space, left) + heapkitItemCheck(space, space.getRef(node, RIGHT_SLOT));
 }
 
 /**
