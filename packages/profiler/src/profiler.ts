@@ -199,13 +199,9 @@ export class Profiler implements TraceRecorder {
     const build = this.tracebackBuilder();
     const traces: Trace[] = [];
     for (const [domain, traced] of this.domains) {
-      const table = traced.table;
-      for (let slot = 0; slot < table.capacity; slot++) {
-        if (table.keyAt(slot) === 0) continue;
-        traces.push(
-          new Trace(domain, table.sizeAt(slot), build(table.tracebackAt(slot)), table.weightAt(slot)),
-        );
-      }
+      traced.table.forEach((_ptr, size, traceback) => {
+        traces.push(new Trace(domain, size, build(traceback), this.weightOf(size)));
+      });
     }
     return new Snapshot(traces, this.nframe, this.samplingInterval);
   }
@@ -220,8 +216,8 @@ export class Profiler implements TraceRecorder {
     if (!this.tracing) return null;
     const traced = this.domains.get(domain);
     if (traced === undefined || typeof ptr !== 'number' || ptr >>> 0 !== ptr || ptr === 0) return null;
-    const slot = traced.findTrace(ptr);
-    return slot < 0 ? null : this.tracebackBuilder()(traced.table.tracebackAt(slot));
+    const traceback = traced.findTrace(ptr);
+    return traceback < 0 ? null : this.tracebackBuilder()(traceback);
   }
 
   /**
@@ -229,29 +225,37 @@ export class Profiler implements TraceRecorder {
    * for an allocation the sampler's countdown reached (the allocator counts the bytes down).
    */
   recordAlloc(table: TraceTable, ptr: Ptr, size: number, entry: StackCutoff): void {
-    let weight = 1;
     const sampler = this.sampler;
-    if (sampler !== null) {
-      sampler.remaining = sampler.nextGap();
-      weight = Math.fround(sampler.weight(size)); // as the table stores it
-    }
+    if (sampler !== null) sampler.remaining = sampler.nextGap();
+    const traceback = this.frameSource.capture(this.tracebacks, this.nframe, entry);
     // A block freed behind the profiler's back (e.g. while it was busy) loses its old trace.
-    this.current -= table.insert(
-      ptr,
-      size,
-      this.frameSource.capture(this.tracebacks, this.nframe, entry),
-      weight,
-    );
-    this.current += size * weight;
-    if (this.current > this.peak) this.peak = this.current;
+    const replaced = table.insert(ptr, size, traceback);
+    let current = this.current;
+    if (this.samplingInterval === 0) {
+      if (replaced >= 0) current -= replaced;
+      current += size;
+    } else {
+      if (replaced >= 0) current -= replaced * this.weightOf(replaced);
+      current += size * this.weightOf(size);
+    }
+    this.current = current;
+    if (current > this.peak) this.peak = current;
   }
 
   /** @internal Called by a traced allocator after a successful free (or a move by realloc). */
   recordFree(table: TraceTable, ptr: Ptr): void {
-    const slot = table.find(ptr);
-    if (slot < 0) return;
-    this.current -= table.sizeAt(slot) * table.weightAt(slot);
-    table.removeAt(slot);
+    const size = table.remove(ptr);
+    if (size < 0) return;
+    this.current -= this.samplingInterval === 0 ? size : size * this.weightOf(size);
+  }
+
+  /**
+   * How many blocks a trace of `size` bytes stands for: 1 when every block is traced, else
+   * `1 / P(sampled)` as a float32 (a function of the size alone, so the table need not store it).
+   */
+  private weightOf(size: number): number {
+    const interval = this.samplingInterval;
+    return interval === 0 ? 1 : Math.fround(1 / -Math.expm1(-size / interval));
   }
 
   /** Turns traceback ids into {@link Traceback}s, sharing equal ones and their frames. */

@@ -1,160 +1,202 @@
 /**
- * The live traces of one domain: an open-addressed hash table from block pointer to (size,
- * traceback id, weight), with linear probing and backward-shift deletion (no tombstones, so a
- * long churn never degrades it).
+ * The live traces of one domain: a direct-mapped table indexed by the block's address, with no
+ * hashing and no probing. The address space is cut into 4 KiB pages; a directory holds one
+ * typed-array page per 4 KiB of addresses that ever held a trace (allocated on first use), and a
+ * page holds one packed word per 16-byte granule:
  *
  * ```
- *   slot i, 16 bytes, in one Uint32Array (a Float32Array view reads the weight):
- *     data[4i + 0]  the block's Ptr; 0 = empty (0 is NULL, never a block)
- *     data[4i + 1]  requested size in bytes
- *     data[4i + 2]  traceback id in the profiler's TracebackTable
- *     f32[4i + 3]   blocks this trace stands for (1 unless sampling; a float32)
+ *   ptr ──► pages[ptr >>> 12]                     the page (EMPTY_PAGE: never written)
+ *           page[(ptr >>> 4) & 255]               the granule's word:
+ *              0                                  no trace
+ *              (traceback + 1) << 16 | size       size < 64 KiB, traceback id < 0xfffe
+ *              0xffff << 16                       a trace in `side` (a big size or id)
+ *   side: Map<ptr, [size, traceback]>             those, and every block not 16-byte aligned
  * ```
  *
- * The fields of a slot share a cache line, so a lookup, an insert or a delete touches one or
- * two lines (a table of 10,000 traces is far bigger than L1, and the blocks arrive in random
- * order: misses, not instructions, are what a trace costs). Capacity is a power of two, at most
- * a quarter full (64..128 bytes per live trace: short probe runs keep deletion's backward shift
- * short); nothing allocates except growth.
+ * A lookup, an insert or a delete is two dependent loads (the directory entry, which stays in
+ * cache: 8 bytes per 4 KiB of heap, and the word) and at most one store. The table is 1/16 of the
+ * heap it covers (4 bytes per 16), whatever the number of live blocks, so it is as big as the
+ * old open-addressed table's 16 bytes per slot at a quarter load only when every granule starts
+ * a block; and the words of neighbouring blocks share cache lines, as the blocks do, so the
+ * allocator's locality carries over. A trace's weight is not stored: it is a function of its
+ * size (see `Profiler`).
+ *
+ * Blocks of an allocator aligned to 16 bytes (pymalloc's alignment, ArenaAllocator's) never go
+ * to `side` unless their size is 64 KiB or more, or the profiler has interned 65,534 tracebacks.
  */
 
-const INITIAL_CAPACITY = 1024;
+const PAGE_SHIFT = 12;
+const GRANULE_SHIFT = 4;
+const PAGE_WORDS = 1 << (PAGE_SHIFT - GRANULE_SHIFT);
+const WORD_MASK = PAGE_WORDS - 1;
+/** The high half of a word whose trace is in `side`. */
+const SIDE = 0xffff;
+/** Packed words hold sizes below this. */
+const MAX_PACKED_SIZE = 0x10000;
+/** Packed words hold traceback ids below this (id + 1 < SIDE). */
+const MAX_PACKED_TRACEBACK = SIDE - 1;
 
+/** The page of every directory entry not written yet: all zeros, never written. */
+const EMPTY_PAGE = new Uint32Array(PAGE_WORDS);
+
+/** The live traces of one domain, by block pointer (see the file comment). */
 export class TraceTable {
-  /** The slots, 4 words each (see the layout above). */
-  data = new Uint32Array(INITIAL_CAPACITY * 4);
-  /** The same memory as float32, for the weights. */
-  private f32 = new Float32Array(this.data.buffer);
+  /** The directory: page `i` covers addresses `[i << 12, (i + 1) << 12)`. */
+  private pages: Uint32Array[] = [];
+  /** Pages allocated (not EMPTY_PAGE). */
+  private pageCount = 0;
+  /** Traces that do not fit a packed word, or whose block is not 16-byte aligned. */
+  private readonly side = new Map<number, [size: number, traceback: number]>();
   /** Traces held. */
   count = 0;
-  /** Slots. */
-  capacity = INITIAL_CAPACITY;
-  private mask = INITIAL_CAPACITY - 1;
+  /**
+   * The traceback id of the trace that the last {@link remove} or {@link insert} took out (when
+   * it returned a size, not -1).
+   */
+  removedTraceback = 0;
 
   /**
-   * The home slot of a pointer: its 16-byte granule number, folded with the bits above 256 KiB,
-   * modulo the capacity. Unlike a multiplicative hash this keeps neighbouring blocks in
-   * neighbouring slots, so the allocator's locality (a freed block is soon reused, blocks of a
-   * pool are contiguous) carries over to the table's cache lines; the fold keeps blocks exactly
-   * 256 KiB apart (arenas, pools) from piling onto one slot. Measured on the profiler bench: a
-   * third less time per traced step than Knuth's multiplicative hash.
+   * Removes the trace of `ptr` and returns its size, or -1 when it has none (then nothing
+   * changes). The traceback id it had is left in {@link removedTraceback}. The free fast path:
+   * for a traced or untraced 16-byte-aligned block, two loads, a compare and a store.
    */
-  home(ptr: number): number {
-    return ((ptr >>> 4) ^ (ptr >>> 18)) & this.mask;
-  }
-
-  /**
-   * False when `ptr` certainly has no trace: its home slot is empty (with linear probing an entry
-   * is never separated from its home slot by an empty one). One multiply and one load: the
-   * traced allocators' free fast path, which skips {@link find} for most blocks when sampling.
-   */
-  mayHold(ptr: number): boolean {
-    return this.data[this.home(ptr) << 2] !== 0;
-  }
-
-  /** The slot holding `ptr`, or -1. */
-  find(ptr: number): number {
-    const data = this.data;
-    const mask = this.mask;
-    for (let slot = this.home(ptr); ; slot = (slot + 1) & mask) {
-      const key = data[slot << 2]!;
-      if (key === ptr) return slot;
-      if (key === 0) return -1;
-    }
-  }
-
-  /** The block pointer in `slot` (0: empty). */
-  keyAt(slot: number): number {
-    return this.data[slot << 2]!;
-  }
-
-  /** The requested size of the trace in `slot`. */
-  sizeAt(slot: number): number {
-    return this.data[(slot << 2) + 1]!;
-  }
-
-  /** The traceback id of the trace in `slot`. */
-  tracebackAt(slot: number): number {
-    return this.data[(slot << 2) + 2]!;
-  }
-
-  /** The weight of the trace in `slot`. */
-  weightAt(slot: number): number {
-    return this.f32[(slot << 2) + 3]!;
-  }
-
-  /**
-   * Records a trace for `ptr` (`weight` must be a float32 value: `Math.fround`). When `ptr`
-   * already has one (a block freed behind the profiler's back), it is overwritten, and its
-   * `size * weight` is returned so the caller can account for it; otherwise 0.
-   */
-  insert(ptr: number, size: number, traceback: number, weight: number): number {
-    const data = this.data;
-    const mask = this.mask;
-    let slot = this.home(ptr);
-    for (;;) {
-      const key = data[slot << 2]!;
-      if (key === 0 || key === ptr) break;
-      slot = (slot + 1) & mask;
-    }
-    const at = slot << 2;
-    let replaced = 0;
-    if (data[at] === 0) {
-      data[at] = ptr;
-      this.count++;
-    } else {
-      replaced = data[at + 1]! * this.f32[at + 3]!;
-    }
-    data[at + 1] = size;
-    data[at + 2] = traceback;
-    this.f32[at + 3] = weight;
-    if (this.count * 4 > this.capacity) this.rehash(this.capacity * 2);
-    return replaced;
-  }
-
-  /** Removes the trace in `slot`, shifting later entries of its probe run back. */
-  removeAt(slot: number): void {
-    const data = this.data;
-    const mask = this.mask;
-    let hole = slot;
-    for (let next = (hole + 1) & mask; data[next << 2] !== 0; next = (next + 1) & mask) {
-      const home = this.home(data[next << 2]!);
-      // Move `next` into the hole unless its home lies cyclically in (hole, next].
-      if (((next - home) & mask) >= ((next - hole) & mask)) {
-        const to = hole << 2;
-        const from = next << 2;
-        data[to] = data[from]!;
-        data[to + 1] = data[from + 1]!;
-        data[to + 2] = data[from + 2]!;
-        data[to + 3] = data[from + 3]!; // the weight's bits, copied as a word
-        hole = next;
+  remove(ptr: number): number {
+    if ((ptr & 15) === 0) {
+      const index = ptr >>> PAGE_SHIFT;
+      const pages = this.pages;
+      if (index >= pages.length) return -1;
+      const page = pages[index]!;
+      const at = (ptr >>> GRANULE_SHIFT) & WORD_MASK;
+      const word = page[at]!;
+      if (word === 0) return -1;
+      page[at] = 0;
+      this.count--;
+      const high = word >>> 16;
+      if (high !== SIDE) {
+        this.removedTraceback = high - 1;
+        return word & 0xffff;
       }
     }
-    data[hole << 2] = 0;
-    this.count--;
+    return this.removeSide(ptr);
   }
 
-  /** Forgets every trace (keeps the capacity). */
-  clear(): void {
-    this.data.fill(0);
-    this.count = 0;
-  }
-
-  /** Bytes held by the table. */
-  byteSize(): number {
-    return this.data.byteLength;
-  }
-
-  private rehash(capacity: number): void {
-    const old = this.data;
-    const oldF32 = this.f32;
-    this.data = new Uint32Array(capacity * 4);
-    this.f32 = new Float32Array(this.data.buffer);
-    this.capacity = capacity;
-    this.mask = capacity - 1;
-    this.count = 0;
-    for (let at = 0; at < old.length; at += 4) {
-      if (old[at] !== 0) this.insert(old[at]!, old[at + 1]!, old[at + 2]!, oldF32[at + 3]!);
+  /**
+   * Records a trace for `ptr`. When `ptr` already has one (a block freed behind the profiler's
+   * back), it is replaced, and its size is returned (its traceback id in
+   * {@link removedTraceback}); otherwise -1.
+   */
+  insert(ptr: number, size: number, traceback: number): number {
+    if ((ptr & 15) === 0 && size < MAX_PACKED_SIZE && traceback < MAX_PACKED_TRACEBACK) {
+      const index = ptr >>> PAGE_SHIFT;
+      let page = index < this.pages.length ? this.pages[index]! : EMPTY_PAGE;
+      if (page === EMPTY_PAGE) page = this.newPage(index);
+      const at = (ptr >>> GRANULE_SHIFT) & WORD_MASK;
+      const word = page[at]!;
+      page[at] = (((traceback + 1) << 16) | size) >>> 0;
+      if (word === 0) {
+        this.count++;
+        return -1;
+      }
+      if (word >>> 16 !== SIDE) {
+        this.removedTraceback = (word >>> 16) - 1;
+        return word & 0xffff;
+      }
+      const old = this.side.get(ptr)!;
+      this.side.delete(ptr);
+      this.removedTraceback = old[1];
+      return old[0];
     }
+    return this.insertSide(ptr, size, traceback);
+  }
+
+  /** The traceback id of the trace of `ptr`, or -1 when it has none. */
+  tracebackOf(ptr: number): number {
+    const word = this.wordOf(ptr);
+    if (word === 0) return -1;
+    if (word >>> 16 !== SIDE) return (word >>> 16) - 1;
+    return this.side.get(ptr)![1];
+  }
+
+  /** Calls `visit` with every trace (in address order for the packed ones, then the others). */
+  forEach(visit: (ptr: number, size: number, traceback: number) => void): void {
+    const pages = this.pages;
+    for (let index = 0; index < pages.length; index++) {
+      const page = pages[index]!;
+      if (page === EMPTY_PAGE) continue;
+      for (let at = 0; at < PAGE_WORDS; at++) {
+        const word = page[at]!;
+        if (word === 0 || word >>> 16 === SIDE) continue;
+        visit(((index << PAGE_SHIFT) | (at << GRANULE_SHIFT)) >>> 0, word & 0xffff, (word >>> 16) - 1);
+      }
+    }
+    for (const [ptr, [size, traceback]] of this.side) visit(ptr, size, traceback);
+  }
+
+  /** Forgets every trace, and the pages. */
+  clear(): void {
+    this.pages = [];
+    this.pageCount = 0;
+    this.side.clear();
+    this.count = 0;
+  }
+
+  /** Bytes held by the table (pages and directory exactly; side entries estimated at 64 B). */
+  byteSize(): number {
+    return this.pageCount * PAGE_WORDS * 4 + this.pages.length * 8 + this.side.size * 64;
+  }
+
+  /** The packed word of `ptr` (0: no trace; SIDE in the high half: see `side`). */
+  private wordOf(ptr: number): number {
+    if ((ptr & 15) !== 0) return this.side.has(ptr) ? SIDE << 16 : 0;
+    const index = ptr >>> PAGE_SHIFT;
+    if (index >= this.pages.length) return 0;
+    return this.pages[index]![(ptr >>> GRANULE_SHIFT) & WORD_MASK]!;
+  }
+
+  private newPage(index: number): Uint32Array {
+    const pages = this.pages;
+    while (pages.length <= index) pages.push(EMPTY_PAGE);
+    const page = new Uint32Array(PAGE_WORDS);
+    pages[index] = page;
+    this.pageCount++;
+    return page;
+  }
+
+  /** {@link remove} for a block not 16-byte aligned, or one whose word says `side`. */
+  private removeSide(ptr: number): number {
+    const entry = this.side.get(ptr);
+    if (entry === undefined) return -1;
+    this.side.delete(ptr);
+    if ((ptr & 15) !== 0) this.count--; // an aligned one was counted down with its word
+    this.removedTraceback = entry[1];
+    return entry[0];
+  }
+
+  /** {@link insert} of a trace that does not fit a packed word. */
+  private insertSide(ptr: number, size: number, traceback: number): number {
+    let old = -1;
+    if ((ptr & 15) === 0) {
+      const index = ptr >>> PAGE_SHIFT;
+      let page = index < this.pages.length ? this.pages[index]! : EMPTY_PAGE;
+      if (page === EMPTY_PAGE) page = this.newPage(index);
+      const at = (ptr >>> GRANULE_SHIFT) & WORD_MASK;
+      const word = page[at]!;
+      page[at] = (SIDE << 16) >>> 0;
+      if (word === 0) {
+        this.count++;
+      } else if (word >>> 16 !== SIDE) {
+        this.removedTraceback = (word >>> 16) - 1;
+        old = word & 0xffff;
+      }
+    }
+    const entry = this.side.get(ptr);
+    if (entry !== undefined) {
+      this.removedTraceback = entry[1];
+      old = entry[0];
+    } else if ((ptr & 15) !== 0) {
+      this.count++;
+    }
+    this.side.set(ptr, [size, traceback]);
+    return old;
   }
 }

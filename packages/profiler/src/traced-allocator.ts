@@ -163,8 +163,7 @@ export class TracedAllocator implements Allocator {
   /** The wrapped allocator's `free`; the block's trace is forgotten (after the free succeeds). */
   free(ptr: Ptr): void {
     this.inner.free(ptr);
-    // One load decides for most untraced blocks (see TraceTable.mayHold).
-    if (this.recorder.tracing && this.table.mayHold(ptr)) this.recorder.recordFree(this.table, ptr);
+    if (this.recorder.tracing) this.recorder.recordFree(this.table, ptr);
   }
 
   /** The wrapped allocator's `usableSize`. */
@@ -179,7 +178,7 @@ export class TracedAllocator implements Allocator {
    */
   noteCached(ptr: Ptr): void {
     this.inner.noteCached?.(ptr);
-    if (this.recorder.tracing && this.table.mayHold(ptr)) this.recorder.recordFree(this.table, ptr);
+    if (this.recorder.tracing) this.recorder.recordFree(this.table, ptr);
   }
 
   /**
@@ -221,16 +220,16 @@ export class TracedAllocator implements Allocator {
   }
 
   /**
-   * @internal The table slot of the trace of `ptr`, a block pointer or a pointer a registered
+   * @internal The traceback id of the trace of `ptr`, a block pointer or a pointer a registered
    * resolver maps to a block; -1 when there is none. Not a hot path.
    */
   findTrace(ptr: Ptr): number {
-    const slot = this.table.find(ptr);
-    if (slot >= 0) return slot;
+    const traceback = this.table.tracebackOf(ptr);
+    if (traceback >= 0) return traceback;
     for (const resolve of this.resolvers) {
       const block = resolve(ptr);
       if (block !== 0 && block !== ptr) {
-        const found = this.table.find(block);
+        const found = this.table.tracebackOf(block);
         if (found >= 0) return found;
       }
     }
