@@ -1,33 +1,33 @@
 /**
  * The live traces of one domain: a direct-mapped table indexed by the block's address, with no
- * hashing and no probing. The address space is cut into 4 KiB pages; a directory holds one
- * typed-array page per 4 KiB of addresses that ever held a trace (allocated on first use), and a
+ * hashing and no probing. The address space is cut into 4 KiB pages; a directory gives each
+ * 4 KiB of addresses that ever held a trace a page of the store (allocated on first use), and a
  * page holds one packed word per 16-byte granule:
  *
  * ```
- *   ptr ──► pages[ptr >>> 12]                     the page (EMPTY_PAGE: never written)
- *           page[(ptr >>> 4) & 255]               the granule's word:
- *              0                                  no trace
- *              (traceback + 1) << 16 | size       size < 64 KiB, traceback id < 0xfffe
- *              0xffff << 16                       a trace in `side` (a big size or id)
- *   side: Map<ptr, [size, traceback]>             those, and every block not 16-byte aligned
+ *   ptr ──► directory[ptr >>> 12] = n              the page's number (0: the empty page)
+ *           store[n << 8 | (ptr >>> 4) & 255]      the granule's word:
+ *              0                                   no trace
+ *              (traceback + 1) << 16 | size        size < 64 KiB, traceback id < 0xfffe
+ *              0xffff << 16                        a trace in `side` (a big size or id)
+ *   side: Map<ptr, [size, traceback]>              those, and every block not 16-byte aligned
  * ```
  *
- * A lookup, an insert or a delete is two dependent loads (the directory entry, which stays in
- * cache: 8 bytes per 4 KiB of heap, and the word) and at most one store. The table is 1/16 of the
- * heap it covers (4 bytes per 16), whatever the number of live blocks, so it is as big as the
- * old open-addressed table's 16 bytes per slot at a quarter load only when every granule starts
- * a block; and the words of neighbouring blocks share cache lines, as the blocks do, so the
- * allocator's locality carries over. A trace's weight is not stored: it is a function of its
- * size (see `Profiler`).
+ * A lookup, an insert or a delete is two dependent typed-array loads (the directory entry, which
+ * stays in cache: 4 bytes per 4 KiB of heap, and the word) and at most one store. The table is
+ * 1/4 of the heap it covers (4 bytes per 16) whatever the number of live blocks, and the words of
+ * neighbouring blocks share cache lines as the blocks do, so the allocator's locality carries
+ * over. A trace's weight is not stored: it is a function of its size (see `Profiler`).
  *
- * Blocks of an allocator aligned to 16 bytes (pymalloc's alignment, ArenaAllocator's) never go
- * to `side` unless their size is 64 KiB or more, or the profiler has interned 65,534 tracebacks.
+ * Blocks of an allocator aligned to 16 bytes (pymalloc's alignment, ArenaAllocator's) only go to
+ * `side` when their size is 64 KiB or more, or once the profiler has interned 65,534 tracebacks.
  */
 
 const PAGE_SHIFT = 12;
 const GRANULE_SHIFT = 4;
-const PAGE_WORDS = 1 << (PAGE_SHIFT - GRANULE_SHIFT);
+/** log2 of the words per page. */
+const WORDS_SHIFT = PAGE_SHIFT - GRANULE_SHIFT;
+const PAGE_WORDS = 1 << WORDS_SHIFT;
 const WORD_MASK = PAGE_WORDS - 1;
 /** The high half of a word whose trace is in `side`. */
 const SIDE = 0xffff;
@@ -35,16 +35,24 @@ const SIDE = 0xffff;
 const MAX_PACKED_SIZE = 0x10000;
 /** Packed words hold traceback ids below this (id + 1 < SIDE). */
 const MAX_PACKED_TRACEBACK = SIDE - 1;
-
-/** The page of every directory entry not written yet: all zeros, never written. */
-const EMPTY_PAGE = new Uint32Array(PAGE_WORDS);
+/** Pages the store starts with room for (page 0, the empty page, included). */
+const INITIAL_PAGES = 16;
+/** Directory entries to start with (64: 256 KiB of addresses). */
+const INITIAL_DIRECTORY = 64;
 
 /** The live traces of one domain, by block pointer (see the file comment). */
 export class TraceTable {
-  /** The directory: page `i` covers addresses `[i << 12, (i + 1) << 12)`. */
-  private pages: Uint32Array[] = [];
-  /** Pages allocated (not EMPTY_PAGE). */
-  private pageCount = 0;
+  /** Page numbers by `ptr >>> 12`; 0: no page (see the file comment). */
+  private directory = new Int32Array(INITIAL_DIRECTORY);
+  /** The pages one after another; page 0 is all zeros and never written. */
+  private store = new Uint32Array(INITIAL_PAGES * PAGE_WORDS);
+  /** Pages in `store`, page 0 included (in use or in `freePages`). */
+  private pageCount = 1;
+  /** Live packed-or-side words per page number. */
+  private pageLive = new Int32Array(INITIAL_PAGES);
+  /** Numbers of pages whose last trace went (all zeros), for reuse; a stack. */
+  private freePages = new Int32Array(INITIAL_PAGES);
+  private freePageCount = 0;
   /** Traces that do not fit a packed word, or whose block is not 16-byte aligned. */
   private readonly side = new Map<number, [size: number, traceback: number]>();
   /** Traces held. */
@@ -56,21 +64,37 @@ export class TraceTable {
   removedTraceback = 0;
 
   /**
+   * False when `ptr` certainly has no trace (true: it may have one). The traced allocators' free
+   * fast path when sampling: for a 16-byte-aligned block, a bounds check and one or two
+   * typed-array loads (most of the directory is 0 then), small enough to inline.
+   */
+  mayHold(ptr: number): boolean {
+    if ((ptr & 15) !== 0) return this.side.size !== 0;
+    const index = ptr >>> PAGE_SHIFT;
+    const directory = this.directory;
+    if (index >= directory.length) return false;
+    const page = directory[index]!;
+    return page !== 0 && this.store[(page << WORDS_SHIFT) | ((ptr >>> GRANULE_SHIFT) & WORD_MASK)] !== 0;
+  }
+
+  /**
    * Removes the trace of `ptr` and returns its size, or -1 when it has none (then nothing
-   * changes). The traceback id it had is left in {@link removedTraceback}. The free fast path:
-   * for a traced or untraced 16-byte-aligned block, two loads, a compare and a store.
+   * changes). The traceback id it had is left in {@link removedTraceback}. The free fast path
+   * when every block is traced: for a 16-byte-aligned block, two loads, a compare and a store.
    */
   remove(ptr: number): number {
     if ((ptr & 15) === 0) {
       const index = ptr >>> PAGE_SHIFT;
-      const pages = this.pages;
-      if (index >= pages.length) return -1;
-      const page = pages[index]!;
-      const at = (ptr >>> GRANULE_SHIFT) & WORD_MASK;
-      const word = page[at]!;
+      const directory = this.directory;
+      if (index >= directory.length) return -1;
+      const page = directory[index]!;
+      const at = (page << WORDS_SHIFT) | ((ptr >>> GRANULE_SHIFT) & WORD_MASK);
+      const store = this.store;
+      const word = store[at]!;
       if (word === 0) return -1;
-      page[at] = 0;
+      store[at] = 0;
       this.count--;
+      if (--this.pageLive[page]! === 0) this.releasePage(index, page);
       const high = word >>> 16;
       if (high !== SIDE) {
         this.removedTraceback = high - 1;
@@ -87,14 +111,13 @@ export class TraceTable {
    */
   insert(ptr: number, size: number, traceback: number): number {
     if ((ptr & 15) === 0 && size < MAX_PACKED_SIZE && traceback < MAX_PACKED_TRACEBACK) {
-      const index = ptr >>> PAGE_SHIFT;
-      let page = index < this.pages.length ? this.pages[index]! : EMPTY_PAGE;
-      if (page === EMPTY_PAGE) page = this.newPage(index);
-      const at = (ptr >>> GRANULE_SHIFT) & WORD_MASK;
-      const word = page[at]!;
-      page[at] = (((traceback + 1) << 16) | size) >>> 0;
+      const at = this.wordIndex(ptr);
+      const store = this.store;
+      const word = store[at]!;
+      store[at] = (((traceback + 1) << 16) | size) >>> 0;
       if (word === 0) {
         this.count++;
+        this.pageLive[at >>> WORDS_SHIFT]!++;
         return -1;
       }
       if (word >>> 16 !== SIDE) {
@@ -111,20 +134,25 @@ export class TraceTable {
 
   /** The traceback id of the trace of `ptr`, or -1 when it has none. */
   tracebackOf(ptr: number): number {
-    const word = this.wordOf(ptr);
-    if (word === 0) return -1;
-    if (word >>> 16 !== SIDE) return (word >>> 16) - 1;
-    return this.side.get(ptr)![1];
+    if ((ptr & 15) === 0) {
+      const index = ptr >>> PAGE_SHIFT;
+      if (index >= this.directory.length) return -1;
+      const word = this.store[(this.directory[index]! << WORDS_SHIFT) | ((ptr >>> GRANULE_SHIFT) & WORD_MASK)]!;
+      if (word === 0) return -1;
+      if (word >>> 16 !== SIDE) return (word >>> 16) - 1;
+    }
+    return this.side.get(ptr)?.[1] ?? -1;
   }
 
-  /** Calls `visit` with every trace (in address order for the packed ones, then the others). */
+  /** Calls `visit` with every trace (the packed ones in address order, then the others). */
   forEach(visit: (ptr: number, size: number, traceback: number) => void): void {
-    const pages = this.pages;
-    for (let index = 0; index < pages.length; index++) {
-      const page = pages[index]!;
-      if (page === EMPTY_PAGE) continue;
+    const directory = this.directory;
+    const store = this.store;
+    for (let index = 0; index < directory.length; index++) {
+      const base = directory[index]! << WORDS_SHIFT;
+      if (base === 0) continue;
       for (let at = 0; at < PAGE_WORDS; at++) {
-        const word = page[at]!;
+        const word = store[base + at]!;
         if (word === 0 || word >>> 16 === SIDE) continue;
         visit(((index << PAGE_SHIFT) | (at << GRANULE_SHIFT)) >>> 0, word & 0xffff, (word >>> 16) - 1);
       }
@@ -134,32 +162,68 @@ export class TraceTable {
 
   /** Forgets every trace, and the pages. */
   clear(): void {
-    this.pages = [];
-    this.pageCount = 0;
+    this.directory = new Int32Array(INITIAL_DIRECTORY);
+    this.store = new Uint32Array(INITIAL_PAGES * PAGE_WORDS);
+    this.pageCount = 1;
+    this.pageLive = new Int32Array(INITIAL_PAGES);
+    this.freePages = new Int32Array(INITIAL_PAGES);
+    this.freePageCount = 0;
     this.side.clear();
     this.count = 0;
   }
 
-  /** Bytes held by the table (pages and directory exactly; side entries estimated at 64 B). */
+  /** Bytes held by the table (typed arrays exactly; side entries estimated at 64 B each). */
   byteSize(): number {
-    return this.pageCount * PAGE_WORDS * 4 + this.pages.length * 8 + this.side.size * 64;
+    return (
+      this.store.byteLength +
+      this.directory.byteLength +
+      this.pageLive.byteLength +
+      this.freePages.byteLength +
+      this.side.size * 64
+    );
   }
 
-  /** The packed word of `ptr` (0: no trace; SIDE in the high half: see `side`). */
-  private wordOf(ptr: number): number {
-    if ((ptr & 15) !== 0) return this.side.has(ptr) ? SIDE << 16 : 0;
+  /** The index in `store` of the word of aligned `ptr`, giving its range a page if needed. */
+  private wordIndex(ptr: number): number {
     const index = ptr >>> PAGE_SHIFT;
-    if (index >= this.pages.length) return 0;
-    return this.pages[index]![(ptr >>> GRANULE_SHIFT) & WORD_MASK]!;
+    let page = index < this.directory.length ? this.directory[index]! : 0;
+    if (page === 0) page = this.newPage(index);
+    return (page << WORDS_SHIFT) | ((ptr >>> GRANULE_SHIFT) & WORD_MASK);
   }
 
-  private newPage(index: number): Uint32Array {
-    const pages = this.pages;
-    while (pages.length <= index) pages.push(EMPTY_PAGE);
-    const page = new Uint32Array(PAGE_WORDS);
-    pages[index] = page;
-    this.pageCount++;
+  /**
+   * Gives the range `index` a page: a released one (all zeros) when there is one, so a sampling
+   * profiler's few traces keep reusing a few cache-resident pages; else a new one.
+   */
+  private newPage(index: number): number {
+    if (index >= this.directory.length) {
+      let length = this.directory.length * 2;
+      while (length <= index) length *= 2;
+      this.directory = grown(this.directory, length);
+    }
+    let page: number;
+    if (this.freePageCount > 0) {
+      page = this.freePages[--this.freePageCount]!;
+    } else {
+      page = this.pageCount++;
+      if (page === this.pageLive.length) {
+        this.pageLive = grown(this.pageLive, page * 2);
+        this.freePages = grown(this.freePages, page * 2);
+      }
+      if (this.pageCount * PAGE_WORDS > this.store.length) {
+        const store = new Uint32Array(this.store.length * 2);
+        store.set(this.store);
+        this.store = store;
+      }
+    }
+    this.directory[index] = page;
     return page;
+  }
+
+  /** Detaches page `page` (its last trace went) from range `index`, for reuse. */
+  private releasePage(index: number, page: number): void {
+    this.directory[index] = 0;
+    this.freePages[this.freePageCount++] = page;
   }
 
   /** {@link remove} for a block not 16-byte aligned, or one whose word says `side`. */
@@ -167,7 +231,7 @@ export class TraceTable {
     const entry = this.side.get(ptr);
     if (entry === undefined) return -1;
     this.side.delete(ptr);
-    if ((ptr & 15) !== 0) this.count--; // an aligned one was counted down with its word
+    if ((ptr & 15) !== 0) this.count--; // an aligned one was counted down with its word and page
     this.removedTraceback = entry[1];
     return entry[0];
   }
@@ -176,14 +240,12 @@ export class TraceTable {
   private insertSide(ptr: number, size: number, traceback: number): number {
     let old = -1;
     if ((ptr & 15) === 0) {
-      const index = ptr >>> PAGE_SHIFT;
-      let page = index < this.pages.length ? this.pages[index]! : EMPTY_PAGE;
-      if (page === EMPTY_PAGE) page = this.newPage(index);
-      const at = (ptr >>> GRANULE_SHIFT) & WORD_MASK;
-      const word = page[at]!;
-      page[at] = (SIDE << 16) >>> 0;
+      const at = this.wordIndex(ptr);
+      const word = this.store[at]!;
+      this.store[at] = (SIDE << 16) >>> 0;
       if (word === 0) {
         this.count++;
+        this.pageLive[at >>> WORDS_SHIFT]!++;
       } else if (word >>> 16 !== SIDE) {
         this.removedTraceback = (word >>> 16) - 1;
         old = word & 0xffff;
@@ -199,4 +261,10 @@ export class TraceTable {
     this.side.set(ptr, [size, traceback]);
     return old;
   }
+}
+
+function grown(array: Int32Array<ArrayBuffer>, length: number): Int32Array<ArrayBuffer> {
+  const next = new Int32Array(length);
+  next.set(array);
+  return next;
 }

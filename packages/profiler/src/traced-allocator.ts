@@ -163,7 +163,7 @@ export class TracedAllocator implements Allocator {
   /** The wrapped allocator's `free`; the block's trace is forgotten (after the free succeeds). */
   free(ptr: Ptr): void {
     this.inner.free(ptr);
-    if (this.recorder.tracing) this.recorder.recordFree(this.table, ptr);
+    if (this.recorder.tracing && this.table.mayHold(ptr)) this.recorder.recordFree(this.table, ptr);
   }
 
   /** The wrapped allocator's `usableSize`. */
@@ -178,7 +178,7 @@ export class TracedAllocator implements Allocator {
    */
   noteCached(ptr: Ptr): void {
     this.inner.noteCached?.(ptr);
-    if (this.recorder.tracing) this.recorder.recordFree(this.table, ptr);
+    if (this.recorder.tracing && this.table.mayHold(ptr)) this.recorder.recordFree(this.table, ptr);
   }
 
   /**
