@@ -13,7 +13,7 @@ import { Snapshot } from './snapshot.js';
 import { Trace } from './trace.js';
 import { TraceTable } from './trace-table.js';
 import { TracebackTable, UNKNOWN_TOTAL } from './traceback-table.js';
-import { TracedAllocator, type TraceRecorder } from './traced-allocator.js';
+import { Countdown, TracedAllocator, type TraceRecorder } from './traced-allocator.js';
 
 /** The largest `nframe` (CPython's `MAX_NFRAME`). */
 export const MAX_NFRAME = 65535;
@@ -62,6 +62,10 @@ export class Profiler implements TraceRecorder {
   tracing = false;
   /** @internal The reentrancy guard of the traced allocators. */
   busy = false;
+  /** @internal The traced allocators' `malloc` countdown (see `Countdown`). */
+  readonly countdown = new Countdown();
+  /** @internal While busy, the countdown to restore on `leave()`. */
+  pending = 0;
   /** The frame source in use. */
   readonly frameSource: FrameSource;
   /** The mean sampling interval in bytes, or 0 when every block is traced. */
@@ -129,8 +133,11 @@ export class Profiler implements TraceRecorder {
     }
     this.nframe = nframe;
     if (this.tracing) return;
-    this.sampler = this.samplingInterval === 0 ? null : new PoissonSampler(this.samplingInterval, this.seed);
+    const sampler =
+      this.samplingInterval === 0 ? null : new PoissonSampler(this.samplingInterval, this.seed);
+    this.sampler = sampler;
     this.tracing = true;
+    this.setCountdown(sampler === null ? Number.NEGATIVE_INFINITY : sampler.nextGap());
   }
 
   /**
@@ -139,6 +146,7 @@ export class Profiler implements TraceRecorder {
    */
   stop(): void {
     this.tracing = false;
+    this.setCountdown(Number.POSITIVE_INFINITY);
     this.clearTraces();
   }
 
@@ -226,7 +234,7 @@ export class Profiler implements TraceRecorder {
    */
   recordAlloc(table: TraceTable, ptr: Ptr, size: number, entry: StackCutoff): void {
     const sampler = this.sampler;
-    if (sampler !== null) sampler.remaining = sampler.nextGap();
+    if (sampler !== null) this.pending = sampler.nextGap(); // the countdown after leave()
     const traceback = this.frameSource.capture(this.tracebacks, this.nframe, entry);
     // A block freed behind the profiler's back (e.g. while it was busy) loses its old trace.
     const replaced = table.insert(ptr, size, traceback);
@@ -247,6 +255,30 @@ export class Profiler implements TraceRecorder {
     const size = table.remove(ptr);
     if (size < 0) return;
     this.current -= this.samplingInterval === 0 ? size : size * this.weightOf(size);
+  }
+
+  /** @internal Enters a traced call (see `TraceRecorder.enter`). */
+  enter(): void {
+    let remaining = this.countdown.remaining;
+    if (remaining !== remaining) {
+      // A NaN size spoilt the countdown: start a new one.
+      remaining = this.sampler === null ? Number.NEGATIVE_INFINITY : this.sampler.nextGap();
+    }
+    this.busy = true;
+    this.pending = remaining;
+    this.countdown.remaining = Number.POSITIVE_INFINITY;
+  }
+
+  /** @internal Leaves a traced call (see `TraceRecorder.leave`). */
+  leave(): void {
+    this.busy = false;
+    this.countdown.remaining = this.tracing ? this.pending : Number.POSITIVE_INFINITY;
+  }
+
+  /** Sets the countdown, or the one `leave()` restores when busy. */
+  private setCountdown(remaining: number): void {
+    if (this.busy) this.pending = remaining;
+    else this.countdown.remaining = remaining;
   }
 
   /**

@@ -32,6 +32,7 @@ describe('TraceTable against a Map (property)', () => {
     }
     expect(table.byteSize()).toBe(empty); // one page, reused: the store never grew
     expect(table.count).toBe(0);
+    expect(table.mayHold(16)).toBe(false); // the page was released: the directory says so
   });
 
   it('inserts, replaces, removes, looks up, visits and clears like a Map, packed words and side map alike', () => {
@@ -62,6 +63,7 @@ describe('TraceTable against a Map (property)', () => {
             model.clear();
           }
           expect(table.tracebackOf(k)).toBe(model.get(k)?.[1] ?? -1);
+          if (model.has(k)) expect(table.mayHold(k)).toBe(true); // never a false "certainly absent"
           expect(table.count).toBe(model.size);
         }
         const seen = new Map<number, [number, number]>();

@@ -55,6 +55,8 @@ export class TraceTable {
   private freePageCount = 0;
   /** Traces that do not fit a packed word, or whose block is not 16-byte aligned. */
   private readonly side = new Map<number, [size: number, traceback: number]>();
+  /** Traces in `side` of blocks that are not 16-byte aligned (they have no word in a page). */
+  private unaligned = 0;
   /** Traces held. */
   count = 0;
   /**
@@ -64,17 +66,15 @@ export class TraceTable {
   removedTraceback = 0;
 
   /**
-   * False when `ptr` certainly has no trace (true: it may have one). The traced allocators' free
-   * fast path when sampling: for a 16-byte-aligned block, a bounds check and one or two
-   * typed-array loads (most of the directory is 0 then), small enough to inline.
+   * False when `ptr` certainly has no trace: no page covers it and no block outside the pages
+   * (unaligned) is traced. The traced allocators' free fast path: a bounds check and one load
+   * of the directory (when sampling, most of it is 0: a page whose last trace goes is
+   * released), small in bytecode so that V8 still inlines the wrapped allocator's own code.
    */
   mayHold(ptr: number): boolean {
-    if ((ptr & 15) !== 0) return this.side.size !== 0;
-    const index = ptr >>> PAGE_SHIFT;
     const directory = this.directory;
-    if (index >= directory.length) return false;
-    const page = directory[index]!;
-    return page !== 0 && this.store[(page << WORDS_SHIFT) | ((ptr >>> GRANULE_SHIFT) & WORD_MASK)] !== 0;
+    const index = ptr >>> PAGE_SHIFT;
+    return (index < directory.length && directory[index] !== 0) || this.unaligned !== 0;
   }
 
   /**
@@ -169,6 +169,7 @@ export class TraceTable {
     this.freePages = new Int32Array(INITIAL_PAGES);
     this.freePageCount = 0;
     this.side.clear();
+    this.unaligned = 0;
     this.count = 0;
   }
 
@@ -231,7 +232,10 @@ export class TraceTable {
     const entry = this.side.get(ptr);
     if (entry === undefined) return -1;
     this.side.delete(ptr);
-    if ((ptr & 15) !== 0) this.count--; // an aligned one was counted down with its word and page
+    if ((ptr & 15) !== 0) {
+      this.count--; // an aligned one was counted down with its word and page
+      this.unaligned--;
+    }
     this.removedTraceback = entry[1];
     return entry[0];
   }
@@ -257,6 +261,7 @@ export class TraceTable {
       old = entry[0];
     } else if ((ptr & 15) !== 0) {
       this.count++;
+      this.unaligned++;
     }
     this.side.set(ptr, [size, traceback]);
     return old;

@@ -42,14 +42,36 @@ import type { StackCutoff } from './frame-source.js';
 import type { PoissonSampler } from './sampler.js';
 import type { TraceTable } from './trace-table.js';
 
+/**
+ * The byte countdown every traced allocator's `malloc` decrements (one per profiler): +Infinity
+ * when nothing is to be traced (not tracing, or inside a traced call), -Infinity when every block
+ * is traced, else the bytes left to the sampler's next sample point. A `malloc` that leaves it
+ * above 0 is not traced: one subtraction and compare decide every case.
+ */
+export class Countdown {
+  /** See the class comment. Initialised where declared: an unboxed double from the start. */
+  remaining = Number.POSITIVE_INFINITY;
+}
+
 /** What a traced allocator calls; the `Profiler` implements it. */
 export interface TraceRecorder {
   /** True between `start()` and `stop()`. */
   readonly tracing: boolean;
   /** True while a traced call is in progress (the reentrancy guard). */
-  busy: boolean;
-  /** The sampler when sampling, else null: the allocators test and count down its bytes. */
+  readonly busy: boolean;
+  /** The sampler when sampling, else null. */
   readonly sampler: PoissonSampler | null;
+  /** The countdown of `malloc`'s fast path (see {@link Countdown}). */
+  readonly countdown: Countdown;
+  /**
+   * Enters a traced call: `busy`, and the countdown parked at +Infinity (nested traced calls
+   * forward). While busy the sampler's countdown is {@link pending}.
+   */
+  enter(): void;
+  /** Leaves a traced call: the countdown back from {@link pending}. */
+  leave(): void;
+  /** While busy: the countdown as it will be after {@link leave}. */
+  pending: number;
   /** Records a new block (when sampling: one the sampler picked). */
   recordAlloc(table: TraceTable, ptr: Ptr, size: number, entry: StackCutoff): void;
   /** Forgets a block's trace, if it has one. */
@@ -70,6 +92,8 @@ export class TracedAllocator implements Allocator {
   /** @internal The live traces of this domain. */
   readonly table: TraceTable;
   private readonly recorder: TraceRecorder;
+  /** The recorder's countdown (see {@link malloc}). */
+  private readonly countdown: Countdown;
   /**
    * Where an allocation the sampler skips goes: the wrapped allocator, or, when that is a traced
    * allocator of the same profiler, the allocator under it (which would only forward it).
@@ -85,37 +109,44 @@ export class TracedAllocator implements Allocator {
     this.domain = domain;
     this.table = table;
     this.recorder = recorder;
+    this.countdown = recorder.countdown;
     this.direct = inner instanceof TracedAllocator && inner.recorder === recorder ? inner.direct : inner;
   }
 
   /**
    * The wrapped allocator's `malloc`; the block is traced (or, when sampling, maybe traced).
-   * Cost when sampling and the sampler skips the block: two flag tests, one subtraction and
-   * store, one compare, then the wrapped `malloc` (no reentrancy bookkeeping: nothing is
-   * recorded). Otherwise see {@link mallocTraced}.
+   * The fast path is one subtraction and compare on the profiler's countdown, then the wrapped
+   * `malloc` (or the allocator under a same-profiler traced one, which would only forward it):
+   * small enough in bytecode that V8 inlines it, and inlines the wrapped allocator's own code
+   * into the caller as deep as without the wrapper (V8 budgets inlining by bytecode size, about
+   * 900 bytes a function: every byte of a wrapper on the path costs the allocator's inlining).
+   * Not tracing, inside a traced call, or sampling and the countdown not reached: nothing more.
+   * Otherwise {@link mallocTraced}.
    */
   malloc(size: number): Ptr {
-    const recorder = this.recorder;
-    if (!recorder.tracing || recorder.busy) return this.inner.malloc(size);
-    const sampler = recorder.sampler;
-    if (sampler !== null) {
-      const remaining = sampler.remaining - size;
-      sampler.remaining = remaining;
-      if (remaining > 0) return this.direct.malloc(size);
-    }
+    const countdown = this.countdown;
+    if ((countdown.remaining -= size) > 0) return this.direct.malloc(size);
     return this.mallocTraced(size);
   }
 
   /** A traced `malloc`: the reentrancy guard around the wrapped call, then the recorder. */
   private mallocTraced(size: number): Ptr {
     const recorder = this.recorder;
-    recorder.busy = true;
+    if (!recorder.tracing || recorder.busy) {
+      // Only after a NaN size (the countdown stays NaN) or a stop() while busy.
+      if (!recorder.busy) this.countdown.remaining = Number.POSITIVE_INFINITY;
+      return this.inner.malloc(size);
+    }
+    recorder.enter();
     try {
       const ptr = this.inner.malloc(size);
-      if (ptr !== 0) recorder.recordAlloc(this.table, ptr, size, TRACED_MALLOC);
+      // (When sampling, `pending` > 0 only if a NaN size spoilt the countdown: enter() redrew it.)
+      if (ptr !== 0 && !(recorder.sampler !== null && recorder.pending > 0)) {
+        recorder.recordAlloc(this.table, ptr, size, TRACED_MALLOC);
+      }
       return ptr;
     } finally {
-      recorder.busy = false;
+      recorder.leave();
     }
   }
 
@@ -123,15 +154,15 @@ export class TracedAllocator implements Allocator {
   calloc(count: number, size: number): Ptr {
     const recorder = this.recorder;
     if (!recorder.tracing || recorder.busy) return this.inner.calloc(count, size);
-    recorder.busy = true;
+    recorder.enter();
     try {
       const ptr = this.inner.calloc(count, size);
-      if (ptr !== 0 && picks(recorder.sampler, count * size)) {
+      if (ptr !== 0 && picks(recorder, count * size)) {
         recorder.recordAlloc(this.table, ptr, count * size, TRACED_CALLOC);
       }
       return ptr;
     } finally {
-      recorder.busy = false;
+      recorder.leave();
     }
   }
 
@@ -147,23 +178,24 @@ export class TracedAllocator implements Allocator {
       if (moved !== 0 && ptr !== 0) recorder.recordFree(this.table, ptr);
       return moved;
     }
-    recorder.busy = true;
+    recorder.enter();
     try {
       const moved = this.inner.realloc(ptr, size);
       if (moved !== 0) {
         if (ptr !== 0) recorder.recordFree(this.table, ptr);
-        if (picks(recorder.sampler, size)) recorder.recordAlloc(this.table, moved, size, TRACED_REALLOC);
+        if (picks(recorder, size)) recorder.recordAlloc(this.table, moved, size, TRACED_REALLOC);
       }
       return moved;
     } finally {
-      recorder.busy = false;
+      recorder.leave();
     }
   }
 
   /** The wrapped allocator's `free`; the block's trace is forgotten (after the free succeeds). */
   free(ptr: Ptr): void {
     this.inner.free(ptr);
-    if (this.recorder.tracing && this.table.mayHold(ptr)) this.recorder.recordFree(this.table, ptr);
+    // Not tracing, the table is empty. When sampling, one load rules out most blocks.
+    if (this.table.mayHold(ptr)) this.recorder.recordFree(this.table, ptr);
   }
 
   /** The wrapped allocator's `usableSize`. */
@@ -178,7 +210,7 @@ export class TracedAllocator implements Allocator {
    */
   noteCached(ptr: Ptr): void {
     this.inner.noteCached?.(ptr);
-    if (this.recorder.tracing && this.table.mayHold(ptr)) this.recorder.recordFree(this.table, ptr);
+    if (this.table.mayHold(ptr)) this.recorder.recordFree(this.table, ptr);
   }
 
   /**
@@ -194,12 +226,12 @@ export class TracedAllocator implements Allocator {
       inner.noteReused?.(ptr, size);
       return;
     }
-    recorder.busy = true;
+    recorder.enter();
     try {
       inner.noteReused?.(ptr, size); // a traced allocator of this profiler inside sees `busy`
-      if (picks(recorder.sampler, size)) recorder.recordAlloc(this.table, ptr, size, TRACED_NOTE_REUSED);
+      if (picks(recorder, size)) recorder.recordAlloc(this.table, ptr, size, TRACED_NOTE_REUSED);
     } finally {
-      recorder.busy = false;
+      recorder.leave();
     }
   }
 
@@ -238,14 +270,14 @@ export class TracedAllocator implements Allocator {
 }
 
 /**
- * Whether a new block of `size` bytes is traced: always when not sampling; when sampling, when
- * the sampler's byte countdown reaches a sample point inside it (one subtraction: small enough
- * for V8 to inline into the allocators' fast paths).
+ * Whether a new block of `size` bytes is traced, inside a traced call (`recorder.busy`): always
+ * when not sampling; when sampling, when the sampler's byte countdown (parked in
+ * `recorder.pending` while busy) reaches a sample point inside it.
  */
-function picks(sampler: PoissonSampler | null, size: number): boolean {
-  if (sampler === null) return true;
-  sampler.remaining -= size;
-  return sampler.remaining <= 0;
+function picks(recorder: TraceRecorder, size: number): boolean {
+  if (recorder.sampler === null) return true;
+  recorder.pending -= size;
+  return recorder.pending <= 0;
 }
 
 // The methods a user calls: a JS stack capture is cut there, so the first frame is the caller's.
