@@ -233,46 +233,53 @@ export class Profiler implements TraceRecorder {
    * for an allocation the sampler's countdown reached (the allocator counts the bytes down).
    */
   recordAlloc(table: TraceTable, ptr: Ptr, size: number, entry: StackCutoff): void {
-    const sampler = this.sampler;
-    if (sampler !== null) this.pending = sampler.nextGap(); // the countdown after leave()
     const traceback = this.frameSource.capture(this.tracebacks, this.nframe, entry);
+    if (!this.tracing) return; // the frame source stopped the profiler
+    if (this.sampler !== null) {
+      this.recordSampled(table, ptr, size, traceback);
+      return;
+    }
     // A block freed behind the profiler's back (e.g. while it was busy) loses its old trace.
     const replaced = table.insert(ptr, size, traceback);
-    let current = this.current;
-    if (this.samplingInterval === 0) {
-      if (replaced >= 0) current -= replaced;
-      current += size;
-    } else {
-      if (replaced >= 0) current -= replaced * this.weightOf(replaced);
-      current += size * this.weightOf(size);
-    }
+    let current = this.current + size;
+    if (replaced >= 0) current -= replaced;
     this.current = current;
     if (current > this.peak) this.peak = current;
+  }
+
+  /** {@link recordAlloc} when sampling: a weighted trace, and the sampler's next gap. */
+  private recordSampled(table: TraceTable, ptr: Ptr, size: number, traceback: number): void {
+    this.pending = this.sampler!.nextGap(); // the countdown after leave()
+    const replaced = table.insert(ptr, size, traceback);
+    if (replaced >= 0) this.current -= replaced * this.weightOf(replaced);
+    this.current += size * this.weightOf(size);
+    if (this.current > this.peak) this.peak = this.current;
   }
 
   /** @internal Called by a traced allocator after a successful free (or a move by realloc). */
   recordFree(table: TraceTable, ptr: Ptr): void {
     const size = table.remove(ptr);
-    if (size < 0) return;
-    this.current -= this.samplingInterval === 0 ? size : size * this.weightOf(size);
+    if (size >= 0) this.current -= size * this.weightOf(size);
   }
 
   /** @internal Enters a traced call (see `TraceRecorder.enter`). */
   enter(): void {
-    let remaining = this.countdown.remaining;
-    if (remaining !== remaining) {
-      // A NaN size spoilt the countdown: start a new one.
-      remaining = this.sampler === null ? Number.NEGATIVE_INFINITY : this.sampler.nextGap();
-    }
     this.busy = true;
-    this.pending = remaining;
+    this.pending = this.countdown.remaining;
     this.countdown.remaining = Number.POSITIVE_INFINITY;
   }
 
   /** @internal Leaves a traced call (see `TraceRecorder.leave`). */
   leave(): void {
     this.busy = false;
-    this.countdown.remaining = this.tracing ? this.pending : Number.POSITIVE_INFINITY;
+    this.countdown.remaining = this.pending;
+  }
+
+  /** @internal Starts the countdown again (see `TraceRecorder.resetCountdown`). */
+  resetCountdown(): void {
+    const sampler = this.sampler;
+    if (!this.tracing) this.setCountdown(Number.POSITIVE_INFINITY);
+    else this.setCountdown(sampler === null ? Number.NEGATIVE_INFINITY : sampler.nextGap());
   }
 
   /** Sets the countdown, or the one `leave()` restores when busy. */

@@ -60,12 +60,6 @@ export class TraceTable {
   /** Traces held. */
   count = 0;
   /**
-   * The traceback id of the trace that the last {@link remove} or {@link insert} took out (when
-   * it returned a size, not -1).
-   */
-  removedTraceback = 0;
-
-  /**
    * False when `ptr` certainly has no trace: no page covers it and no block outside the pages
    * (unaligned) is traced. The traced allocators' free fast path: a bounds check and one load
    * of the directory (when sampling, most of it is 0: a page whose last trace goes is
@@ -79,57 +73,52 @@ export class TraceTable {
 
   /**
    * Removes the trace of `ptr` and returns its size, or -1 when it has none (then nothing
-   * changes). The traceback id it had is left in {@link removedTraceback}. The free fast path
-   * when every block is traced: for a 16-byte-aligned block, two loads, a compare and a store.
+   * changes). The free fast path when every block is traced: for a 16-byte-aligned block with a
+   * packed word, two dependent loads, a compare and three stores; the rest out of line (the
+   * hot paths are kept small in bytecode: see `TracedAllocator.malloc`).
    */
   remove(ptr: number): number {
-    if ((ptr & 15) === 0) {
-      const index = ptr >>> PAGE_SHIFT;
-      const directory = this.directory;
-      if (index >= directory.length) return -1;
+    const index = ptr >>> PAGE_SHIFT;
+    const directory = this.directory;
+    if ((ptr & 15) === 0 && index < directory.length) {
       const page = directory[index]!;
       const at = (page << WORDS_SHIFT) | ((ptr >>> GRANULE_SHIFT) & WORD_MASK);
       const store = this.store;
       const word = store[at]!;
       if (word === 0) return -1;
-      store[at] = 0;
-      this.count--;
-      if (--this.pageLive[page]! === 0) this.releasePage(index, page);
-      const high = word >>> 16;
-      if (high !== SIDE) {
-        this.removedTraceback = high - 1;
+      const live = this.pageLive[page]! - 1;
+      if (live > 0 && word >>> 16 !== SIDE) {
+        store[at] = 0;
+        this.pageLive[page] = live;
+        this.count--;
         return word & 0xffff;
       }
     }
-    return this.removeSide(ptr);
+    return this.removeSlow(ptr);
   }
 
   /**
    * Records a trace for `ptr`. When `ptr` already has one (a block freed behind the profiler's
-   * back), it is replaced, and its size is returned (its traceback id in
-   * {@link removedTraceback}); otherwise -1.
+   * back), it is replaced, and its size is returned; otherwise -1. The fast path: an aligned
+   * block in a page already in use, with a size and id that fit a word.
    */
   insert(ptr: number, size: number, traceback: number): number {
-    if ((ptr & 15) === 0 && size < MAX_PACKED_SIZE && traceback < MAX_PACKED_TRACEBACK) {
-      const at = this.wordIndex(ptr);
+    const index = ptr >>> PAGE_SHIFT;
+    const directory = this.directory;
+    if ((ptr & 15) === 0 && index < directory.length && size < MAX_PACKED_SIZE) {
+      const page = directory[index]!;
+      const at = (page << WORDS_SHIFT) | ((ptr >>> GRANULE_SHIFT) & WORD_MASK);
       const store = this.store;
-      const word = store[at]!;
-      store[at] = (((traceback + 1) << 16) | size) >>> 0;
-      if (word === 0) {
+      if (page !== 0 && store[at] === 0 && traceback < MAX_PACKED_TRACEBACK) {
+        store[at] = (((traceback + 1) << 16) | size) >>> 0;
+        this.pageLive[page]!++;
         this.count++;
-        this.pageLive[at >>> WORDS_SHIFT]!++;
         return -1;
       }
-      if (word >>> 16 !== SIDE) {
-        this.removedTraceback = (word >>> 16) - 1;
-        return word & 0xffff;
-      }
-      const old = this.side.get(ptr)!;
-      this.side.delete(ptr);
-      this.removedTraceback = old[1];
-      return old[0];
     }
-    return this.insertSide(ptr, size, traceback);
+    const old = this.removeSlow(ptr);
+    this.place(ptr, size, traceback);
+    return old;
   }
 
   /** The traceback id of the trace of `ptr`, or -1 when it has none. */
@@ -227,44 +216,48 @@ export class TraceTable {
     this.freePages[this.freePageCount++] = page;
   }
 
-  /** {@link remove} for a block not 16-byte aligned, or one whose word says `side`. */
-  private removeSide(ptr: number): number {
+  /** {@link remove}, every case. */
+  private removeSlow(ptr: number): number {
+    let size = -1;
+    if ((ptr & 15) === 0) {
+      const index = ptr >>> PAGE_SHIFT;
+      if (index >= this.directory.length) return -1;
+      const page = this.directory[index]!;
+      const at = (page << WORDS_SHIFT) | ((ptr >>> GRANULE_SHIFT) & WORD_MASK);
+      const word = this.store[at]!;
+      if (word === 0) return -1;
+      this.store[at] = 0;
+      this.count--;
+      if (--this.pageLive[page]! === 0) this.releasePage(index, page);
+      if (word >>> 16 !== SIDE) return word & 0xffff;
+    }
     const entry = this.side.get(ptr);
-    if (entry === undefined) return -1;
+    if (entry === undefined) return size;
     this.side.delete(ptr);
     if ((ptr & 15) !== 0) {
-      this.count--; // an aligned one was counted down with its word and page
+      this.count--; // an aligned one was counted down with its word
       this.unaligned--;
     }
-    this.removedTraceback = entry[1];
-    return entry[0];
+    size = entry[0];
+    return size;
   }
 
-  /** {@link insert} of a trace that does not fit a packed word. */
-  private insertSide(ptr: number, size: number, traceback: number): number {
-    let old = -1;
-    if ((ptr & 15) === 0) {
-      const at = this.wordIndex(ptr);
-      const word = this.store[at]!;
-      this.store[at] = (SIDE << 16) >>> 0;
-      if (word === 0) {
-        this.count++;
-        this.pageLive[at >>> WORDS_SHIFT]!++;
-      } else if (word >>> 16 !== SIDE) {
-        this.removedTraceback = (word >>> 16) - 1;
-        old = word & 0xffff;
-      }
-    }
-    const entry = this.side.get(ptr);
-    if (entry !== undefined) {
-      this.removedTraceback = entry[1];
-      old = entry[0];
-    } else if ((ptr & 15) !== 0) {
-      this.count++;
+  /** Records a trace for `ptr`, which has none. */
+  private place(ptr: number, size: number, traceback: number): void {
+    this.count++;
+    if ((ptr & 15) !== 0) {
       this.unaligned++;
+      this.side.set(ptr, [size, traceback]);
+      return;
     }
-    this.side.set(ptr, [size, traceback]);
-    return old;
+    const at = this.wordIndex(ptr);
+    this.pageLive[at >>> WORDS_SHIFT]!++;
+    if (size < MAX_PACKED_SIZE && traceback < MAX_PACKED_TRACEBACK) {
+      this.store[at] = (((traceback + 1) << 16) | size) >>> 0;
+    } else {
+      this.store[at] = (SIDE << 16) >>> 0;
+      this.side.set(ptr, [size, traceback]);
+    }
   }
 }
 

@@ -70,6 +70,8 @@ export interface TraceRecorder {
   enter(): void;
   /** Leaves a traced call: the countdown back from {@link pending}. */
   leave(): void;
+  /** Starts the countdown again (not busy): +Infinity, -Infinity or a new sampler gap. */
+  resetCountdown(): void;
   /** While busy: the countdown as it will be after {@link leave}. */
   pending: number;
   /** Records a new block (when sampling: one the sampler picked). */
@@ -132,22 +134,25 @@ export class TracedAllocator implements Allocator {
   /** A traced `malloc`: the reentrancy guard around the wrapped call, then the recorder. */
   private mallocTraced(size: number): Ptr {
     const recorder = this.recorder;
-    if (!recorder.tracing || recorder.busy) {
-      // Only after a NaN size (the countdown stays NaN) or a stop() while busy.
-      if (!recorder.busy) this.countdown.remaining = Number.POSITIVE_INFINITY;
-      return this.inner.malloc(size);
-    }
+    if (!recorder.tracing || recorder.busy || !(this.countdown.remaining <= 0)) return this.mallocOdd(size);
     recorder.enter();
     try {
       const ptr = this.inner.malloc(size);
-      // (When sampling, `pending` > 0 only if a NaN size spoilt the countdown: enter() redrew it.)
-      if (ptr !== 0 && !(recorder.sampler !== null && recorder.pending > 0)) {
-        recorder.recordAlloc(this.table, ptr, size, TRACED_MALLOC);
-      }
+      if (ptr !== 0) recorder.recordAlloc(this.table, ptr, size, TRACED_MALLOC);
       return ptr;
     } finally {
       recorder.leave();
     }
+  }
+
+  /**
+   * `malloc` past the fast path with nothing to trace: only after a NaN size (which makes the
+   * countdown NaN: it starts again) or a `stop()` inside a traced call.
+   */
+  private mallocOdd(size: number): Ptr {
+    const recorder = this.recorder;
+    if (!recorder.busy) recorder.resetCountdown();
+    return this.inner.malloc(size);
   }
 
   /** The wrapped allocator's `calloc`; the block is traced with size `count * size`. */
