@@ -94,4 +94,30 @@ describe('the malloc countdown', () => {
       expect(profiler.getTracedMemory()).toEqual([0, 100]);
     }
   });
+
+  it('traces through malloc and free taken before start() and after stop() (bound references)', () => {
+    for (const sampling of [null, { meanInterval: 1, seed: 3 }]) {
+      const stack = new RuntimeFrameStack();
+      const profiler = new Profiler({ frameSource: stack, sampling });
+      const heap = profiler.wrap(new ArenaAllocator());
+      stack.push(stack.registerFile('a.py'), 1);
+      const malloc = heap.malloc.bind(heap);
+      const free = heap.free.bind(heap);
+      profiler.start();
+      const p = malloc(100);
+      expect(profiler.getTracedMemory()).toEqual([100, 100]);
+      const traced = { malloc: heap.malloc.bind(heap), free: heap.free.bind(heap) };
+      free(p);
+      expect(profiler.getTracedMemory()).toEqual([0, 100]);
+      profiler.stop();
+      const q = traced.malloc(50); // kept from while tracing: still untraced now
+      traced.free(q);
+      profiler.start();
+      expect(profiler.getTracedMemory()).toEqual([0, 0]);
+      const r = traced.malloc(30);
+      expect(profiler.getTracedMemory()).toEqual([30, 30]);
+      traced.free(r);
+      expect(profiler.getTracedMemory()).toEqual([0, 30]);
+    }
+  });
 });

@@ -138,6 +138,7 @@ export class Profiler implements TraceRecorder {
     this.sampler = sampler;
     this.tracing = true;
     this.setCountdown(sampler === null ? Number.NEGATIVE_INFINITY : sampler.nextGap());
+    for (const traced of this.domains.values()) traced.retune();
   }
 
   /**
@@ -147,6 +148,7 @@ export class Profiler implements TraceRecorder {
   stop(): void {
     this.tracing = false;
     this.setCountdown(Number.POSITIVE_INFINITY);
+    for (const traced of this.domains.values()) traced.retune();
     this.clearTraces();
   }
 

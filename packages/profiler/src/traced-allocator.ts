@@ -104,6 +104,19 @@ export class TracedAllocator implements Allocator {
   /** The block resolvers registered by layers above (see {@link addBlockResolver}). */
   private readonly resolvers: ((ptr: Ptr) => Ptr)[] = [];
 
+  /**
+   * The wrapped allocator's `malloc`; the block is traced (or, when sampling, maybe traced).
+   * An own property that {@link retune} points at the code for the profiler's mode (not
+   * tracing, sampling, every block), so that each mode's code has its own V8 type feedback and
+   * a caller's loop inlines only what its mode runs (one method serving every mode inlined the
+   * other modes' paths too, and V8's inlining budget, about 900 bytes of bytecode a function,
+   * then left the wrapped allocator's own code out). Each variant is right in any mode, so a
+   * reference kept across `start()`/`stop()` still works, only slower.
+   */
+  malloc: (size: number) => Ptr;
+  /** The wrapped allocator's `free`; the block's trace is forgotten (after the free succeeds). */
+  free: (ptr: Ptr) => void;
+
   /** @internal Use `Profiler.wrap`. */
   constructor(inner: Allocator, domain: number, table: TraceTable, recorder: TraceRecorder) {
     this.inner = inner;
@@ -113,32 +126,60 @@ export class TracedAllocator implements Allocator {
     this.recorder = recorder;
     this.countdown = recorder.countdown;
     this.direct = inner instanceof TracedAllocator && inner.recorder === recorder ? inner.direct : inner;
+    this.malloc = this.mallocUntraced;
+    this.free = this.freeUntraced;
+    this.retune();
+  }
+
+  /** @internal Points `malloc` and `free` at the code for the profiler's mode. */
+  retune(): void {
+    const recorder = this.recorder;
+    if (!recorder.tracing) {
+      this.malloc = this.mallocUntraced;
+      this.free = this.freeUntraced;
+    } else if (recorder.sampler === null) {
+      this.malloc = this.mallocExact;
+      this.free = this.freeExact;
+    } else {
+      this.malloc = this.mallocSampled;
+      this.free = this.freeSampled;
+    }
+  }
+
+  /** `malloc` when not tracing: the wrapped `malloc`. */
+  private mallocUntraced(size: number): Ptr {
+    if (this.recorder.tracing) return this.malloc(size); // a reference kept from before start()
+    return this.inner.malloc(size);
+  }
+
+  /** `malloc` when tracing every block (see {@link mallocTraced}). */
+  private mallocExact(size: number): Ptr {
+    return this.mallocTraced(size, MALLOC_EXACT);
   }
 
   /**
-   * The wrapped allocator's `malloc`; the block is traced (or, when sampling, maybe traced).
-   * The fast path is one subtraction and compare on the profiler's countdown, then the wrapped
-   * `malloc` (or the allocator under a same-profiler traced one, which would only forward it):
-   * small enough in bytecode that V8 inlines it, and inlines the wrapped allocator's own code
-   * into the caller as deep as without the wrapper (V8 budgets inlining by bytecode size, about
-   * 900 bytes a function: every byte of a wrapper on the path costs the allocator's inlining).
-   * Not tracing, inside a traced call, or sampling and the countdown not reached: nothing more.
-   * Otherwise {@link mallocTraced}.
+   * `malloc` when sampling: one subtraction and compare on the profiler's byte countdown, then
+   * the wrapped `malloc` (or the allocator under a same-profiler traced one, which would only
+   * forward it), unless the countdown reached a sample point (see {@link mallocTraced}). Inside
+   * a traced call the countdown is +Infinity: nested calls forward.
    */
-  malloc(size: number): Ptr {
+  private mallocSampled(size: number): Ptr {
     const countdown = this.countdown;
     if ((countdown.remaining -= size) > 0) return this.direct.malloc(size);
-    return this.mallocTraced(size);
+    return this.mallocTraced(size, MALLOC_SAMPLED);
   }
 
-  /** A traced `malloc`: the reentrancy guard around the wrapped call, then the recorder. */
-  private mallocTraced(size: number): Ptr {
+  /**
+   * A traced `malloc`: the reentrancy guard around the wrapped call, then the recorder. `entry`
+   * is the method the caller called (a JS stack capture leaves it and what it called out).
+   */
+  private mallocTraced(size: number, entry: StackCutoff): Ptr {
     const recorder = this.recorder;
     if (!recorder.tracing || recorder.busy || !(this.countdown.remaining <= 0)) return this.mallocOdd(size);
     recorder.enter();
     try {
       const ptr = this.inner.malloc(size);
-      if (ptr !== 0) recorder.recordAlloc(this.table, ptr, size, TRACED_MALLOC);
+      if (ptr !== 0) recorder.recordAlloc(this.table, ptr, size, entry);
       return ptr;
     } finally {
       recorder.leave();
@@ -196,10 +237,27 @@ export class TracedAllocator implements Allocator {
     }
   }
 
-  /** The wrapped allocator's `free`; the block's trace is forgotten (after the free succeeds). */
-  free(ptr: Ptr): void {
+  /** `free` when not tracing: the wrapped `free` (nothing is traced). */
+  private freeUntraced(ptr: Ptr): void {
+    if (this.recorder.tracing) {
+      this.free(ptr); // a reference kept from before start()
+      return;
+    }
     this.inner.free(ptr);
-    // Not tracing, the table is empty. When sampling, one load rules out most blocks.
+  }
+
+  /** `free` when tracing every block: the wrapped `free`, then the trace goes. */
+  private freeExact(ptr: Ptr): void {
+    this.inner.free(ptr);
+    this.recorder.recordFree(this.table, ptr);
+  }
+
+  /**
+   * `free` when sampling: the wrapped `free`, then one directory load rules out most blocks
+   * (`TraceTable.mayHold`: when sampling, few pages hold a trace).
+   */
+  private freeSampled(ptr: Ptr): void {
+    this.inner.free(ptr);
     if (this.table.mayHold(ptr)) this.recorder.recordFree(this.table, ptr);
   }
 
@@ -286,7 +344,8 @@ function picks(recorder: TraceRecorder, size: number): boolean {
 }
 
 // The methods a user calls: a JS stack capture is cut there, so the first frame is the caller's.
-const TRACED_MALLOC = TracedAllocator.prototype.malloc;
+const MALLOC_EXACT = (TracedAllocator.prototype as unknown as Record<string, StackCutoff>).mallocExact!;
+const MALLOC_SAMPLED = (TracedAllocator.prototype as unknown as Record<string, StackCutoff>).mallocSampled!;
 const TRACED_CALLOC = TracedAllocator.prototype.calloc;
 const TRACED_REALLOC = TracedAllocator.prototype.realloc;
 const TRACED_NOTE_REUSED = TracedAllocator.prototype.noteReused;
