@@ -133,8 +133,7 @@ export class Profiler implements TraceRecorder {
     }
     this.nframe = nframe;
     if (this.tracing) return;
-    const sampler =
-      this.samplingInterval === 0 ? null : new PoissonSampler(this.samplingInterval, this.seed);
+    const sampler = this.samplingInterval === 0 ? null : new PoissonSampler(this.samplingInterval, this.seed);
     this.sampler = sampler;
     this.tracing = true;
     this.setCountdown(sampler === null ? Number.NEGATIVE_INFINITY : sampler.nextGap());

@@ -83,7 +83,7 @@ describe('TraceTable against a Map (property)', () => {
     // 16 pages of 256 words, in a store that doubles as it fills
     expect(table.byteSize() - empty).toBeGreaterThanOrEqual(16 * 1024);
     expect(table.byteSize() - empty).toBeLessThanOrEqual(2 * 17 * 1024);
-    expect(table.count).toBe(64 * 1024 / 16 - 1);
+    expect(table.count).toBe((64 * 1024) / 16 - 1);
     table.clear();
     expect(table.byteSize()).toBe(empty);
     expect(table.count).toBe(0);

@@ -126,7 +126,8 @@ export class TraceTable {
     if ((ptr & 15) === 0) {
       const index = ptr >>> PAGE_SHIFT;
       if (index >= this.directory.length) return -1;
-      const word = this.store[(this.directory[index]! << WORDS_SHIFT) | ((ptr >>> GRANULE_SHIFT) & WORD_MASK)]!;
+      const word =
+        this.store[(this.directory[index]! << WORDS_SHIFT) | ((ptr >>> GRANULE_SHIFT) & WORD_MASK)]!;
       if (word === 0) return -1;
       if (word >>> 16 !== SIDE) return (word >>> 16) - 1;
     }

@@ -8,16 +8,17 @@
  * another or a frame source allocates. `free` always removes the block's trace (CPython untracks
  * on every free, nested or not).
  *
- * Cost when tracing exactly: two flag tests and stores and a try/finally around the wrapped call
- * (measured: no difference on V8 11 to a version without it), plus the recorder's work. When
- * sampling, an allocation the sampler skips costs two flag tests and the countdown (see
- * `malloc`), and most frees one hash-slot load (`TraceTable.mayHold`). When not tracing: one
- * flag test. A wrapped call that throws (a bad free, say) records nothing and leaves the
- * profiler usable.
+ * `malloc` and `free` are own properties pointed at the code for the profiler's mode (not
+ * tracing, sampling, every block; see `malloc`). Not tracing: one flag test each. Sampling: an
+ * allocation the sampler skips costs one subtraction and compare on the profiler's countdown,
+ * and a free one directory load (`TraceTable.mayHold`). Every block traced: the reentrancy
+ * guard (two stores and a try/finally around the wrapped call), the frame source's capture and
+ * the table's insert, and for a free the table's remove. A wrapped call that throws (a bad free,
+ * say) records nothing and leaves the profiler usable.
  *
  * A layer above that caches freed blocks (an object space's free lists) reports them through the
  * optional `Allocator` hooks `noteCached` (accounted as a free) and `noteReused` (accounted as a
- * new allocation of the block's usable size, here and now), so traces stay exact.
+ * new allocation of the size the layer asks for, here and now), so traces stay exact.
  *
  * When sampling, an allocation the sampler skips does not take the reentrancy guard: it goes
  * straight to the wrapped allocator, or past it when that is a traced allocator of the same
@@ -29,13 +30,18 @@
  * value would otherwise start as `undefined`, which makes V8 forget the field's type (and box
  * every double stored in it: the sampler's countdown allocated a heap number per `malloc`).
  *
- * Measured on the bench's `profiler` suite (a random churn of 10,000 live blocks over an
- * ArenaAllocator, 19 to 25 ns per free + malloc untraced; Node 20, 2 shared cores): exact tracing
- * with a RuntimeFrameStack costs 3.5x to 6x untraced depending on the machine's load, almost all
- * of it the trace table's insert and delete, whose slots for randomly chosen blocks miss the
- * cache (in isolation about 40 ns per step on a loaded machine; with the recorder stubbed out
- * (no capture, no table) the same loop costs 1.26x). Sampling at 512 KiB: about 1.6x on the full bench
- * run, from 1.8x before the countdown stopped allocating.
+ * Measured (Node 20, V8 11.3, 2 cores shared with other work, load 3 to 5: every figure moves
+ * by 20% from run to run; the bench's churn of 10,000 live blocks over an ArenaAllocator, 25 to
+ * 45 ns a step untraced, in one process with the cases interleaved): wrapped but not tracing
+ * 1.0-1.1x; sampling, the fast path alone (no sample ever drawn) 1.2-1.3x, most of it V8 no
+ * longer inlining two of the ArenaAllocator's helpers into the caller (its inlining budget,
+ * about 900 bytes of bytecode a function, is nearly used up by the allocator itself); a sample
+ * costs 5-10 us (the JS stack capture, 95% of it in `Error.captureStackTrace`), one per
+ * ~2,000 steps at 512 KiB, 0.1-0.3x. Every block with a RuntimeFrameStack at nframe 1:
+ * 3.0-3.6x, of which the table's insert and remove about 1.6x (half of it cache misses on the
+ * freed block's word and the new one's, in a table a quarter of the heap's size: the same
+ * table confined to 8 pages costs 0.7x less), the capture 0.3x, the wrapper and guard the rest
+ * (measured by stubbing each part out in turn, all variants interleaved in one process).
  */
 import { type Allocator, ConfigurationError, type Memory, type Ptr } from '@heapkit/memory';
 import type { StackCutoff } from './frame-source.js';
@@ -165,7 +171,9 @@ export class TracedAllocator implements Allocator {
    */
   private mallocSampled(size: number): Ptr {
     const countdown = this.countdown;
-    if ((countdown.remaining -= size) > 0) return this.direct.malloc(size);
+    const remaining = countdown.remaining - size;
+    countdown.remaining = remaining;
+    if (remaining > 0) return this.direct.malloc(size);
     return this.mallocTraced(size, MALLOC_SAMPLED);
   }
 
