@@ -8,6 +8,7 @@ import { NotTracingError } from './errors.js';
 import { Frame, Traceback } from './frame.js';
 import type { FrameSource, StackCutoff } from './frame-source.js';
 import { JsStackFrameSource } from './js-stack-source.js';
+import { RuntimeFrameStack } from './runtime-frame-stack.js';
 import { PoissonSampler } from './sampler.js';
 import { Snapshot } from './snapshot.js';
 import { Trace } from './trace.js';
@@ -83,6 +84,8 @@ export class Profiler implements TraceRecorder {
 
   constructor(options: ProfilerOptions = {}) {
     this.frameSource = options.frameSource ?? new JsStackFrameSource();
+    this.recordAlloc =
+      this.frameSource instanceof RuntimeFrameStack ? this.recordAllocRuntime : this.recordAllocAny;
     const sampling = options.sampling ?? null;
     if (sampling === null) {
       this.samplingInterval = 0;
@@ -231,10 +234,25 @@ export class Profiler implements TraceRecorder {
 
   /**
    * @internal Called by a traced allocator after a successful allocation; when sampling, only
-   * for an allocation the sampler's countdown reached (the allocator counts the bytes down).
+   * for an allocation the sampler's countdown reached (the allocator counts the bytes down). An
+   * own property: one of two copies of the same code, one for a `RuntimeFrameStack` and one for
+   * any other frame source, so that the frame source's `capture` is called from a site with one
+   * target (V8 then inlines it) even when profilers with both kinds run in one process.
    */
-  recordAlloc(table: TraceTable, ptr: Ptr, size: number, entry: StackCutoff): void {
-    const traceback = this.frameSource.capture(this.tracebacks, this.nframe, entry);
+  recordAlloc: (table: TraceTable, ptr: Ptr, size: number, entry: StackCutoff) => void;
+
+  /** {@link recordAlloc} for a `RuntimeFrameStack`. */
+  private recordAllocRuntime(table: TraceTable, ptr: Ptr, size: number, entry: StackCutoff): void {
+    this.recordTrace(table, ptr, size, this.frameSource.capture(this.tracebacks, this.nframe, entry));
+  }
+
+  /** {@link recordAlloc} for any other frame source (the same code). */
+  private recordAllocAny(table: TraceTable, ptr: Ptr, size: number, entry: StackCutoff): void {
+    this.recordTrace(table, ptr, size, this.frameSource.capture(this.tracebacks, this.nframe, entry));
+  }
+
+  /** Records the trace of a new block with the traceback the frame source gave. */
+  private recordTrace(table: TraceTable, ptr: Ptr, size: number, traceback: number): void {
     if (!this.tracing) return; // the frame source stopped the profiler
     if (this.sampler !== null) {
       this.recordSampled(table, ptr, size, traceback);
