@@ -278,7 +278,8 @@ export class Profiler implements TraceRecorder {
   /** @internal Called by a traced allocator after a successful free (or a move by realloc). */
   recordFree(table: TraceTable, ptr: Ptr): void {
     const size = table.remove(ptr);
-    if (size >= 0) this.current -= size * this.weightOf(size);
+    if (size < 0) return;
+    this.current -= this.samplingInterval === 0 ? size : size * this.weightOf(size);
   }
 
   /** @internal Enters a traced call (see `TraceRecorder.enter`). */

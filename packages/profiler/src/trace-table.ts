@@ -57,8 +57,12 @@ export class TraceTable {
   private readonly side = new Map<number, [size: number, traceback: number]>();
   /** Traces in `side` of blocks that are not 16-byte aligned (they have no word in a page). */
   private unaligned = 0;
-  /** Traces held. */
-  count = 0;
+  /** Traces held (counted from the pages' live counts: not kept on the hot paths). */
+  get count(): number {
+    let count = this.unaligned;
+    for (let page = 1; page < this.pageCount; page++) count += this.pageLive[page]!;
+    return count;
+  }
   /**
    * False when `ptr` certainly has no trace: no page covers it and no block outside the pages
    * (unaligned) is traced. The traced allocators' free fast path: a bounds check and one load
@@ -90,7 +94,6 @@ export class TraceTable {
       if (live > 0 && word >>> 16 !== SIDE) {
         store[at] = 0;
         this.pageLive[page] = live;
-        this.count--;
         return word & 0xffff;
       }
     }
@@ -112,7 +115,6 @@ export class TraceTable {
       if (page !== 0 && store[at] === 0 && traceback < MAX_PACKED_TRACEBACK) {
         store[at] = (((traceback + 1) << 16) | size) >>> 0;
         this.pageLive[page]!++;
-        this.count++;
         return -1;
       }
     }
@@ -160,7 +162,6 @@ export class TraceTable {
     this.freePageCount = 0;
     this.side.clear();
     this.unaligned = 0;
-    this.count = 0;
   }
 
   /** Bytes held by the table (typed arrays exactly; side entries estimated at 64 B each). */
@@ -228,24 +229,19 @@ export class TraceTable {
       const word = this.store[at]!;
       if (word === 0) return -1;
       this.store[at] = 0;
-      this.count--;
       if (--this.pageLive[page]! === 0) this.releasePage(index, page);
       if (word >>> 16 !== SIDE) return word & 0xffff;
     }
     const entry = this.side.get(ptr);
     if (entry === undefined) return size;
     this.side.delete(ptr);
-    if ((ptr & 15) !== 0) {
-      this.count--; // an aligned one was counted down with its word
-      this.unaligned--;
-    }
+    if ((ptr & 15) !== 0) this.unaligned--; // an aligned one was counted down with its word
     size = entry[0];
     return size;
   }
 
   /** Records a trace for `ptr`, which has none. */
   private place(ptr: number, size: number, traceback: number): void {
-    this.count++;
     if ((ptr & 15) !== 0) {
       this.unaligned++;
       this.side.set(ptr, [size, traceback]);
