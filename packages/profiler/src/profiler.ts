@@ -121,7 +121,9 @@ export class Profiler implements TraceRecorder {
     if (this.domains.has(domain)) {
       throw new ConfigurationError(`Profiler.wrap: domain ${domain} is already used by another allocator`);
     }
-    const traced = new TracedAllocator(allocator, domain, new TraceTable(), this);
+    // Sampling keeps few traces: their pages are released as they empty (see TraceTable).
+    const table = new TraceTable(this.samplingInterval !== 0);
+    const traced = new TracedAllocator(allocator, domain, table, this);
     this.domains.set(domain, traced);
     return traced;
   }

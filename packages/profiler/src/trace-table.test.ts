@@ -35,46 +35,47 @@ describe('TraceTable against a Map (property)', () => {
     expect(table.mayHold(16)).toBe(false); // the page was released: the directory says so
   });
 
-  it('inserts, replaces, removes, looks up, visits and clears like a Map, packed words and side map alike', () => {
-    const ops = fc.array(
-      fc.tuple(fc.constantFrom('set', 'set', 'delete', 'delete', 'clear'), key, size, traceback),
-      { minLength: 1, maxLength: 600 },
-    );
-    fc.assert(
-      fc.property(ops, (list) => {
-        const table = new TraceTable();
-        const model = new Map<number, [number, number]>();
-        const keys: number[] = [];
-        for (const [kind, fresh, s, tb] of list) {
-          // Half of the deletes and sets hit a key already used, so they find something.
-          const k = keys.length > 0 && (fresh & 1) === 0 ? keys[fresh % keys.length]! : fresh;
-          keys.push(k);
-          const old = model.get(k);
-          if (kind === 'set') {
-            expect(table.insert(k, s, tb)).toBe(old === undefined ? -1 : old[0]);
-            model.set(k, [s, tb]);
-          } else if (kind === 'delete') {
-            expect(table.remove(k)).toBe(old === undefined ? -1 : old[0]);
-            model.delete(k);
-          } else if (model.size > 100) {
-            table.clear();
-            model.clear();
+  for (const release of [true, false])
+    it(`inserts, replaces, removes, looks up, visits and clears like a Map, packed words and side map alike (pages released: ${release})`, () => {
+      const ops = fc.array(
+        fc.tuple(fc.constantFrom('set', 'set', 'delete', 'delete', 'clear'), key, size, traceback),
+        { minLength: 1, maxLength: 600 },
+      );
+      fc.assert(
+        fc.property(ops, (list) => {
+          const table = new TraceTable(release);
+          const model = new Map<number, [number, number]>();
+          const keys: number[] = [];
+          for (const [kind, fresh, s, tb] of list) {
+            // Half of the deletes and sets hit a key already used, so they find something.
+            const k = keys.length > 0 && (fresh & 1) === 0 ? keys[fresh % keys.length]! : fresh;
+            keys.push(k);
+            const old = model.get(k);
+            if (kind === 'set') {
+              expect(table.insert(k, s, tb)).toBe(old === undefined ? -1 : old[0]);
+              model.set(k, [s, tb]);
+            } else if (kind === 'delete') {
+              expect(table.remove(k)).toBe(old === undefined ? -1 : old[0]);
+              model.delete(k);
+            } else if (model.size > 100) {
+              table.clear();
+              model.clear();
+            }
+            expect(table.tracebackOf(k)).toBe(model.get(k)?.[1] ?? -1);
+            if (model.has(k)) expect(table.mayHold(k)).toBe(true); // never a false "certainly absent"
+            expect(table.count).toBe(model.size);
           }
-          expect(table.tracebackOf(k)).toBe(model.get(k)?.[1] ?? -1);
-          if (model.has(k)) expect(table.mayHold(k)).toBe(true); // never a false "certainly absent"
-          expect(table.count).toBe(model.size);
-        }
-        const seen = new Map<number, [number, number]>();
-        table.forEach((ptr, s, tb) => {
-          expect(seen.has(ptr)).toBe(false);
-          seen.set(ptr, [s, tb]);
-        });
-        expect(seen).toEqual(model);
-        for (const [k, [, tb]] of model) expect(table.tracebackOf(k)).toBe(tb);
-      }),
-      { numRuns: 200 },
-    );
-  });
+          const seen = new Map<number, [number, number]>();
+          table.forEach((ptr, s, tb) => {
+            expect(seen.has(ptr)).toBe(false);
+            seen.set(ptr, [s, tb]);
+          });
+          expect(seen).toEqual(model);
+          for (const [k, [, tb]] of model) expect(table.tracebackOf(k)).toBe(tb);
+        }),
+        { numRuns: 200 },
+      );
+    });
 
   it('holds a 1 KiB page per 4 KiB of traced addresses (room doubling), and nothing after clear', () => {
     const table = new TraceTable();

@@ -57,6 +57,17 @@ export class TraceTable {
   private readonly side = new Map<number, [size: number, traceback: number]>();
   /** Traces in `side` of blocks that are not 16-byte aligned (they have no word in a page). */
   private unaligned = 0;
+  /**
+   * Whether a page whose last trace goes is detached (a sampling profiler's few traces then
+   * stay on a few pages, and `mayHold` says no with one load) or kept for the range's next
+   * trace (every block traced: the ranges soon fill again).
+   */
+  readonly releasePages: boolean;
+
+  /** @param releasePages  See {@link releasePages}. */
+  constructor(releasePages = true) {
+    this.releasePages = releasePages;
+  }
   /** Traces held (counted from the pages' live counts: not kept on the hot paths). */
   get count(): number {
     let count = this.unaligned;
@@ -84,16 +95,16 @@ export class TraceTable {
   remove(ptr: number): number {
     const index = ptr >>> PAGE_SHIFT;
     const directory = this.directory;
-    if ((ptr & 15) === 0 && index < directory.length) {
+    if ((ptr & 15) === 0) {
+      if (index >= directory.length) return -1;
       const page = directory[index]!;
       const at = (page << WORDS_SHIFT) | ((ptr >>> GRANULE_SHIFT) & WORD_MASK);
       const store = this.store;
       const word = store[at]!;
       if (word === 0) return -1;
-      const live = this.pageLive[page]! - 1;
-      if (live > 0 && word >>> 16 !== SIDE) {
+      if (word >>> 16 !== SIDE) {
         store[at] = 0;
-        this.pageLive[page] = live;
+        if (--this.pageLive[page]! === 0 && this.releasePages) this.releasePage(index, page);
         return word & 0xffff;
       }
     }
@@ -108,11 +119,17 @@ export class TraceTable {
   insert(ptr: number, size: number, traceback: number): number {
     const index = ptr >>> PAGE_SHIFT;
     const directory = this.directory;
-    if ((ptr & 15) === 0 && index < directory.length && size < MAX_PACKED_SIZE) {
-      const page = directory[index]!;
+    if (
+      (ptr & 15) === 0 &&
+      index < directory.length &&
+      size < MAX_PACKED_SIZE &&
+      traceback < MAX_PACKED_TRACEBACK
+    ) {
+      let page = directory[index]!;
+      if (page === 0) page = this.attachPage(index);
       const at = (page << WORDS_SHIFT) | ((ptr >>> GRANULE_SHIFT) & WORD_MASK);
       const store = this.store;
-      if (page !== 0 && store[at] === 0 && traceback < MAX_PACKED_TRACEBACK) {
+      if (store[at] === 0) {
         store[at] = (((traceback + 1) << 16) | size) >>> 0;
         this.pageLive[page]!++;
         return -1;
@@ -183,33 +200,46 @@ export class TraceTable {
     return (page << WORDS_SHIFT) | ((ptr >>> GRANULE_SHIFT) & WORD_MASK);
   }
 
-  /**
-   * Gives the range `index` a page: a released one (all zeros) when there is one, so a sampling
-   * profiler's few traces keep reusing a few cache-resident pages; else a new one.
-   */
+  /** Gives the range `index` (inside the directory) a page: a free one, all zeros. */
+  private attachPage(index: number): number {
+    if (this.freePageCount === 0) this.addPages();
+    const page = this.freePages[--this.freePageCount]!;
+    this.directory[index] = page;
+    return page;
+  }
+
+  /** Gives the range `index` a page, growing the directory first if it does not reach it. */
   private newPage(index: number): number {
     if (index >= this.directory.length) {
       let length = this.directory.length * 2;
       while (length <= index) length *= 2;
       this.directory = grown(this.directory, length);
     }
-    let page: number;
-    if (this.freePageCount > 0) {
-      page = this.freePages[--this.freePageCount]!;
-    } else {
-      page = this.pageCount++;
-      if (page === this.pageLive.length) {
-        this.pageLive = grown(this.pageLive, page * 2);
-        this.freePages = grown(this.freePages, page * 2);
-      }
-      if (this.pageCount * PAGE_WORDS > this.store.length) {
-        const store = new Uint32Array(this.store.length * 2);
-        store.set(this.store);
-        this.store = store;
-      }
+    return this.attachPage(index);
+  }
+
+  /**
+   * Doubles the store and puts its new pages on the free list (the lowest number on top), so
+   * that a range's first trace takes a page in a few loads and stores: the insert fast path
+   * covers it, and V8's feedback, collected while the table first fills up, does not make the
+   * rare paths look hot (they would be inlined into the caller at the expense of the allocator).
+   */
+  private addPages(): void {
+    const first = this.pageCount;
+    const pages = this.store.length / PAGE_WORDS; // the store's room, in pages
+    let end = pages;
+    if (first === pages) {
+      const store = new Uint32Array(this.store.length * 2);
+      store.set(this.store);
+      this.store = store;
+      end = pages * 2;
     }
-    this.directory[index] = page;
-    return page;
+    if (end > this.pageLive.length) {
+      this.pageLive = grown(this.pageLive, end);
+      this.freePages = grown(this.freePages, end);
+    }
+    for (let page = end - 1; page >= first; page--) this.freePages[this.freePageCount++] = page;
+    this.pageCount = end;
   }
 
   /** Detaches page `page` (its last trace went) from range `index`, for reuse. */
@@ -229,7 +259,7 @@ export class TraceTable {
       const word = this.store[at]!;
       if (word === 0) return -1;
       this.store[at] = 0;
-      if (--this.pageLive[page]! === 0) this.releasePage(index, page);
+      if (--this.pageLive[page]! === 0 && this.releasePages) this.releasePage(index, page);
       if (word >>> 16 !== SIDE) return word & 0xffff;
     }
     const entry = this.side.get(ptr);
