@@ -30,18 +30,20 @@
  * value would otherwise start as `undefined`, which makes V8 forget the field's type (and box
  * every double stored in it: the sampler's countdown allocated a heap number per `malloc`).
  *
- * Measured (Node 20, V8 11.3, 2 cores shared with other work, load 3 to 5: every figure moves
+ * Measured (Node 20, V8 11.3, 2 cores shared with other work, load 2 to 6: every figure moves
  * by 20% from run to run; the bench's churn of 10,000 live blocks over an ArenaAllocator, 25 to
  * 45 ns a step untraced, in one process with the cases interleaved): wrapped but not tracing
- * 1.0-1.1x; sampling, the fast path alone (no sample ever drawn) 1.2-1.3x, most of it V8 no
+ * 1.0-1.1x. Sampling: the fast path alone (no sample ever drawn) 1.2-1.3x, most of it V8 no
  * longer inlining two of the ArenaAllocator's helpers into the caller (its inlining budget,
  * about 900 bytes of bytecode a function, is nearly used up by the allocator itself); a sample
- * costs 5-10 us (the JS stack capture, 95% of it in `Error.captureStackTrace`), one per
- * ~2,000 steps at 512 KiB, 0.1-0.3x. Every block with a RuntimeFrameStack at nframe 1:
- * 3.0-3.6x, of which the table's insert and remove about 1.6x (half of it cache misses on the
- * freed block's word and the new one's, in a table a quarter of the heap's size: the same
- * table confined to 8 pages costs 0.7x less), the capture 0.3x, the wrapper and guard the rest
- * (measured by stubbing each part out in turn, all variants interleaved in one process).
+ * costs 5-10 us (the JS stack capture, 95% of it in `Error.captureStackTrace`), one per ~2,000
+ * steps at 512 KiB: 0.1-0.3x; full bench runs 1.14-1.9x (1.2-1.6x before this design, in
+ * alternating runs). Every block traced with a RuntimeFrameStack at nframe 1: 2.8-3.3x in full
+ * bench runs (3.8-4.6x before, alternating runs), of which the table's insert and remove about
+ * 1.6x (half of it cache misses on the freed block's word and the new one's, in a table a
+ * quarter of the heap's size: the same table confined to 8 pages costs 0.7x less), the capture
+ * 0.3x, the wrapper and guard the rest (measured by stubbing each part out in turn, all
+ * variants interleaved in one process).
  */
 import { type Allocator, ConfigurationError, type Memory, type Ptr } from '@heapkit/memory';
 import type { StackCutoff } from './frame-source.js';
