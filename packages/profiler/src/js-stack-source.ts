@@ -3,12 +3,16 @@
  * trace API (`Error.captureStackTrace` with `Error.prepareStackTrace` returning the CallSite
  * objects, `Error.stackTraceLimit` set to the traceback limit).
  *
- * Cost: the stack walk and V8's CallSite objects (a few µs at depth 1 on a 2-core machine; more
- * per frame), then per frame one Map lookup of the file name and one of the function name (V8
- * reuses the script's and the function's name strings, so their hashes are cached) and one
- * integer-keyed frame lookup, then one traceback lookup. The
- * profiler's own frames are hidden by passing the traced allocator's method as the
- * `captureStackTrace` cut-off, so the first frame is the caller's.
+ * Cost: measured 3 to 10 us a capture at nframe 1 on a loaded 2-core machine, 95% of it inside
+ * `Error.captureStackTrace` itself (the same call without reading the stack costs as much;
+ * `new Error()` with the same limit, and reading the formatted `stack` string to look it up in a
+ * Map of parsed strings, cost the same or more), so the CallSites are kept. Then per frame one
+ * Map lookup of the file name and one of the function name (V8 reuses the script's and the
+ * function's name strings, so their hashes are cached) and one integer-keyed frame lookup, then
+ * one traceback lookup. The profiler's own frames are hidden by passing the traced allocator's
+ * method as the `captureStackTrace` cut-off, so the first frame is the caller's. When sampling
+ * at 512 KiB a capture happens once per ~2,000 small allocations: 0.1x to 0.3x of a churn's
+ * untraced time.
  */
 
 import { UNKNOWN_FILENAME } from './frame.js';

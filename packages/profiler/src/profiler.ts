@@ -8,12 +8,13 @@ import { NotTracingError } from './errors.js';
 import { Frame, Traceback } from './frame.js';
 import type { FrameSource, StackCutoff } from './frame-source.js';
 import { JsStackFrameSource } from './js-stack-source.js';
+import { RuntimeFrameStack } from './runtime-frame-stack.js';
 import { PoissonSampler } from './sampler.js';
 import { Snapshot } from './snapshot.js';
 import { Trace } from './trace.js';
 import { TraceTable } from './trace-table.js';
 import { TracebackTable, UNKNOWN_TOTAL } from './traceback-table.js';
-import { TracedAllocator, type TraceRecorder } from './traced-allocator.js';
+import { Countdown, TracedAllocator, type TraceRecorder } from './traced-allocator.js';
 
 /** The largest `nframe` (CPython's `MAX_NFRAME`). */
 export const MAX_NFRAME = 65535;
@@ -62,6 +63,10 @@ export class Profiler implements TraceRecorder {
   tracing = false;
   /** @internal The reentrancy guard of the traced allocators. */
   busy = false;
+  /** @internal The traced allocators' `malloc` countdown (see `Countdown`). */
+  readonly countdown = new Countdown();
+  /** @internal While busy, the countdown to restore on `leave()`. */
+  pending = 0;
   /** The frame source in use. */
   readonly frameSource: FrameSource;
   /** The mean sampling interval in bytes, or 0 when every block is traced. */
@@ -79,6 +84,8 @@ export class Profiler implements TraceRecorder {
 
   constructor(options: ProfilerOptions = {}) {
     this.frameSource = options.frameSource ?? new JsStackFrameSource();
+    this.recordAlloc =
+      this.frameSource instanceof RuntimeFrameStack ? this.recordAllocRuntime : this.recordAllocAny;
     const sampling = options.sampling ?? null;
     if (sampling === null) {
       this.samplingInterval = 0;
@@ -114,7 +121,9 @@ export class Profiler implements TraceRecorder {
     if (this.domains.has(domain)) {
       throw new ConfigurationError(`Profiler.wrap: domain ${domain} is already used by another allocator`);
     }
-    const traced = new TracedAllocator(allocator, domain, new TraceTable(), this);
+    // Sampling keeps few traces: their pages are released as they empty (see TraceTable).
+    const table = new TraceTable(this.samplingInterval !== 0);
+    const traced = new TracedAllocator(allocator, domain, table, this);
     this.domains.set(domain, traced);
     return traced;
   }
@@ -129,8 +138,11 @@ export class Profiler implements TraceRecorder {
     }
     this.nframe = nframe;
     if (this.tracing) return;
-    this.sampler = this.samplingInterval === 0 ? null : new PoissonSampler(this.samplingInterval, this.seed);
+    const sampler = this.samplingInterval === 0 ? null : new PoissonSampler(this.samplingInterval, this.seed);
+    this.sampler = sampler;
     this.tracing = true;
+    this.setCountdown(sampler === null ? Number.NEGATIVE_INFINITY : sampler.nextGap());
+    for (const traced of this.domains.values()) traced.retune();
   }
 
   /**
@@ -139,6 +151,8 @@ export class Profiler implements TraceRecorder {
    */
   stop(): void {
     this.tracing = false;
+    this.setCountdown(Number.POSITIVE_INFINITY);
+    for (const traced of this.domains.values()) traced.retune();
     this.clearTraces();
   }
 
@@ -199,13 +213,9 @@ export class Profiler implements TraceRecorder {
     const build = this.tracebackBuilder();
     const traces: Trace[] = [];
     for (const [domain, traced] of this.domains) {
-      const table = traced.table;
-      for (let slot = 0; slot < table.capacity; slot++) {
-        if (table.keyAt(slot) === 0) continue;
-        traces.push(
-          new Trace(domain, table.sizeAt(slot), build(table.tracebackAt(slot)), table.weightAt(slot)),
-        );
-      }
+      traced.table.forEach((_ptr, size, traceback) => {
+        traces.push(new Trace(domain, size, build(traceback), this.weightOf(size)));
+      });
     }
     return new Snapshot(traces, this.nframe, this.samplingInterval);
   }
@@ -220,38 +230,93 @@ export class Profiler implements TraceRecorder {
     if (!this.tracing) return null;
     const traced = this.domains.get(domain);
     if (traced === undefined || typeof ptr !== 'number' || ptr >>> 0 !== ptr || ptr === 0) return null;
-    const slot = traced.findTrace(ptr);
-    return slot < 0 ? null : this.tracebackBuilder()(traced.table.tracebackAt(slot));
+    const traceback = traced.findTrace(ptr);
+    return traceback < 0 ? null : this.tracebackBuilder()(traceback);
   }
 
   /**
    * @internal Called by a traced allocator after a successful allocation; when sampling, only
-   * for an allocation the sampler's countdown reached (the allocator counts the bytes down).
+   * for an allocation the sampler's countdown reached (the allocator counts the bytes down). An
+   * own property: one of two copies of the same code, one for a `RuntimeFrameStack` and one for
+   * any other frame source, so that the frame source's `capture` is called from a site with one
+   * target (V8 then inlines it) even when profilers with both kinds run in one process.
    */
-  recordAlloc(table: TraceTable, ptr: Ptr, size: number, entry: StackCutoff): void {
-    let weight = 1;
-    const sampler = this.sampler;
-    if (sampler !== null) {
-      sampler.remaining = sampler.nextGap();
-      weight = Math.fround(sampler.weight(size)); // as the table stores it
+  recordAlloc: (table: TraceTable, ptr: Ptr, size: number, entry: StackCutoff) => void;
+
+  /** {@link recordAlloc} for a `RuntimeFrameStack`. */
+  private recordAllocRuntime(table: TraceTable, ptr: Ptr, size: number, entry: StackCutoff): void {
+    this.recordTrace(table, ptr, size, this.frameSource.capture(this.tracebacks, this.nframe, entry));
+  }
+
+  /** {@link recordAlloc} for any other frame source (the same code). */
+  private recordAllocAny(table: TraceTable, ptr: Ptr, size: number, entry: StackCutoff): void {
+    this.recordTrace(table, ptr, size, this.frameSource.capture(this.tracebacks, this.nframe, entry));
+  }
+
+  /** Records the trace of a new block with the traceback the frame source gave. */
+  private recordTrace(table: TraceTable, ptr: Ptr, size: number, traceback: number): void {
+    if (!this.tracing) return; // the frame source stopped the profiler
+    if (this.sampler !== null) {
+      this.recordSampled(table, ptr, size, traceback);
+      return;
     }
     // A block freed behind the profiler's back (e.g. while it was busy) loses its old trace.
-    this.current -= table.insert(
-      ptr,
-      size,
-      this.frameSource.capture(this.tracebacks, this.nframe, entry),
-      weight,
-    );
-    this.current += size * weight;
+    const replaced = table.insert(ptr, size, traceback);
+    let current = this.current + size;
+    if (replaced >= 0) current -= replaced;
+    this.current = current;
+    if (current > this.peak) this.peak = current;
+  }
+
+  /** {@link recordAlloc} when sampling: a weighted trace, and the sampler's next gap. */
+  private recordSampled(table: TraceTable, ptr: Ptr, size: number, traceback: number): void {
+    this.pending = this.sampler!.nextGap(); // the countdown after leave()
+    const replaced = table.insert(ptr, size, traceback);
+    if (replaced >= 0) this.current -= replaced * this.weightOf(replaced);
+    this.current += size * this.weightOf(size);
     if (this.current > this.peak) this.peak = this.current;
   }
 
   /** @internal Called by a traced allocator after a successful free (or a move by realloc). */
   recordFree(table: TraceTable, ptr: Ptr): void {
-    const slot = table.find(ptr);
-    if (slot < 0) return;
-    this.current -= table.sizeAt(slot) * table.weightAt(slot);
-    table.removeAt(slot);
+    const size = table.remove(ptr);
+    if (size < 0) return;
+    this.current -= this.samplingInterval === 0 ? size : size * this.weightOf(size);
+  }
+
+  /** @internal Enters a traced call (see `TraceRecorder.enter`). */
+  enter(): void {
+    this.busy = true;
+    this.pending = this.countdown.remaining;
+    this.countdown.remaining = Number.POSITIVE_INFINITY;
+  }
+
+  /** @internal Leaves a traced call (see `TraceRecorder.leave`). */
+  leave(): void {
+    this.busy = false;
+    this.countdown.remaining = this.pending;
+  }
+
+  /** @internal Starts the countdown again (see `TraceRecorder.resetCountdown`). */
+  resetCountdown(): void {
+    const sampler = this.sampler;
+    if (!this.tracing) this.setCountdown(Number.POSITIVE_INFINITY);
+    else this.setCountdown(sampler === null ? Number.NEGATIVE_INFINITY : sampler.nextGap());
+  }
+
+  /** Sets the countdown, or the one `leave()` restores when busy. */
+  private setCountdown(remaining: number): void {
+    if (this.busy) this.pending = remaining;
+    else this.countdown.remaining = remaining;
+  }
+
+  /**
+   * How many blocks a trace of `size` bytes stands for: 1 when every block is traced, else
+   * `1 / P(sampled)` as a float32 (a function of the size alone, so the table need not store it).
+   */
+  private weightOf(size: number): number {
+    const interval = this.samplingInterval;
+    return interval === 0 ? 1 : Math.fround(1 / -Math.expm1(-size / interval));
   }
 
   /** Turns traceback ids into {@link Traceback}s, sharing equal ones and their frames. */

@@ -16,20 +16,16 @@
  */
 
 /**
- * The sampler of a `Profiler` in sampling mode: a byte countdown to the next sample point
- * (`remaining`), exponential gaps (`nextGap`) and the weight of a sampled block (`weight`). Not
+ * The sampler of a `Profiler` in sampling mode: exponential gaps between sample points
+ * (`nextGap`; the traced allocators count the bytes down) and the weight of a sampled block
+ * (`weight`). Not
  * in CPython (tracemalloc traces every block).
  */
 export class PoissonSampler {
   /** Mean distance between sample points, in bytes. */
   readonly interval: number;
-  /**
-   * Bytes left before the next sample point. Every number field is initialised where it is
-   * declared: a class field declared without a value starts as `undefined`, and V8 then stores
-   * its doubles boxed, allocating a heap number on every `remaining -= size` (measured: a third
-   * of the sampling overhead on the profiler bench).
-   */
-  remaining = 0;
+  // Every number field is initialised where it is declared: a class field declared without a
+  // value starts as `undefined`, and V8 then stores its doubles boxed.
   private s0 = 0;
   private s1 = 0;
   private s2 = 0;
@@ -50,7 +46,6 @@ export class PoissonSampler {
     this.s1 = next();
     this.s2 = next();
     this.s3 = next() | 1;
-    this.remaining = this.nextGap();
   }
 
   /** A uniform number in (0, 1] (xoshiro128+ on 32-bit words). */

@@ -1,160 +1,295 @@
 /**
- * The live traces of one domain: an open-addressed hash table from block pointer to (size,
- * traceback id, weight), with linear probing and backward-shift deletion (no tombstones, so a
- * long churn never degrades it).
+ * The live traces of one domain: a direct-mapped table indexed by the block's address, with no
+ * hashing and no probing. The address space is cut into 4 KiB pages; a directory gives each
+ * 4 KiB of addresses that ever held a trace a page of the store (allocated on first use), and a
+ * page holds one packed word per 16-byte granule:
  *
  * ```
- *   slot i, 16 bytes, in one Uint32Array (a Float32Array view reads the weight):
- *     data[4i + 0]  the block's Ptr; 0 = empty (0 is NULL, never a block)
- *     data[4i + 1]  requested size in bytes
- *     data[4i + 2]  traceback id in the profiler's TracebackTable
- *     f32[4i + 3]   blocks this trace stands for (1 unless sampling; a float32)
+ *   ptr ──► directory[ptr >>> 12] = n              the page's number (0: the empty page)
+ *           store[n << 8 | (ptr >>> 4) & 255]      the granule's word:
+ *              0                                   no trace
+ *              (traceback + 1) << 16 | size        size < 64 KiB, traceback id < 0xfffe
+ *              0xffff << 16                        a trace in `side` (a big size or id)
+ *   side: Map<ptr, [size, traceback]>              those, and every block not 16-byte aligned
  * ```
  *
- * The fields of a slot share a cache line, so a lookup, an insert or a delete touches one or
- * two lines (a table of 10,000 traces is far bigger than L1, and the blocks arrive in random
- * order: misses, not instructions, are what a trace costs). Capacity is a power of two, at most
- * a quarter full (64..128 bytes per live trace: short probe runs keep deletion's backward shift
- * short); nothing allocates except growth.
+ * A lookup, an insert or a delete is two dependent typed-array loads (the directory entry, which
+ * stays in cache: 4 bytes per 4 KiB of heap, and the word) and at most one store. The table is
+ * 1/4 of the heap it covers (4 bytes per 16) whatever the number of live blocks, and the words of
+ * neighbouring blocks share cache lines as the blocks do, so the allocator's locality carries
+ * over. A trace's weight is not stored: it is a function of its size (see `Profiler`).
+ *
+ * Blocks of an allocator aligned to 16 bytes (pymalloc's alignment, ArenaAllocator's) only go to
+ * `side` when their size is 64 KiB or more, or once the profiler has interned 65,534 tracebacks.
  */
 
-const INITIAL_CAPACITY = 1024;
+const PAGE_SHIFT = 12;
+const GRANULE_SHIFT = 4;
+/** log2 of the words per page. */
+const WORDS_SHIFT = PAGE_SHIFT - GRANULE_SHIFT;
+const PAGE_WORDS = 1 << WORDS_SHIFT;
+const WORD_MASK = PAGE_WORDS - 1;
+/** The high half of a word whose trace is in `side`. */
+const SIDE = 0xffff;
+/** Packed words hold sizes below this. */
+const MAX_PACKED_SIZE = 0x10000;
+/** Packed words hold traceback ids below this (id + 1 < SIDE). */
+const MAX_PACKED_TRACEBACK = SIDE - 1;
+/** Pages the store starts with room for (page 0, the empty page, included). */
+const INITIAL_PAGES = 16;
+/** Directory entries to start with (64: 256 KiB of addresses). */
+const INITIAL_DIRECTORY = 64;
 
+/** The live traces of one domain, by block pointer (see the file comment). */
 export class TraceTable {
-  /** The slots, 4 words each (see the layout above). */
-  data = new Uint32Array(INITIAL_CAPACITY * 4);
-  /** The same memory as float32, for the weights. */
-  private f32 = new Float32Array(this.data.buffer);
-  /** Traces held. */
-  count = 0;
-  /** Slots. */
-  capacity = INITIAL_CAPACITY;
-  private mask = INITIAL_CAPACITY - 1;
-
+  /** Page numbers by `ptr >>> 12`; 0: no page (see the file comment). */
+  private directory = new Int32Array(INITIAL_DIRECTORY);
+  /** The pages one after another; page 0 is all zeros and never written. */
+  private store = new Uint32Array(INITIAL_PAGES * PAGE_WORDS);
+  /** Pages in `store`, page 0 included (in use or in `freePages`). */
+  private pageCount = 1;
+  /** Live packed-or-side words per page number. */
+  private pageLive = new Int32Array(INITIAL_PAGES);
+  /** Numbers of pages whose last trace went (all zeros), for reuse; a stack. */
+  private freePages = new Int32Array(INITIAL_PAGES);
+  private freePageCount = 0;
+  /** Traces that do not fit a packed word, or whose block is not 16-byte aligned. */
+  private readonly side = new Map<number, [size: number, traceback: number]>();
+  /** Traces in `side` of blocks that are not 16-byte aligned (they have no word in a page). */
+  private unaligned = 0;
   /**
-   * The home slot of a pointer: its 16-byte granule number, folded with the bits above 256 KiB,
-   * modulo the capacity. Unlike a multiplicative hash this keeps neighbouring blocks in
-   * neighbouring slots, so the allocator's locality (a freed block is soon reused, blocks of a
-   * pool are contiguous) carries over to the table's cache lines; the fold keeps blocks exactly
-   * 256 KiB apart (arenas, pools) from piling onto one slot. Measured on the profiler bench: a
-   * third less time per traced step than Knuth's multiplicative hash.
+   * Whether a page whose last trace goes is detached (a sampling profiler's few traces then
+   * stay on a few pages, and `mayHold` says no with one load) or kept for the range's next
+   * trace (every block traced: the ranges soon fill again).
    */
-  home(ptr: number): number {
-    return ((ptr >>> 4) ^ (ptr >>> 18)) & this.mask;
-  }
+  readonly releasePages: boolean;
 
+  /** @param releasePages  See {@link releasePages}. */
+  constructor(releasePages = true) {
+    this.releasePages = releasePages;
+  }
+  /** Traces held (counted from the pages' live counts: not kept on the hot paths). */
+  get count(): number {
+    let count = this.unaligned;
+    for (let page = 1; page < this.pageCount; page++) count += this.pageLive[page]!;
+    return count;
+  }
   /**
-   * False when `ptr` certainly has no trace: its home slot is empty (with linear probing an entry
-   * is never separated from its home slot by an empty one). One multiply and one load: the
-   * traced allocators' free fast path, which skips {@link find} for most blocks when sampling.
+   * False when `ptr` certainly has no trace: no page covers it and no block outside the pages
+   * (unaligned) is traced. The traced allocators' free fast path: a bounds check and one load
+   * of the directory (when sampling, most of it is 0: a page whose last trace goes is
+   * released), small in bytecode so that V8 still inlines the wrapped allocator's own code.
    */
   mayHold(ptr: number): boolean {
-    return this.data[this.home(ptr) << 2] !== 0;
-  }
-
-  /** The slot holding `ptr`, or -1. */
-  find(ptr: number): number {
-    const data = this.data;
-    const mask = this.mask;
-    for (let slot = this.home(ptr); ; slot = (slot + 1) & mask) {
-      const key = data[slot << 2]!;
-      if (key === ptr) return slot;
-      if (key === 0) return -1;
-    }
-  }
-
-  /** The block pointer in `slot` (0: empty). */
-  keyAt(slot: number): number {
-    return this.data[slot << 2]!;
-  }
-
-  /** The requested size of the trace in `slot`. */
-  sizeAt(slot: number): number {
-    return this.data[(slot << 2) + 1]!;
-  }
-
-  /** The traceback id of the trace in `slot`. */
-  tracebackAt(slot: number): number {
-    return this.data[(slot << 2) + 2]!;
-  }
-
-  /** The weight of the trace in `slot`. */
-  weightAt(slot: number): number {
-    return this.f32[(slot << 2) + 3]!;
+    const directory = this.directory;
+    const index = ptr >>> PAGE_SHIFT;
+    return (index < directory.length && directory[index] !== 0) || this.unaligned !== 0;
   }
 
   /**
-   * Records a trace for `ptr` (`weight` must be a float32 value: `Math.fround`). When `ptr`
-   * already has one (a block freed behind the profiler's back), it is overwritten, and its
-   * `size * weight` is returned so the caller can account for it; otherwise 0.
+   * Removes the trace of `ptr` and returns its size, or -1 when it has none (then nothing
+   * changes). The free fast path when every block is traced: for a 16-byte-aligned block with a
+   * packed word, two dependent loads, a compare and three stores; the rest out of line (the
+   * hot paths are kept small in bytecode: see `TracedAllocator.malloc`).
    */
-  insert(ptr: number, size: number, traceback: number, weight: number): number {
-    const data = this.data;
-    const mask = this.mask;
-    let slot = this.home(ptr);
-    for (;;) {
-      const key = data[slot << 2]!;
-      if (key === 0 || key === ptr) break;
-      slot = (slot + 1) & mask;
-    }
-    const at = slot << 2;
-    let replaced = 0;
-    if (data[at] === 0) {
-      data[at] = ptr;
-      this.count++;
-    } else {
-      replaced = data[at + 1]! * this.f32[at + 3]!;
-    }
-    data[at + 1] = size;
-    data[at + 2] = traceback;
-    this.f32[at + 3] = weight;
-    if (this.count * 4 > this.capacity) this.rehash(this.capacity * 2);
-    return replaced;
-  }
-
-  /** Removes the trace in `slot`, shifting later entries of its probe run back. */
-  removeAt(slot: number): void {
-    const data = this.data;
-    const mask = this.mask;
-    let hole = slot;
-    for (let next = (hole + 1) & mask; data[next << 2] !== 0; next = (next + 1) & mask) {
-      const home = this.home(data[next << 2]!);
-      // Move `next` into the hole unless its home lies cyclically in (hole, next].
-      if (((next - home) & mask) >= ((next - hole) & mask)) {
-        const to = hole << 2;
-        const from = next << 2;
-        data[to] = data[from]!;
-        data[to + 1] = data[from + 1]!;
-        data[to + 2] = data[from + 2]!;
-        data[to + 3] = data[from + 3]!; // the weight's bits, copied as a word
-        hole = next;
+  remove(ptr: number): number {
+    const index = ptr >>> PAGE_SHIFT;
+    const directory = this.directory;
+    if ((ptr & 15) === 0) {
+      if (index >= directory.length) return -1;
+      const page = directory[index]!;
+      const at = (page << WORDS_SHIFT) | ((ptr >>> GRANULE_SHIFT) & WORD_MASK);
+      const store = this.store;
+      const word = store[at]!;
+      if (word === 0) return -1;
+      if (word >>> 16 !== SIDE) {
+        store[at] = 0;
+        if (--this.pageLive[page]! === 0 && this.releasePages) this.releasePage(index, page);
+        return word & 0xffff;
       }
     }
-    data[hole << 2] = 0;
-    this.count--;
+    return this.removeSlow(ptr);
   }
 
-  /** Forgets every trace (keeps the capacity). */
+  /**
+   * Records a trace for `ptr`. When `ptr` already has one (a block freed behind the profiler's
+   * back), it is replaced, and its size is returned; otherwise -1. The fast path: an aligned
+   * block in a page already in use, with a size and id that fit a word.
+   */
+  insert(ptr: number, size: number, traceback: number): number {
+    const index = ptr >>> PAGE_SHIFT;
+    const directory = this.directory;
+    if (
+      (ptr & 15) === 0 &&
+      index < directory.length &&
+      size < MAX_PACKED_SIZE &&
+      traceback < MAX_PACKED_TRACEBACK
+    ) {
+      let page = directory[index]!;
+      if (page === 0) page = this.attachPage(index);
+      const at = (page << WORDS_SHIFT) | ((ptr >>> GRANULE_SHIFT) & WORD_MASK);
+      const store = this.store;
+      if (store[at] === 0) {
+        store[at] = (((traceback + 1) << 16) | size) >>> 0;
+        this.pageLive[page]!++;
+        return -1;
+      }
+    }
+    const old = this.removeSlow(ptr);
+    this.place(ptr, size, traceback);
+    return old;
+  }
+
+  /** The traceback id of the trace of `ptr`, or -1 when it has none. */
+  tracebackOf(ptr: number): number {
+    if ((ptr & 15) === 0) {
+      const index = ptr >>> PAGE_SHIFT;
+      if (index >= this.directory.length) return -1;
+      const word =
+        this.store[(this.directory[index]! << WORDS_SHIFT) | ((ptr >>> GRANULE_SHIFT) & WORD_MASK)]!;
+      if (word === 0) return -1;
+      if (word >>> 16 !== SIDE) return (word >>> 16) - 1;
+    }
+    return this.side.get(ptr)?.[1] ?? -1;
+  }
+
+  /** Calls `visit` with every trace (the packed ones in address order, then the others). */
+  forEach(visit: (ptr: number, size: number, traceback: number) => void): void {
+    const directory = this.directory;
+    const store = this.store;
+    for (let index = 0; index < directory.length; index++) {
+      const base = directory[index]! << WORDS_SHIFT;
+      if (base === 0) continue;
+      for (let at = 0; at < PAGE_WORDS; at++) {
+        const word = store[base + at]!;
+        if (word === 0 || word >>> 16 === SIDE) continue;
+        visit(((index << PAGE_SHIFT) | (at << GRANULE_SHIFT)) >>> 0, word & 0xffff, (word >>> 16) - 1);
+      }
+    }
+    for (const [ptr, [size, traceback]] of this.side) visit(ptr, size, traceback);
+  }
+
+  /** Forgets every trace, and the pages. */
   clear(): void {
-    this.data.fill(0);
-    this.count = 0;
+    this.directory = new Int32Array(INITIAL_DIRECTORY);
+    this.store = new Uint32Array(INITIAL_PAGES * PAGE_WORDS);
+    this.pageCount = 1;
+    this.pageLive = new Int32Array(INITIAL_PAGES);
+    this.freePages = new Int32Array(INITIAL_PAGES);
+    this.freePageCount = 0;
+    this.side.clear();
+    this.unaligned = 0;
   }
 
-  /** Bytes held by the table. */
+  /** Bytes held by the table (typed arrays exactly; side entries estimated at 64 B each). */
   byteSize(): number {
-    return this.data.byteLength;
+    return (
+      this.store.byteLength +
+      this.directory.byteLength +
+      this.pageLive.byteLength +
+      this.freePages.byteLength +
+      this.side.size * 64
+    );
   }
 
-  private rehash(capacity: number): void {
-    const old = this.data;
-    const oldF32 = this.f32;
-    this.data = new Uint32Array(capacity * 4);
-    this.f32 = new Float32Array(this.data.buffer);
-    this.capacity = capacity;
-    this.mask = capacity - 1;
-    this.count = 0;
-    for (let at = 0; at < old.length; at += 4) {
-      if (old[at] !== 0) this.insert(old[at]!, old[at + 1]!, old[at + 2]!, oldF32[at + 3]!);
+  /** The index in `store` of the word of aligned `ptr`, giving its range a page if needed. */
+  private wordIndex(ptr: number): number {
+    const index = ptr >>> PAGE_SHIFT;
+    let page = index < this.directory.length ? this.directory[index]! : 0;
+    if (page === 0) page = this.newPage(index);
+    return (page << WORDS_SHIFT) | ((ptr >>> GRANULE_SHIFT) & WORD_MASK);
+  }
+
+  /** Gives the range `index` (inside the directory) a page: a free one, all zeros. */
+  private attachPage(index: number): number {
+    if (this.freePageCount === 0) this.addPages();
+    const page = this.freePages[--this.freePageCount]!;
+    this.directory[index] = page;
+    return page;
+  }
+
+  /** Gives the range `index` a page, growing the directory first if it does not reach it. */
+  private newPage(index: number): number {
+    if (index >= this.directory.length) {
+      let length = this.directory.length * 2;
+      while (length <= index) length *= 2;
+      this.directory = grown(this.directory, length);
+    }
+    return this.attachPage(index);
+  }
+
+  /**
+   * Doubles the store and puts its new pages on the free list (the lowest number on top), so
+   * that a range's first trace takes a page in a few loads and stores: the insert fast path
+   * covers it, and V8's feedback, collected while the table first fills up, does not make the
+   * rare paths look hot (they would be inlined into the caller at the expense of the allocator).
+   */
+  private addPages(): void {
+    const first = this.pageCount;
+    const pages = this.store.length / PAGE_WORDS; // the store's room, in pages
+    let end = pages;
+    if (first === pages) {
+      const store = new Uint32Array(this.store.length * 2);
+      store.set(this.store);
+      this.store = store;
+      end = pages * 2;
+    }
+    if (end > this.pageLive.length) {
+      this.pageLive = grown(this.pageLive, end);
+      this.freePages = grown(this.freePages, end);
+    }
+    for (let page = end - 1; page >= first; page--) this.freePages[this.freePageCount++] = page;
+    this.pageCount = end;
+  }
+
+  /** Detaches page `page` (its last trace went) from range `index`, for reuse. */
+  private releasePage(index: number, page: number): void {
+    this.directory[index] = 0;
+    this.freePages[this.freePageCount++] = page;
+  }
+
+  /** {@link remove}, every case. */
+  private removeSlow(ptr: number): number {
+    let size = -1;
+    if ((ptr & 15) === 0) {
+      const index = ptr >>> PAGE_SHIFT;
+      if (index >= this.directory.length) return -1;
+      const page = this.directory[index]!;
+      const at = (page << WORDS_SHIFT) | ((ptr >>> GRANULE_SHIFT) & WORD_MASK);
+      const word = this.store[at]!;
+      if (word === 0) return -1;
+      this.store[at] = 0;
+      if (--this.pageLive[page]! === 0 && this.releasePages) this.releasePage(index, page);
+      if (word >>> 16 !== SIDE) return word & 0xffff;
+    }
+    const entry = this.side.get(ptr);
+    if (entry === undefined) return size;
+    this.side.delete(ptr);
+    if ((ptr & 15) !== 0) this.unaligned--; // an aligned one was counted down with its word
+    size = entry[0];
+    return size;
+  }
+
+  /** Records a trace for `ptr`, which has none. */
+  private place(ptr: number, size: number, traceback: number): void {
+    if ((ptr & 15) !== 0) {
+      this.unaligned++;
+      this.side.set(ptr, [size, traceback]);
+      return;
+    }
+    const at = this.wordIndex(ptr);
+    this.pageLive[at >>> WORDS_SHIFT]!++;
+    if (size < MAX_PACKED_SIZE && traceback < MAX_PACKED_TRACEBACK) {
+      this.store[at] = (((traceback + 1) << 16) | size) >>> 0;
+    } else {
+      this.store[at] = (SIDE << 16) >>> 0;
+      this.side.set(ptr, [size, traceback]);
     }
   }
+}
+
+function grown(array: Int32Array<ArrayBuffer>, length: number): Int32Array<ArrayBuffer> {
+  const next = new Int32Array(length);
+  next.set(array);
+  return next;
 }

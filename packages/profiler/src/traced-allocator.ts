@@ -8,16 +8,17 @@
  * another or a frame source allocates. `free` always removes the block's trace (CPython untracks
  * on every free, nested or not).
  *
- * Cost when tracing exactly: two flag tests and stores and a try/finally around the wrapped call
- * (measured: no difference on V8 11 to a version without it), plus the recorder's work. When
- * sampling, an allocation the sampler skips costs two flag tests and the countdown (see
- * `malloc`), and most frees one hash-slot load (`TraceTable.mayHold`). When not tracing: one
- * flag test. A wrapped call that throws (a bad free, say) records nothing and leaves the
- * profiler usable.
+ * `malloc` and `free` are own properties pointed at the code for the profiler's mode (not
+ * tracing, sampling, every block; see `malloc`). Not tracing: one flag test each. Sampling: an
+ * allocation the sampler skips costs one subtraction and compare on the profiler's countdown,
+ * and a free one directory load (`TraceTable.mayHold`). Every block traced: the reentrancy
+ * guard (two stores and a try/finally around the wrapped call), the frame source's capture and
+ * the table's insert, and for a free the table's remove. A wrapped call that throws (a bad free,
+ * say) records nothing and leaves the profiler usable.
  *
  * A layer above that caches freed blocks (an object space's free lists) reports them through the
  * optional `Allocator` hooks `noteCached` (accounted as a free) and `noteReused` (accounted as a
- * new allocation of the block's usable size, here and now), so traces stay exact.
+ * new allocation of the size the layer asks for, here and now), so traces stay exact.
  *
  * When sampling, an allocation the sampler skips does not take the reentrancy guard: it goes
  * straight to the wrapped allocator, or past it when that is a traced allocator of the same
@@ -29,27 +30,58 @@
  * value would otherwise start as `undefined`, which makes V8 forget the field's type (and box
  * every double stored in it: the sampler's countdown allocated a heap number per `malloc`).
  *
- * Measured on the bench's `profiler` suite (a random churn of 10,000 live blocks over an
- * ArenaAllocator, 19 to 25 ns per free + malloc untraced; Node 20, 2 shared cores): exact tracing
- * with a RuntimeFrameStack costs 3.5x to 6x untraced depending on the machine's load, almost all
- * of it the trace table's insert and delete, whose slots for randomly chosen blocks miss the
- * cache (in isolation about 40 ns per step on a loaded machine; with the recorder stubbed out
- * (no capture, no table) the same loop costs 1.26x). Sampling at 512 KiB: about 1.6x on the full bench
- * run, from 1.8x before the countdown stopped allocating.
+ * Measured (Node 20, V8 11.3, 2 cores shared with other work, load 2 to 6: every figure moves
+ * by 20% from run to run; the bench's churn of 10,000 live blocks over an ArenaAllocator, 25 to
+ * 45 ns a step untraced, in one process with the cases interleaved): wrapped but not tracing
+ * 1.0-1.1x. Sampling: the fast path alone (no sample ever drawn) 1.2-1.3x, most of it V8 no
+ * longer inlining two of the ArenaAllocator's helpers into the caller (its inlining budget,
+ * about 900 bytes of bytecode a function, is nearly used up by the allocator itself); a sample
+ * costs 5-10 us (the JS stack capture, 95% of it in `Error.captureStackTrace`), one per ~2,000
+ * steps at 512 KiB: 0.1-0.3x; full bench runs 1.14-1.9x (1.2-1.6x before this design, in
+ * alternating runs). Every block traced with a RuntimeFrameStack at nframe 1: 2.8-3.3x in full
+ * bench runs (3.8-4.6x before, alternating runs), of which the table's insert and remove about
+ * 1.6x (half of it cache misses on the freed block's word and the new one's, in a table a
+ * quarter of the heap's size: the same table confined to 8 pages costs 0.7x less), the capture
+ * 0.3x, the wrapper and guard the rest (measured by stubbing each part out in turn, all
+ * variants interleaved in one process).
  */
 import { type Allocator, ConfigurationError, type Memory, type Ptr } from '@heapkit/memory';
 import type { StackCutoff } from './frame-source.js';
 import type { PoissonSampler } from './sampler.js';
 import type { TraceTable } from './trace-table.js';
 
+/**
+ * The byte countdown every traced allocator's `malloc` decrements (one per profiler): +Infinity
+ * when nothing is to be traced (not tracing, or inside a traced call), -Infinity when every block
+ * is traced, else the bytes left to the sampler's next sample point. A `malloc` that leaves it
+ * above 0 is not traced: one subtraction and compare decide every case.
+ */
+export class Countdown {
+  /** See the class comment. Initialised where declared: an unboxed double from the start. */
+  remaining = Number.POSITIVE_INFINITY;
+}
+
 /** What a traced allocator calls; the `Profiler` implements it. */
 export interface TraceRecorder {
   /** True between `start()` and `stop()`. */
   readonly tracing: boolean;
   /** True while a traced call is in progress (the reentrancy guard). */
-  busy: boolean;
-  /** The sampler when sampling, else null: the allocators test and count down its bytes. */
+  readonly busy: boolean;
+  /** The sampler when sampling, else null. */
   readonly sampler: PoissonSampler | null;
+  /** The countdown of `malloc`'s fast path (see {@link Countdown}). */
+  readonly countdown: Countdown;
+  /**
+   * Enters a traced call: `busy`, and the countdown parked at +Infinity (nested traced calls
+   * forward). While busy the sampler's countdown is {@link pending}.
+   */
+  enter(): void;
+  /** Leaves a traced call: the countdown back from {@link pending}. */
+  leave(): void;
+  /** Starts the countdown again (not busy): +Infinity, -Infinity or a new sampler gap. */
+  resetCountdown(): void;
+  /** While busy: the countdown as it will be after {@link leave}. */
+  pending: number;
   /** Records a new block (when sampling: one the sampler picked). */
   recordAlloc(table: TraceTable, ptr: Ptr, size: number, entry: StackCutoff): void;
   /** Forgets a block's trace, if it has one. */
@@ -70,6 +102,8 @@ export class TracedAllocator implements Allocator {
   /** @internal The live traces of this domain. */
   readonly table: TraceTable;
   private readonly recorder: TraceRecorder;
+  /** The recorder's countdown (see {@link malloc}). */
+  private readonly countdown: Countdown;
   /**
    * Where an allocation the sampler skips goes: the wrapped allocator, or, when that is a traced
    * allocator of the same profiler, the allocator under it (which would only forward it).
@@ -78,6 +112,19 @@ export class TracedAllocator implements Allocator {
   /** The block resolvers registered by layers above (see {@link addBlockResolver}). */
   private readonly resolvers: ((ptr: Ptr) => Ptr)[] = [];
 
+  /**
+   * The wrapped allocator's `malloc`; the block is traced (or, when sampling, maybe traced).
+   * An own property that {@link retune} points at the code for the profiler's mode (not
+   * tracing, sampling, every block), so that each mode's code has its own V8 type feedback and
+   * a caller's loop inlines only what its mode runs (one method serving every mode inlined the
+   * other modes' paths too, and V8's inlining budget, about 900 bytes of bytecode a function,
+   * then left the wrapped allocator's own code out). Each variant is right in any mode, so a
+   * reference kept across `start()`/`stop()` still works, only slower.
+   */
+  malloc: (size: number) => Ptr;
+  /** The wrapped allocator's `free`; the block's trace is forgotten (after the free succeeds). */
+  free: (ptr: Ptr) => void;
+
   /** @internal Use `Profiler.wrap`. */
   constructor(inner: Allocator, domain: number, table: TraceTable, recorder: TraceRecorder) {
     this.inner = inner;
@@ -85,53 +132,93 @@ export class TracedAllocator implements Allocator {
     this.domain = domain;
     this.table = table;
     this.recorder = recorder;
+    this.countdown = recorder.countdown;
     this.direct = inner instanceof TracedAllocator && inner.recorder === recorder ? inner.direct : inner;
+    this.malloc = this.mallocUntraced;
+    this.free = this.freeUntraced;
+    this.retune();
+  }
+
+  /** @internal Points `malloc` and `free` at the code for the profiler's mode. */
+  retune(): void {
+    const recorder = this.recorder;
+    if (!recorder.tracing) {
+      this.malloc = this.mallocUntraced;
+      this.free = this.freeUntraced;
+    } else if (recorder.sampler === null) {
+      this.malloc = this.mallocExact;
+      this.free = this.freeExact;
+    } else {
+      this.malloc = this.mallocSampled;
+      this.free = this.freeSampled;
+    }
+  }
+
+  /** `malloc` when not tracing: the wrapped `malloc`. */
+  private mallocUntraced(size: number): Ptr {
+    if (this.recorder.tracing) return this.malloc(size); // a reference kept from before start()
+    return this.inner.malloc(size);
+  }
+
+  /** `malloc` when tracing every block (see {@link mallocTraced}). */
+  private mallocExact(size: number): Ptr {
+    return this.mallocTraced(size, MALLOC_EXACT);
   }
 
   /**
-   * The wrapped allocator's `malloc`; the block is traced (or, when sampling, maybe traced).
-   * Cost when sampling and the sampler skips the block: two flag tests, one subtraction and
-   * store, one compare, then the wrapped `malloc` (no reentrancy bookkeeping: nothing is
-   * recorded). Otherwise see {@link mallocTraced}.
+   * `malloc` when sampling: one subtraction and compare on the profiler's byte countdown, then
+   * the wrapped `malloc` (or the allocator under a same-profiler traced one, which would only
+   * forward it), unless the countdown reached a sample point (see {@link mallocTraced}). Inside
+   * a traced call the countdown is +Infinity: nested calls forward.
    */
-  malloc(size: number): Ptr {
-    const recorder = this.recorder;
-    if (!recorder.tracing || recorder.busy) return this.inner.malloc(size);
-    const sampler = recorder.sampler;
-    if (sampler !== null) {
-      const remaining = sampler.remaining - size;
-      sampler.remaining = remaining;
-      if (remaining > 0) return this.direct.malloc(size);
-    }
-    return this.mallocTraced(size);
+  private mallocSampled(size: number): Ptr {
+    const countdown = this.countdown;
+    const remaining = countdown.remaining - size;
+    countdown.remaining = remaining;
+    if (remaining > 0) return this.direct.malloc(size);
+    return this.mallocTraced(size, MALLOC_SAMPLED);
   }
 
-  /** A traced `malloc`: the reentrancy guard around the wrapped call, then the recorder. */
-  private mallocTraced(size: number): Ptr {
+  /**
+   * A traced `malloc`: the reentrancy guard around the wrapped call, then the recorder. `entry`
+   * is the method the caller called (a JS stack capture leaves it and what it called out).
+   */
+  private mallocTraced(size: number, entry: StackCutoff): Ptr {
     const recorder = this.recorder;
-    recorder.busy = true;
+    if (!recorder.tracing || recorder.busy || !(this.countdown.remaining <= 0)) return this.mallocOdd(size);
+    recorder.enter();
     try {
       const ptr = this.inner.malloc(size);
-      if (ptr !== 0) recorder.recordAlloc(this.table, ptr, size, TRACED_MALLOC);
+      if (ptr !== 0) recorder.recordAlloc(this.table, ptr, size, entry);
       return ptr;
     } finally {
-      recorder.busy = false;
+      recorder.leave();
     }
+  }
+
+  /**
+   * `malloc` past the fast path with nothing to trace: only after a NaN size (which makes the
+   * countdown NaN: it starts again) or a `stop()` inside a traced call.
+   */
+  private mallocOdd(size: number): Ptr {
+    const recorder = this.recorder;
+    if (!recorder.busy) recorder.resetCountdown();
+    return this.inner.malloc(size);
   }
 
   /** The wrapped allocator's `calloc`; the block is traced with size `count * size`. */
   calloc(count: number, size: number): Ptr {
     const recorder = this.recorder;
     if (!recorder.tracing || recorder.busy) return this.inner.calloc(count, size);
-    recorder.busy = true;
+    recorder.enter();
     try {
       const ptr = this.inner.calloc(count, size);
-      if (ptr !== 0 && picks(recorder.sampler, count * size)) {
+      if (ptr !== 0 && picks(recorder, count * size)) {
         recorder.recordAlloc(this.table, ptr, count * size, TRACED_CALLOC);
       }
       return ptr;
     } finally {
-      recorder.busy = false;
+      recorder.leave();
     }
   }
 
@@ -147,24 +234,41 @@ export class TracedAllocator implements Allocator {
       if (moved !== 0 && ptr !== 0) recorder.recordFree(this.table, ptr);
       return moved;
     }
-    recorder.busy = true;
+    recorder.enter();
     try {
       const moved = this.inner.realloc(ptr, size);
       if (moved !== 0) {
         if (ptr !== 0) recorder.recordFree(this.table, ptr);
-        if (picks(recorder.sampler, size)) recorder.recordAlloc(this.table, moved, size, TRACED_REALLOC);
+        if (picks(recorder, size)) recorder.recordAlloc(this.table, moved, size, TRACED_REALLOC);
       }
       return moved;
     } finally {
-      recorder.busy = false;
+      recorder.leave();
     }
   }
 
-  /** The wrapped allocator's `free`; the block's trace is forgotten (after the free succeeds). */
-  free(ptr: Ptr): void {
+  /** `free` when not tracing: the wrapped `free` (nothing is traced). */
+  private freeUntraced(ptr: Ptr): void {
+    if (this.recorder.tracing) {
+      this.free(ptr); // a reference kept from before start()
+      return;
+    }
     this.inner.free(ptr);
-    // One load decides for most untraced blocks (see TraceTable.mayHold).
-    if (this.recorder.tracing && this.table.mayHold(ptr)) this.recorder.recordFree(this.table, ptr);
+  }
+
+  /** `free` when tracing every block: the wrapped `free`, then the trace goes. */
+  private freeExact(ptr: Ptr): void {
+    this.inner.free(ptr);
+    this.recorder.recordFree(this.table, ptr);
+  }
+
+  /**
+   * `free` when sampling: the wrapped `free`, then one directory load rules out most blocks
+   * (`TraceTable.mayHold`: when sampling, few pages hold a trace).
+   */
+  private freeSampled(ptr: Ptr): void {
+    this.inner.free(ptr);
+    if (this.table.mayHold(ptr)) this.recorder.recordFree(this.table, ptr);
   }
 
   /** The wrapped allocator's `usableSize`. */
@@ -179,7 +283,7 @@ export class TracedAllocator implements Allocator {
    */
   noteCached(ptr: Ptr): void {
     this.inner.noteCached?.(ptr);
-    if (this.recorder.tracing && this.table.mayHold(ptr)) this.recorder.recordFree(this.table, ptr);
+    if (this.table.mayHold(ptr)) this.recorder.recordFree(this.table, ptr);
   }
 
   /**
@@ -195,12 +299,12 @@ export class TracedAllocator implements Allocator {
       inner.noteReused?.(ptr, size);
       return;
     }
-    recorder.busy = true;
+    recorder.enter();
     try {
       inner.noteReused?.(ptr, size); // a traced allocator of this profiler inside sees `busy`
-      if (picks(recorder.sampler, size)) recorder.recordAlloc(this.table, ptr, size, TRACED_NOTE_REUSED);
+      if (picks(recorder, size)) recorder.recordAlloc(this.table, ptr, size, TRACED_NOTE_REUSED);
     } finally {
-      recorder.busy = false;
+      recorder.leave();
     }
   }
 
@@ -221,16 +325,16 @@ export class TracedAllocator implements Allocator {
   }
 
   /**
-   * @internal The table slot of the trace of `ptr`, a block pointer or a pointer a registered
+   * @internal The traceback id of the trace of `ptr`, a block pointer or a pointer a registered
    * resolver maps to a block; -1 when there is none. Not a hot path.
    */
   findTrace(ptr: Ptr): number {
-    const slot = this.table.find(ptr);
-    if (slot >= 0) return slot;
+    const traceback = this.table.tracebackOf(ptr);
+    if (traceback >= 0) return traceback;
     for (const resolve of this.resolvers) {
       const block = resolve(ptr);
       if (block !== 0 && block !== ptr) {
-        const found = this.table.find(block);
+        const found = this.table.tracebackOf(block);
         if (found >= 0) return found;
       }
     }
@@ -239,18 +343,19 @@ export class TracedAllocator implements Allocator {
 }
 
 /**
- * Whether a new block of `size` bytes is traced: always when not sampling; when sampling, when
- * the sampler's byte countdown reaches a sample point inside it (one subtraction: small enough
- * for V8 to inline into the allocators' fast paths).
+ * Whether a new block of `size` bytes is traced, inside a traced call (`recorder.busy`): always
+ * when not sampling; when sampling, when the sampler's byte countdown (parked in
+ * `recorder.pending` while busy) reaches a sample point inside it.
  */
-function picks(sampler: PoissonSampler | null, size: number): boolean {
-  if (sampler === null) return true;
-  sampler.remaining -= size;
-  return sampler.remaining <= 0;
+function picks(recorder: TraceRecorder, size: number): boolean {
+  if (recorder.sampler === null) return true;
+  recorder.pending -= size;
+  return recorder.pending <= 0;
 }
 
 // The methods a user calls: a JS stack capture is cut there, so the first frame is the caller's.
-const TRACED_MALLOC = TracedAllocator.prototype.malloc;
+const MALLOC_EXACT = (TracedAllocator.prototype as unknown as Record<string, StackCutoff>).mallocExact!;
+const MALLOC_SAMPLED = (TracedAllocator.prototype as unknown as Record<string, StackCutoff>).mallocSampled!;
 const TRACED_CALLOC = TracedAllocator.prototype.calloc;
 const TRACED_REALLOC = TracedAllocator.prototype.realloc;
 const TRACED_NOTE_REUSED = TracedAllocator.prototype.noteReused;
