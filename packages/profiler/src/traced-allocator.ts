@@ -137,6 +137,11 @@ export class TracedAllocator implements Allocator {
     this.malloc = this.mallocUntraced;
     this.free = this.freeUntraced;
     this.retune();
+    // An allocator of a shared heap takes back the blocks other threads freed: each stops being
+    // in use here then, so its trace goes (its free happened in another thread's allocator).
+    inner.onReclaim?.((ptr) => {
+      if (this.table.mayHold(ptr)) this.recorder.recordFree(this.table, ptr);
+    });
   }
 
   /** @internal Points `malloc` and `free` at the code for the profiler's mode. */
@@ -306,6 +311,17 @@ export class TracedAllocator implements Allocator {
     } finally {
       recorder.leave();
     }
+  }
+
+  /**
+   * The wrapped allocator's `onReclaim` (a shared heap's allocator: blocks other threads freed,
+   * as the owner takes them back), for a layer above; a no-op remover when it has none.
+   */
+  onReclaim(listener: (ptr: Ptr) => void): () => void {
+    if (typeof listener !== 'function') {
+      throw new ConfigurationError(`onReclaim: expected a function (ptr) => void, got ${typeof listener}`);
+    }
+    return this.inner.onReclaim?.(listener) ?? (() => {});
   }
 
   /**
