@@ -1,27 +1,27 @@
-import {
-  type Allocator,
-  ConfigurationError,
-  DoubleFreeError,
-  InvalidSizeError,
-  Memory,
-  type Ptr,
-} from '@heapkit/memory';
+import { type Allocator, InvalidSizeError, Memory, type Ptr } from '@heapkit/memory';
 import { BlockCache } from './block-cache.js';
 import { BlockStates, FREED, LIVE_LARGE, LIVE_SMALL, SMALL_FLIP } from './block-states.js';
 import { ALIGNMENT_SHIFT, type ArenaAllocatorOptions, type ResolvedConfig, resolveConfig } from './config.js';
 import { checkDebugBlock } from './debug-guards.js';
 import { debugFree, debugInnerOf, debugMalloc, debugRealloc } from './debug-mode.js';
-import { explainPointer } from './pointer-errors.js';
+import { liveStateOf, viewsWereStale } from './pointer-errors.js';
 import { FOREIGN, Pools } from './pools.js';
-import { ABANDONED_SLOT, ATTACHED, SharedHeap } from './shared-heap.js';
+import type { SharedHeap } from './shared-heap.js';
 import {
+  addReclaimListener,
   adoptAbandonedSlots,
-  drainSlot,
-  forEachOwnLive,
+  detachedError,
+  FOREIGN_LARGE,
+  FOREIGN_SMALL,
+  foreignUsableSize,
+  joinSharedHeap,
+  leaveSharedHeap,
+  reallocForeign,
+  reclaimAll,
   reclaimBeforeGrowth,
   recoverSlot,
   remoteFree,
-  takeBack,
+  requireShared,
 } from './shared-owner.js';
 import { type AllocatorStats, collectStats, formatStats } from './stats.js';
 import { MAX_BLOCK, Tlsf } from './tlsf.js';
@@ -117,17 +117,11 @@ export class ArenaAllocator implements Allocator {
     this.debug = this.config.debug;
     this.fastSmallLimit = this.debug ? -1 : this.threshold;
     this.owner = this.memory.registerOwner('ArenaAllocator');
-    if (this.config.shared) {
-      this.sharedHeap = SharedHeap.attach(this.memory, this.config.poolSize, this.config.arenaSize);
-      this.largeOwner = this.memory.registerOwner('ArenaAllocator (large blocks)');
-      this.heapSlot = this.sharedHeap.claimSlot(this.owner, this.largeOwner);
-      this.remoteBits = this.sharedHeap.remoteBits;
-    } else {
-      this.sharedHeap = undefined;
-      this.largeOwner = this.owner;
-      this.heapSlot = 0;
-      this.remoteBits = new Int32Array(0);
-    }
+    const joined = this.config.shared ? joinSharedHeap(this.memory, this.config, this.owner) : undefined;
+    this.sharedHeap = joined?.heap;
+    this.largeOwner = joined?.largeOwner ?? this.owner;
+    this.heapSlot = joined?.slot ?? 0;
+    this.remoteBits = joined?.heap.remoteBits ?? new Int32Array(0);
     this.states = new BlockStates(this.memory.byteLength, this.sharedHeap);
     this.tlsf = new Tlsf(
       this.memory,
@@ -200,17 +194,10 @@ export class ArenaAllocator implements Allocator {
   realloc(ptr: Ptr, size: number): Ptr {
     if (!isU32(size)) return this.badSize(size, 'realloc');
     if (ptr === 0) return this.malloc(size);
-    if (this.detached) throw this.detachedError('realloc');
+    if (this.detached) throw detachedError('realloc');
     if (this.debug) return debugRealloc(this, ptr, size);
-    const state = this.stateOf(ptr, 'realloc');
-    if (state === FOREIGN_SMALL || state === FOREIGN_LARGE) {
-      // Another worker's block: a new one of ours, then a remote free of the old.
-      const q = this.rawMalloc(size);
-      if (q === 0) return 0;
-      this.memory.u8.copyWithin(q, ptr, ptr + Math.min(size, this.foreignUsableSize(ptr, state)));
-      remoteFree(this, ptr, state & 3, 'realloc');
-      return q;
-    }
+    const state = liveStateOf(this, ptr, 'realloc');
+    if (state === FOREIGN_SMALL || state === FOREIGN_LARGE) return reallocForeign(this, ptr, state, size);
     if (state === LIVE_SMALL) {
       const blockSize = this.pools.blockSize(ptr);
       if (size <= blockSize && 4 * size > 3 * blockSize) return ptr;
@@ -248,17 +235,10 @@ export class ArenaAllocator implements Allocator {
       const inner = debugInnerOf(this, ptr, 'usableSize');
       return checkDebugBlock(this.memory.u8, this.memory.u32, inner, this.rawUsableSize(inner));
     }
-    if (this.detached) throw this.detachedError('usableSize');
-    const state = this.stateOf(ptr, 'usableSize');
-    if (state === FOREIGN_SMALL || state === FOREIGN_LARGE) return this.foreignUsableSize(ptr, state);
+    if (this.detached) throw detachedError('usableSize');
+    const state = liveStateOf(this, ptr, 'usableSize');
+    if (state === FOREIGN_SMALL || state === FOREIGN_LARGE) return foreignUsableSize(this, ptr, state);
     return this.rawUsableSize(ptr, state);
-  }
-
-  /** Usable size of another allocator's live block, from its pool header or TLSF header. */
-  private foreignUsableSize(ptr: Ptr, state: number): number {
-    if (state === FOREIGN_LARGE) return this.tlsf.sizeOf(ptr);
-    const pool = ptr - (ptr & (this.config.poolSize - 1));
-    return (this.memory.u32[(pool >>> 2) + 5]! + 1) << ALIGNMENT_SHIFT;
   }
 
   /**
@@ -290,7 +270,7 @@ export class ArenaAllocator implements Allocator {
    */
   trim(): number {
     const before = this.pools.arenasReleased;
-    if (this.detached) throw this.detachedError('trim');
+    if (this.detached) throw detachedError('trim');
     this.reclaim();
     this.cache.flush((ptr) => this.pools.release(ptr));
     this.pools.releaseFreeArenas();
@@ -299,7 +279,7 @@ export class ArenaAllocator implements Allocator {
   }
 
   private mallocSlow(size: number): Ptr {
-    if (this.detached) throw this.detachedError('malloc');
+    if (this.detached) throw detachedError('malloc');
     if (!isU32(size)) return this.badSize(size, 'malloc');
     if (this.debug) return debugMalloc(this, size);
     return this.rawMalloc(size);
@@ -308,8 +288,8 @@ export class ArenaAllocator implements Allocator {
   /** @internal The free of anything but a live block of ours: null, errors, remote frees. */
   protected freeSlow(ptr: Ptr): void {
     if (ptr === 0) return;
-    if (this.detached) throw this.detachedError('free');
-    if (this.viewsWereStale(ptr)) {
+    if (this.detached) throw detachedError('free');
+    if (viewsWereStale(this.memory, ptr)) {
       this.free(ptr);
       return;
     }
@@ -317,12 +297,12 @@ export class ArenaAllocator implements Allocator {
       debugFree(this, ptr, 'free');
       return;
     }
-    const state = this.stateOf(ptr, 'free');
+    const state = liveStateOf(this, ptr, 'free');
     if (state === FOREIGN_SMALL || state === FOREIGN_LARGE) remoteFree(this, ptr, state & 3, 'free');
     else this.rawFree(ptr, state);
   }
 
-  // The shared heap (see shared-heap.ts and shared-adoption.ts).
+  // The shared heap (see shared-heap.ts and shared-owner.ts).
 
   /**
    * Takes back every block other workers freed of this allocator's (and of the allocators it
@@ -333,10 +313,8 @@ export class ArenaAllocator implements Allocator {
    */
   reclaim(): number {
     if (this.sharedHeap === undefined) return 0;
-    if (this.detached) throw this.detachedError('reclaim');
-    let n = drainSlot(this, this.heapSlot);
-    for (const slot of this.adoptedSlots) n += drainSlot(this, slot);
-    return n;
+    if (this.detached) throw detachedError('reclaim');
+    return reclaimAll(this);
   }
 
   /**
@@ -346,11 +324,9 @@ export class ArenaAllocator implements Allocator {
    * anyone may free them. The allocator cannot be used afterwards.
    */
   detach(): void {
-    const heap = this.requireShared('detach');
-    if (this.detached) throw this.detachedError('detach');
-    this.cache.flush((ptr) => this.pools.release(ptr));
-    this.reclaim();
-    heap.setStatus(this.heapSlot, ATTACHED, ABANDONED_SLOT);
+    const heap = requireShared(this, 'detach');
+    if (this.detached) throw detachedError('detach');
+    leaveSharedHeap(this, heap);
     this.detached = true;
     this.fastSmallLimit = -1;
     this.fastEnd = 0;
@@ -362,8 +338,8 @@ export class ArenaAllocator implements Allocator {
    * remote frees come here. Returns the number of slots adopted.
    */
   adoptAbandoned(): number {
-    const heap = this.requireShared('adoptAbandoned');
-    if (this.detached) throw this.detachedError('adoptAbandoned');
+    const heap = requireShared(this, 'adoptAbandoned');
+    if (this.detached) throw detachedError('adoptAbandoned');
     return adoptAbandonedSlots(this, heap);
   }
 
@@ -375,8 +351,8 @@ export class ArenaAllocator implements Allocator {
    * still allocated stay allocated, and anyone may free them.
    */
   recover(slot: number): void {
-    const heap = this.requireShared('recover');
-    if (this.detached) throw this.detachedError('recover');
+    const heap = requireShared(this, 'recover');
+    if (this.detached) throw detachedError('recover');
     recoverSlot(this, heap, slot);
   }
 
@@ -387,46 +363,12 @@ export class ArenaAllocator implements Allocator {
    * Returns a function that removes the listener.
    */
   onReclaim(listener: (ptr: Ptr) => void): () => void {
-    if (typeof listener !== 'function') {
-      throw new ConfigurationError(
-        `ArenaAllocator.onReclaim: pass a function (ptr) => void, got ${String(listener)}`,
-      );
-    }
-    this.reclaimListeners.push(listener);
-    return () => {
-      const i = this.reclaimListeners.indexOf(listener);
-      if (i >= 0) this.reclaimListeners.splice(i, 1);
-    };
-  }
-
-  /** @internal See `takeBack` in shared-owner.ts. */
-  takeBack(ptr: Ptr, state: number): void {
-    takeBack(this, ptr, state);
-  }
-
-  /** @internal Calls `visit` for every live block in this allocator's own regions. */
-  forEachOwnLive(visit: (ptr: Ptr, state: number) => void): void {
-    forEachOwnLive(this, visit);
+    return addReclaimListener(this, listener);
   }
 
   /** @internal True when ptr's remote-free bit is set (another worker freed it; not yet taken back). */
   remotelyFreed(ptr: Ptr): boolean {
     return this.sharedHeap !== undefined && ((this.remoteBits[ptr >>> 9]! >>> ((ptr >>> 4) & 31)) & 1) !== 0;
-  }
-
-  private requireShared(operation: string): SharedHeap {
-    if (this.sharedHeap === undefined) {
-      throw new ConfigurationError(
-        `ArenaAllocator.${operation}: this allocator is private; create it with { memory, shared: true } to join the memory's shared heap`,
-      );
-    }
-    return this.sharedHeap;
-  }
-
-  private detachedError(operation: string): ConfigurationError {
-    return new ConfigurationError(
-      `ArenaAllocator.${operation}: this allocator was detached from the shared heap; use another allocator of the heap`,
-    );
   }
 
   /** A small block: the most recently freed one of the class, else one from its pools. */
@@ -487,37 +429,6 @@ export class ArenaAllocator implements Allocator {
     return q;
   }
 
-  /**
-   * The state of `ptr`, which must be a live block; throws the right typed error otherwise.
-   * O(1): an integer check, the alignment, the range and two bits of the state map.
-   */
-  private stateOf(ptr: Ptr, operation: string): number {
-    if (isU32(ptr) && (ptr & 15) === 0 && ptr < this.memory.byteLength) {
-      const state = this.states.get(ptr);
-      if (state === LIVE_SMALL || state === LIVE_LARGE) {
-        if (this.sharedHeap === undefined) return state;
-        // A shared map holds every allocator's blocks: say whose, and whether already freed remotely.
-        if (this.remotelyFreed(ptr)) throw new DoubleFreeError(ptr, operation);
-        const mine =
-          state === LIVE_SMALL
-            ? this.poolClass[ptr >>> this.poolShift] !== FOREIGN
-            : this.tlsf.segmentOf(ptr) !== undefined;
-        return mine ? state : state | FOREIGN_BIT;
-      }
-    }
-    if (this.viewsWereStale(ptr)) return this.stateOf(ptr, operation);
-    throw explainPointer(this, ptr, operation);
-  }
-
-  /**
-   * A pointer at or beyond the views' end may be fine: another worker (or a WASM module, or
-   * another Memory over the same backing) grew the memory. Re-creates the views then, and says
-   * whether they changed. Only reached off the fast path, which compares with the views' end.
-   */
-  private viewsWereStale(ptr: unknown): boolean {
-    return typeof ptr === 'number' && ptr >= this.memory.byteLength && this.memory.refresh();
-  }
-
   private badSize(size: unknown, operation: string): Ptr {
     // A huge but well-formed size is plain exhaustion, as in C; anything else is a bug.
     if (typeof size === 'number' && Number.isSafeInteger(size) && size >= 0) return 0;
@@ -557,11 +468,6 @@ class SharedArenaAllocator extends ArenaAllocator {
     this.freeSlow(ptr);
   }
 }
-
-/** `stateOf` of another shared allocator's live block: its state with this bit set. */
-const FOREIGN_BIT = 4;
-const FOREIGN_SMALL = LIVE_SMALL | FOREIGN_BIT;
-const FOREIGN_LARGE = LIVE_LARGE | FOREIGN_BIT;
 
 /** A number that is an integer from 0 to 2^32-1: a well-formed pointer or size. Never throws (a BigInt is false). */
 function isU32(x: unknown): x is number {

@@ -151,6 +151,8 @@ export function resolveConfig(options: ArenaAllocatorOptions): ResolvedConfig {
 
 /** Bytes of the pool header at the start of every pool (see `pools.ts`). */
 export const POOL_HEADER_BYTES = 48;
+/** Pool header: the pool's size class (blocks of (szidx + 1) * 16 bytes). */
+export const POOL_SZIDX = 20;
 /** Pool header: the heap slot of the pool's owner (shared heaps; 0 otherwise). */
 export const POOL_OWNER_SLOT = 32;
 /** Pool header: the cross-thread free list's head, bit 0 set while the pool is queued (see `shared-heap.ts`). */

@@ -1,8 +1,42 @@
-import { DoubleFreeError, describeRegion, formatPtr, InvalidPointerError } from '@heapkit/memory';
+import {
+  DoubleFreeError,
+  describeRegion,
+  formatPtr,
+  InvalidPointerError,
+  type Memory,
+  type Ptr,
+} from '@heapkit/memory';
 import type { ArenaAllocator } from './arena-allocator.js';
-import { FREED, LIVE_SMALL } from './block-states.js';
+import { FREED, LIVE_LARGE, LIVE_SMALL } from './block-states.js';
 import { POOL_HEADER_BYTES } from './config.js';
 import { FOREIGN } from './pools.js';
+import { sharedStateOf } from './shared-owner.js';
+
+/**
+ * The state of `ptr`, which must be a live block of `heap` (or, in a shared heap, of another
+ * allocator of it: FOREIGN_SMALL or FOREIGN_LARGE); throws the right typed error otherwise.
+ * O(1): an integer check, the alignment, the range and two bits of the state map. The slow paths
+ * of free, realloc and usableSize call it.
+ */
+export function liveStateOf(heap: ArenaAllocator, ptr: unknown, operation: string): number {
+  if (isU32(ptr) && (ptr & 15) === 0 && ptr < heap.memory.byteLength) {
+    const state = heap.states.get(ptr);
+    if (state === LIVE_SMALL || state === LIVE_LARGE) {
+      return heap.sharedHeap === undefined ? state : sharedStateOf(heap, ptr, state, operation);
+    }
+  }
+  if (viewsWereStale(heap.memory, ptr)) return liveStateOf(heap, ptr, operation);
+  throw explainPointer(heap, ptr, operation);
+}
+
+/**
+ * A pointer at or beyond the views' end may be fine: another worker (or a WASM module, or
+ * another Memory over the same backing) grew the memory. Re-creates the views then, and says
+ * whether they changed. Only reached off the fast paths, which compare with the views' end.
+ */
+export function viewsWereStale(memory: Memory, ptr: unknown): ptr is Ptr {
+  return typeof ptr === 'number' && ptr >= memory.byteLength && memory.refresh();
+}
 
 /**
  * Why a pointer is not a live block of an allocator: the typed error its operation throws, with

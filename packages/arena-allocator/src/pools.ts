@@ -399,14 +399,12 @@ export class Pools {
       const h = pool >>> 2;
       const szidx = u32[h + 5]!;
       const size = (szidx + 1) << ALIGNMENT_SHIFT;
+      // The pool's last block: blocks are walked down to the first, so its free list runs up.
+      const last = pool + this.poolSize - size - ((this.poolSize - POOL_HEADER_BYTES) % size);
       let ref = 0;
       let head = 0;
       if (szidx < this.usedpools.length) {
-        for (
-          let b = pool + this.poolSize - size - ((this.poolSize - POOL_HEADER_BYTES) % size);
-          b >= pool + POOL_HEADER_BYTES;
-          b -= size
-        ) {
+        for (let b = last; b >= pool + POOL_HEADER_BYTES; b -= size) {
           if (isLive(b)) ref++;
         }
       }
@@ -417,11 +415,7 @@ export class Pools {
         freePools++;
         continue;
       }
-      for (
-        let b = pool + this.poolSize - size - ((this.poolSize - POOL_HEADER_BYTES) % size);
-        b >= pool + POOL_HEADER_BYTES;
-        b -= size
-      ) {
+      for (let b = last; b >= pool + POOL_HEADER_BYTES; b -= size) {
         if (isLive(b)) continue;
         u32[b >>> 2] = head;
         head = b;

@@ -201,7 +201,7 @@ export class SharedHeap {
     Atomics.store(this.memory.i32, this.slotWord(slot, SLOT_FORWARD), to);
   }
 
-  /** The slot whose arenas or large-block segments `owner` names, or 0. A scan: error paths only. */
+  /** The slot whose arenas or large-block segments `owner` names, or 0. A scan: remote frees of large blocks and error paths. */
   slotOfOwner(owner: number): number {
     const u32 = this.memory.u32;
     for (let slot = 1; slot < SLOT_COUNT; slot++) {
@@ -211,15 +211,6 @@ export class SharedHeap {
         u32[this.slotWord(slot, SLOT_LARGE_OWNER)] === owner
       )
         return slot;
-    }
-    return 0;
-  }
-
-  /** The slot whose regions of large blocks `owner` names, or 0. A scan: large remote frees only. */
-  slotOfLargeOwner(owner: number): number {
-    const u32 = this.memory.u32;
-    for (let slot = 1; slot < SLOT_COUNT; slot++) {
-      if (u32[this.slotWord(slot, SLOT_LARGE_OWNER)] === owner && this.status(slot) !== FREE) return slot;
     }
     return 0;
   }

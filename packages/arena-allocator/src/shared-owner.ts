@@ -1,9 +1,16 @@
-import { ConfigurationError, DoubleFreeError, HeapCorruptionError, type Ptr } from '@heapkit/memory';
+import {
+  ConfigurationError,
+  DoubleFreeError,
+  HeapCorruptionError,
+  type Memory,
+  type Ptr,
+} from '@heapkit/memory';
 import type { ArenaAllocator } from './arena-allocator.js';
 import { FREED, LIVE_LARGE, LIVE_SMALL } from './block-states.js';
-import { POOL_NEXT_PENDING } from './config.js';
+import { ALIGNMENT_SHIFT, POOL_NEXT_PENDING, POOL_SZIDX, type ResolvedConfig } from './config.js';
 import { explainPointer } from './pointer-errors.js';
-import { ABANDONED_SLOT, ADOPTED, ADOPTING, ATTACHED, type SharedHeap, SLOT_COUNT } from './shared-heap.js';
+import { FOREIGN } from './pools.js';
+import { ABANDONED_SLOT, ADOPTED, ADOPTING, ATTACHED, SharedHeap, SLOT_COUNT } from './shared-heap.js';
 
 /**
  * An allocator's side of a shared heap (the record and its atomics are in `shared-heap.ts`):
@@ -12,6 +19,32 @@ import { ABANDONED_SLOT, ADOPTED, ADOPTING, ATTACHED, type SharedHeap, SLOT_COUN
  * path of `free` for a foreign block, `drainSlot` runs before a new pool or segment is carved
  * (and on `reclaim()`), `adoptSlot` when a slot is adopted.
  */
+
+/** What `stateOf` says of another shared allocator's live block: its state with this bit set. */
+const FOREIGN_BIT = 4;
+export const FOREIGN_SMALL = LIVE_SMALL | FOREIGN_BIT;
+export const FOREIGN_LARGE = LIVE_LARGE | FOREIGN_BIT;
+
+/**
+ * The state of live block `ptr` (in `state`) as a shared allocator sees it: the shared map holds
+ * every allocator's blocks, so say whose (FOREIGN_SMALL or FOREIGN_LARGE when another's), and
+ * throw DoubleFreeError when another thread has freed it already.
+ */
+export function sharedStateOf(heap: ArenaAllocator, ptr: Ptr, state: number, operation: string): number {
+  if (heap.remotelyFreed(ptr)) throw new DoubleFreeError(ptr, operation);
+  const mine =
+    state === LIVE_SMALL
+      ? heap.pools.poolClass[ptr >>> heap.config.poolShift] !== FOREIGN
+      : heap.tlsf.segmentOf(ptr) !== undefined;
+  return mine ? state : state | FOREIGN_BIT;
+}
+
+/** Usable size of another allocator's live block (FOREIGN_SMALL or FOREIGN_LARGE), from its headers. */
+export function foreignUsableSize(heap: ArenaAllocator, ptr: Ptr, state: number): number {
+  if (state === FOREIGN_LARGE) return heap.tlsf.sizeOf(ptr);
+  const pool = ptr - (ptr & (heap.config.poolSize - 1));
+  return (heap.memory.u32[(pool + POOL_SZIDX) >>> 2]! + 1) << ALIGNMENT_SHIFT;
+}
 
 /**
  * Frees `ptr`, a live block (in `state`) of another allocator of the shared heap: claims its
@@ -33,7 +66,7 @@ export function remoteFree(heap: ArenaAllocator, ptr: Ptr, state: number, operat
     shared.pushSmall(ptr, ptr - (ptr & (heap.config.poolSize - 1)));
     return;
   }
-  const slot = shared.slotOfLargeOwner(heap.memory.regionOf(ptr)?.owner ?? 0);
+  const slot = shared.slotOfOwner(heap.memory.regionOf(ptr)?.owner ?? 0);
   if (slot === 0) {
     Atomics.and(shared.remoteBits, word, ~bit);
     throw explainPointer(heap, ptr, operation);
@@ -76,6 +109,71 @@ export function forEachOwnLive(heap: ArenaAllocator, visit: (ptr: Ptr, state: nu
   tlsf.segmentStarts.forEach((start, i) => {
     states.forEachLive(visit, start, tlsf.segmentEnds[i]!);
   });
+}
+
+/** Joins `memory`'s shared heap (see `shared-heap.ts`): the record, a large-block owner id and a slot. */
+export function joinSharedHeap(
+  memory: Memory,
+  config: ResolvedConfig,
+  owner: number,
+): { heap: SharedHeap; largeOwner: number; slot: number } {
+  const heap = SharedHeap.attach(memory, config.poolSize, config.arenaSize);
+  const largeOwner = memory.registerOwner('ArenaAllocator (large blocks)');
+  return { heap, largeOwner, slot: heap.claimSlot(owner, largeOwner) };
+}
+
+/** `reclaim()`'s work: drains this allocator's slot and every slot it adopted. */
+export function reclaimAll(heap: ArenaAllocator): number {
+  let n = drainSlot(heap, heap.heapSlot);
+  for (const slot of heap.adoptedSlots) n += drainSlot(heap, slot);
+  return n;
+}
+
+/** `realloc` of another allocator's block: a new block of ours, the bytes copied, a remote free of the old. */
+export function reallocForeign(heap: ArenaAllocator, ptr: Ptr, state: number, size: number): Ptr {
+  const q = heap.rawMalloc(size);
+  if (q === 0) return 0;
+  heap.memory.u8.copyWithin(q, ptr, ptr + Math.min(size, foreignUsableSize(heap, ptr, state)));
+  remoteFree(heap, ptr, state & 3, 'realloc');
+  return q;
+}
+
+/** The shared heap of `heap`; ConfigurationError, saying how to join one, when it is private. */
+export function requireShared(heap: ArenaAllocator, operation: string): SharedHeap {
+  if (heap.sharedHeap === undefined) {
+    throw new ConfigurationError(
+      `ArenaAllocator.${operation}: this allocator is private; create it with { memory, shared: true } to join the memory's shared heap`,
+    );
+  }
+  return heap.sharedHeap;
+}
+
+/** The error of any use of an allocator after `detach()`. */
+export function detachedError(operation: string): ConfigurationError {
+  return new ConfigurationError(
+    `ArenaAllocator.${operation}: this allocator was detached from the shared heap; use another allocator of the heap`,
+  );
+}
+
+/** `detach()`'s work: block cache emptied, remote frees taken back, the slot left abandoned. */
+export function leaveSharedHeap(heap: ArenaAllocator, shared: SharedHeap): void {
+  heap.cache.flush((ptr) => heap.pools.release(ptr));
+  heap.reclaim();
+  shared.setStatus(heap.heapSlot, ATTACHED, ABANDONED_SLOT);
+}
+
+/** `onReclaim()`: adds `listener`, returns its remover. */
+export function addReclaimListener(heap: ArenaAllocator, listener: (ptr: Ptr) => void): () => void {
+  if (typeof listener !== 'function') {
+    throw new ConfigurationError(
+      `ArenaAllocator.onReclaim: pass a function (ptr) => void, got ${String(listener)}`,
+    );
+  }
+  heap.reclaimListeners.push(listener);
+  return () => {
+    const i = heap.reclaimListeners.indexOf(listener);
+    if (i >= 0) heap.reclaimListeners.splice(i, 1);
+  };
 }
 
 /** Adopts every abandoned slot of the heap; returns how many. */
@@ -131,7 +229,7 @@ export function drainSlot(heap: ArenaAllocator, slot: number): number {
     let block = shared.takePoolList(pool);
     while (block !== 0) {
       const after = heap.memory.u32[block >>> 2]!;
-      heap.takeBack(block, LIVE_SMALL);
+      takeBack(heap, block, LIVE_SMALL);
       block = after;
       n++;
     }
@@ -140,7 +238,7 @@ export function drainSlot(heap: ArenaAllocator, slot: number): number {
   let large = shared.takeRemoteLarge(slot);
   while (large !== 0) {
     const after = heap.memory.u32[large >>> 2]!;
-    heap.takeBack(large, LIVE_LARGE);
+    takeBack(heap, large, LIVE_LARGE);
     large = after;
     n++;
   }

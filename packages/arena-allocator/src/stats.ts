@@ -1,6 +1,7 @@
 import { HeapCorruptionError } from '@heapkit/memory';
 import type { ArenaAllocator } from './arena-allocator.js';
 import { ALIGNMENT_SHIFT, POOL_HEADER_BYTES } from './config.js';
+import { forEachOwnLive } from './shared-owner.js';
 import { FREE_BIT, HEADER_BYTES } from './tlsf.js';
 
 /** One size class's figures (a row of `sys._debugmallocstats()`). */
@@ -197,7 +198,7 @@ export function collectStats(heap: ArenaAllocator): AllocatorStats {
 function debugBytesInUse(heap: ArenaAllocator): number {
   const u32 = heap.memory.u32;
   let total = 0;
-  heap.forEachOwnLive((ptr) => {
+  forEachOwnLive(heap, (ptr) => {
     total += u32[ptr >>> 2]!;
   });
   return total;

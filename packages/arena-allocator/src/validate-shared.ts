@@ -1,7 +1,7 @@
 import { HeapCorruptionError } from '@heapkit/memory';
 import type { ArenaAllocator } from './arena-allocator.js';
 import { LIVE_LARGE, LIVE_SMALL } from './block-states.js';
-import { ALIGNMENT_SHIFT, POOL_HEADER_BYTES, POOL_OWNER_SLOT, POOL_XFREE } from './config.js';
+import { ALIGNMENT_SHIFT, POOL_HEADER_BYTES, POOL_OWNER_SLOT, POOL_SZIDX, POOL_XFREE } from './config.js';
 
 /**
  * The shared-heap part of `validate()` (see `shared-heap.ts`), for an allocator whose workers
@@ -30,7 +30,7 @@ export function validateShared(heap: ArenaAllocator): void {
           `pool names heap slot ${u32[(pool + POOL_OWNER_SLOT) >>> 2]}, its owner is slot ${heap.heapSlot}`,
         );
       }
-      const size = (u32[(pool >>> 2) + 5]! + 1) << ALIGNMENT_SHIFT;
+      const size = (u32[(pool + POOL_SZIDX) >>> 2]! + 1) << ALIGNMENT_SHIFT;
       const listed = new Set<number>();
       for (let b = (u32[(pool + POOL_XFREE) >>> 2]! & ~1) >>> 0; b !== 0; b = u32[b >>> 2]!) {
         if (

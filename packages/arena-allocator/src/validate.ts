@@ -3,6 +3,7 @@ import type { ArenaAllocator } from './arena-allocator.js';
 import { FREED, LIVE_LARGE, LIVE_SMALL } from './block-states.js';
 import { ALIGNMENT_SHIFT, POOL_HEADER_BYTES } from './config.js';
 import { checkDebugBlock } from './debug-guards.js';
+import { forEachOwnLive } from './shared-owner.js';
 import { FREE_BIT, HEADER_BYTES } from './tlsf.js';
 
 /**
@@ -113,7 +114,7 @@ export function validateHeap(heap: ArenaAllocator): void {
   // 5. The block-state map agrees with what the structures say is live; debug guards hold.
   let mapSmall = 0;
   let mapLarge = 0;
-  heap.forEachOwnLive((ptr, state) => {
+  forEachOwnLive(heap, (ptr, state) => {
     if (state === LIVE_SMALL) mapSmall++;
     else mapLarge++;
     if (config.debug) checkDebugBlock(memory.u8, memory.u32, ptr, heap.rawUsableSize(ptr, state));

@@ -1,6 +1,30 @@
 import { ConfigurationError, InvalidPointerError } from './errors.js';
 import type { Memory } from './memory.js';
 import { formatPtr } from './ptr.js';
+import {
+  addTo,
+  alignUp,
+  BASE,
+  BREAK,
+  CAPACITY,
+  COUNT,
+  findEntry,
+  INLINE_TABLE,
+  insertEntry,
+  LOCK,
+  MAGIC,
+  NEXT_OWNER,
+  ownerAt,
+  RELEASED_BYTES,
+  RESERVED_BYTES,
+  ROOT,
+  regionAt,
+  removeEntry,
+  setOwner,
+  startAt,
+  TABLE,
+  VERSION,
+} from './region-table.js';
 
 /**
  * The region protocol: who owns which bytes of a {@link Memory}. Every party that allocates in
@@ -45,20 +69,6 @@ import { formatPtr } from './ptr.js';
 export const REGION_MAGIC = 0x47524b48;
 export const REGION_VERSION = 1;
 
-// Header words, as byte offsets.
-const MAGIC = 0;
-const VERSION = 4;
-const LOCK = 8;
-const BREAK = 12;
-const BASE = 16;
-const TABLE = 20;
-const CAPACITY = 24;
-const COUNT = 28;
-const NEXT_OWNER = 32;
-const RESERVED_BYTES = 36;
-const RELEASED_BYTES = 40;
-const ROOT = 44;
-const INLINE_TABLE = 64;
 /** Bytes at the start of the memory that the protocol's header and first table take. */
 export const REGION_HEADER_BYTES = 1024;
 const ENTRY_BYTES = 8;
@@ -435,70 +445,4 @@ export function describeRegion(memory: Memory, region: Region): string {
   const span = `[${formatPtr(region.start)}, ${formatPtr(region.end)})`;
   if (region.owner === 0) return `the released region ${span}, which no one owns`;
   return `region ${span} of owner ${region.owner} (${memory.ownerName(region.owner)})`;
-}
-
-// The table, read through small accessors.
-
-function startAt(u32: Uint32Array, table: number, i: number): number {
-  return u32[(table >>> 2) + 2 * i]!;
-}
-
-function ownerAt(u32: Uint32Array, table: number, i: number): number {
-  return u32[(table >>> 2) + 2 * i + 1]!;
-}
-
-function setOwner(u32: Uint32Array, table: number, i: number, owner: number): void {
-  u32[(table >>> 2) + 2 * i + 1] = owner;
-}
-
-function regionAt(u32: Uint32Array, i: number): Region {
-  const table = u32[TABLE >>> 2]!;
-  const count = u32[COUNT >>> 2]!;
-  const start = startAt(u32, table, i);
-  const end = i + 1 < count ? startAt(u32, table, i + 1) : u32[BREAK >>> 2]!;
-  return { start, end, owner: ownerAt(u32, table, i) };
-}
-
-/** The last entry starting at or below `ptr`, or -1. A binary search. */
-function findEntry(u32: Uint32Array, ptr: number): number {
-  const table = u32[TABLE >>> 2]!;
-  let lo = 0;
-  let hi = u32[COUNT >>> 2]! - 1;
-  let found = -1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    if (startAt(u32, table, mid) <= ptr) {
-      found = mid;
-      lo = mid + 1;
-    } else {
-      hi = mid - 1;
-    }
-  }
-  return found;
-}
-
-/** Inserts an entry at index `i`, shifting the rest up; returns `i`. */
-function insertEntry(u32: Uint32Array, table: number, i: number, start: number, owner: number): number {
-  const count = u32[COUNT >>> 2]!;
-  const t = table >>> 2;
-  u32.copyWithin(t + 2 * (i + 1), t + 2 * i, t + 2 * count);
-  u32[t + 2 * i] = start;
-  u32[t + 2 * i + 1] = owner;
-  u32[COUNT >>> 2] = count + 1;
-  return i;
-}
-
-function removeEntry(u32: Uint32Array, table: number, i: number): void {
-  const count = u32[COUNT >>> 2]!;
-  const t = table >>> 2;
-  u32.copyWithin(t + 2 * i, t + 2 * (i + 1), t + 2 * count);
-  u32[COUNT >>> 2] = count - 1;
-}
-
-function addTo(u32: Uint32Array, word: number, delta: number): void {
-  u32[word >>> 2] = u32[word >>> 2]! + delta;
-}
-
-function alignUp(n: number, alignment: number): number {
-  return Math.ceil(n / alignment) * alignment;
 }
