@@ -11,6 +11,7 @@
  */
 import { HeapCorruptionError, type Ptr } from '@heapkit/memory';
 import { blockBytes, decrement, isLive, report, type SpaceCore } from './core.js';
+import * as freeListDefs from './free-lists.js';
 import * as header from './header.js';
 import * as objectStates from './object-states.js';
 import { zeroCount } from './raise.js';
@@ -23,6 +24,7 @@ import { clearWeakrefs } from './weakref-api.js';
 // code, but loads an imported binding (and checks it for the TDZ hole) at every use.
 const { FINALIZED, HAS_WEAKREFS, POISON_WORD, REFCOUNT_WORD, TYPE_ID_MASK, TYPE_WORD } = header;
 const { FREED, LIVE } = objectStates;
+const { SIZE_CLASSES } = freeListDefs;
 const { T_FINALIZE, T_GC, T_SLOW_DEALLOC, T_WEAKREF } = typeDefs;
 const { ROW_BLOCK, ROW_FLAGS, ROW_PRE, ROW_REF_END, ROW_REF_START, ROW_SHIFT } = typeDefs;
 
@@ -57,7 +59,7 @@ function growStack(c: SpaceCore): Uint32Array {
  * `free`, which may run user code (that can allocate, grow the memory or register types). Cost
  * per object: its type word (read once), its type's row (one table), one load per slot and for
  * each child the liveness test (one state-map byte) and its count, one state-map byte store,
- * and a free-list push.
+ * and a free-list push written out over locals (a head load and store, the link store).
  */
 export function drain(c: SpaceCore): void {
   c.draining = true;
@@ -72,6 +74,10 @@ export function drain(c: SpaceCore): void {
  * at every exit ("Insufficient type feedback"); after this loop there is only the return.
  */
 function drainLoop(c: SpaceCore): void {
+  // The count's decrement (`decrement`) through a local: an imported function called from the
+  // loop of a function V8 compiles on its own is loaded through the module's import cell at every
+  // call (four dependent loads and a compare); a local is loaded once.
+  const decrementCount = decrement;
   let stack = c.stack;
   // The capacity in a local: a typed array's length is checked to be an int32 at every read.
   let room = stack.length;
@@ -80,8 +86,12 @@ function drainLoop(c: SpaceCore): void {
   let states = c.stateBytes;
   let rows = c.tRows;
   let refWords = c.tRefWords;
+  // The free lists' push, written out (`FreeLists.inlineLimit`): their heads, cap and byte count
+  // in locals; the count is written back before anything that can run code, and at the end.
   const freeLists = c.freeLists;
-  const cache = c.freedTypes === undefined; // debug mode poisons instead
+  const heads = freeLists.heads;
+  const limit = c.freedTypes === undefined ? freeLists.inlineLimit : 0; // debug mode poisons instead
+  let held = freeLists.bytes;
   while (top > 0) {
     const obj = stack[--top]!;
     const h = obj >>> 2;
@@ -92,6 +102,7 @@ function drainLoop(c: SpaceCore): void {
     let ranCode = false;
     if ((flags & T_SLOW_DEALLOC) !== 0 || (word & HAS_WEAKREFS) !== 0) {
       c.top = top;
+      freeLists.bytes = held;
       deallocateSlow(c, obj, t);
       ranCode = true;
     } else {
@@ -103,7 +114,7 @@ function drainLoop(c: SpaceCore): void {
         if (child === 0 || (child & 1) !== 0) continue; // empty, or a value slot's immediate
         // The liveness test (`isLive`) of a word read from the memory: aligned, marked live.
         if ((child & 7) === 0 && states[child >>> 3] === LIVE && i32[(child >>> 2) + REFCOUNT_WORD]! >= 1) {
-          if (decrement(i32, child)) {
+          if (decrementCount(i32, child)) {
             if (top === room) {
               c.top = top;
               stack = growStack(c);
@@ -113,6 +124,7 @@ function drainLoop(c: SpaceCore): void {
           }
         } else {
           c.top = top;
+          freeLists.bytes = held;
           reportBadChild(c, child >>> 0); // runs the hook: take what it may have changed
           ranCode = true;
           stack = c.stack;
@@ -124,8 +136,15 @@ function drainLoop(c: SpaceCore): void {
       }
       states[obj >>> 3] = FREED;
       const bytes = rows[row + ROW_BLOCK]!; // 0 for a var object: its size is in its header
-      if (!(bytes !== 0 && cache && freeLists.push(i32, obj - rows[row + ROW_PRE]!, bytes))) {
+      const k = bytes >>> 3;
+      if (bytes !== 0 && k < SIZE_CLASSES && held + bytes <= limit) {
+        const block = obj - rows[row + ROW_PRE]!;
+        i32[block >>> 2] = heads[k]!;
+        heads[k] = block;
+        held += bytes;
+      } else {
         c.top = top;
+        freeLists.bytes = held;
         freeBlock(c, obj, t);
         ranCode = true; // a foreign allocator's free (or its report) may have run code
       }
@@ -138,8 +157,10 @@ function drainLoop(c: SpaceCore): void {
       states = c.stateBytes;
       rows = c.tRows;
       refWords = c.tRefWords;
+      held = freeLists.bytes;
     }
   }
+  freeLists.bytes = held;
 }
 
 /** The state map says the object at `obj` was freed. */

@@ -34,24 +34,24 @@ const { REF_SLOT, T_ITEM_REFS, VALUE_SLOT } = typeDefs;
  * of a fixed-size type), else 0. Cost: the liveness test, the type word, one `bits` load.
  */
 function fastSlot(c: SpaceCore, obj: Ptr, offset: number, bits: Int32Array): number {
-  if (!isLive(c, obj) || c.debug || typeof offset !== 'number') return 0;
-  const h = obj >>> 2;
-  const w = offset >>> 2;
-  if (w * 4 === offset && w < 32 && ((bits[c.i32[h + TYPE_WORD]! & TYPE_ID_MASK]! >>> w) & 1) !== 0) {
-    return h + PAYLOAD_WORD + w;
+  if (typeof offset === 'number' && isLive(c, obj) && !c.debug) {
+    const h = obj >>> 2;
+    const w = offset >>> 2;
+    if (w * 4 === offset && w < 32 && ((bits[c.i32[h + TYPE_WORD]! & TYPE_ID_MASK]! >>> w) & 1) !== 0) {
+      return h + PAYLOAD_WORD + w;
+    }
   }
   return 0;
-}
-
-/** True for 0 and for a live object that is not dying (count at least 1): a value a slot may take. */
-function storable(c: SpaceCore, value: Ptr): boolean {
-  return value === 0 || (isLive(c, value) && c.i32[(value >>> 2) + REFCOUNT_WORD]! >= 1);
 }
 
 /** The object in a reference slot (a borrowed reference), or 0. */
 export function getRef(c: SpaceCore, obj: Ptr, offset: number): Ptr {
   const at = fastSlot(c, obj, offset, c.tRefBits);
   if (at !== 0) return c.i32[at]! >>> 0; // the view the type word came from: one view, not two
+  return getRefSlow(c, obj, offset);
+}
+
+function getRefSlow(c: SpaceCore, obj: Ptr, offset: number): Ptr {
   const value = c.u32[slotWord(c, obj, offset, 'getRef', REF_SLOT)]!;
   if (c.debug && value !== 0 && !isLive(c, value)) {
     throw new HeapCorruptionError(
@@ -62,25 +62,63 @@ export function getRef(c: SpaceCore, obj: Ptr, offset: number): Ptr {
   return value;
 }
 
-/** `Py_SETREF`: incref `value`, store it, decref the old value. */
+/**
+ * `Py_SETREF`: incref `value`, store it, decref the old value. The fast path is written out flat
+ * (as {@link setRefSteal}'s): its checks are those of {@link fastSlot} and the value's.
+ */
 export function setRef(c: SpaceCore, obj: Ptr, offset: number, value: Ptr): void {
-  let at = fastSlot(c, obj, offset, c.tRefBits);
-  if (at === 0 || !storable(c, value)) {
-    at = slotWord(c, obj, offset, 'setRef', REF_SLOT);
-    if (value !== 0) checkedLiveTypeId(c, value, 'setRef');
+  const i32 = c.i32;
+  let at = 0;
+  if (typeof offset === 'number' && isLive(c, obj) && !c.debug) {
+    const w = offset >>> 2;
+    if (
+      w * 4 === offset &&
+      w < 32 &&
+      ((c.tRefBits[i32[(obj >>> 2) + TYPE_WORD]! & TYPE_ID_MASK]! >>> w) & 1) !== 0
+    ) {
+      if (value === 0 || (isLive(c, value) && i32[(value >>> 2) + REFCOUNT_WORD]! >= 1))
+        at = (obj >>> 2) + PAYLOAD_WORD + w;
+    }
   }
-  if (value !== 0) increment(c.i32, value);
-  store(c, at, value);
+  if (at === 0) at = checkedRefSlot(c, obj, offset, value, 'setRef');
+  if (value !== 0) increment(i32, value);
+  const old = i32[at]!;
+  i32[at] = value;
+  if (old !== 0) decref(c, old >>> 0);
 }
 
-/** `PyTuple_SET_ITEM` with the old value dropped: store `value`, stealing the caller's reference. */
+/**
+ * `PyTuple_SET_ITEM` with the old value dropped: store `value`, stealing the caller's reference.
+ * The fast path, written out flat so that a caller's loop can inline it whole (V8's budget):
+ * `obj` live, release mode, a reference slot among the first 32 payload words, `value` 0 or a
+ * live object with a count. Cost: two liveness tests, the type word, one `tRefBits` load, the
+ * value's count, the slot's load and store.
+ */
 export function setRefSteal(c: SpaceCore, obj: Ptr, offset: number, value: Ptr): void {
-  let at = fastSlot(c, obj, offset, c.tRefBits);
-  if (at === 0 || !storable(c, value)) {
-    at = slotWord(c, obj, offset, 'setRefSteal', REF_SLOT);
-    if (value !== 0) checkedLiveTypeId(c, value, 'setRefSteal');
+  const i32 = c.i32;
+  let at = 0;
+  if (typeof offset === 'number' && isLive(c, obj) && !c.debug) {
+    const w = offset >>> 2;
+    if (
+      w * 4 === offset &&
+      w < 32 &&
+      ((c.tRefBits[i32[(obj >>> 2) + TYPE_WORD]! & TYPE_ID_MASK]! >>> w) & 1) !== 0
+    ) {
+      if (value === 0 || (isLive(c, value) && i32[(value >>> 2) + REFCOUNT_WORD]! >= 1))
+        at = (obj >>> 2) + PAYLOAD_WORD + w;
+    }
   }
-  store(c, at, value);
+  if (at === 0) at = checkedRefSlot(c, obj, offset, value, 'setRefSteal');
+  const old = i32[at]!;
+  i32[at] = value;
+  if (old !== 0) decref(c, old >>> 0);
+}
+
+/** The slow way to {@link setRefSteal}'s answer: the slot's word index, or the typed error. */
+function checkedRefSlot(c: SpaceCore, obj: Ptr, offset: number, value: Ptr, operation: string): number {
+  const at = slotWord(c, obj, offset, operation, REF_SLOT);
+  if (value !== 0) checkedLiveTypeId(c, value, operation);
+  return at;
 }
 
 /**
@@ -118,7 +156,10 @@ export function setValue(c: SpaceCore, obj: Ptr, offset: number, word: number): 
   let at = fastSlot(c, obj, offset, c.tValueBits);
   const immediate =
     typeof word === 'number' && (word & 1) !== 0 && (word === (word | 0) || word === word >>> 0);
-  if (at === 0 || !(immediate || storable(c, word))) {
+  if (
+    at === 0 ||
+    !(immediate || word === 0 || (isLive(c, word) && c.i32[(word >>> 2) + REFCOUNT_WORD]! >= 1))
+  ) {
     at = slotWord(c, obj, offset, 'setValue', VALUE_SLOT);
     if (!immediate) checkPointerWord(c, obj, offset, word);
   }

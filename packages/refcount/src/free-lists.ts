@@ -28,13 +28,18 @@ import type { Allocator } from '@heapkit/memory';
 export const MAX_BLOCK_BYTES = 512;
 /** Default cap of the bytes held in all free lists. */
 export const DEFAULT_FREE_LIST_BYTES = 4 << 20;
-// The size classes, a module-local constant: V8 loads an exported binding (and checks it for the
-// TDZ hole) at every use, but folds a module's own constants.
-const CLASSES = (MAX_BLOCK_BYTES >>> 3) + 1;
+/** The number of size classes: a block of `bytes` is in class `bytes >>> 3`, below this. */
+export const SIZE_CLASSES = (MAX_BLOCK_BYTES >>> 3) + 1;
+// A module-local copy: V8 loads an exported binding (and checks it for the TDZ hole) at every
+// use, but folds a module's own constants.
+const CLASSES = SIZE_CLASSES;
 
 export class FreeLists {
-  /** First cached block of each size class, 0 when none. */
-  private readonly heads = new Int32Array(CLASSES);
+  /**
+   * First cached block of each size class, 0 when none. The deallocation loop pushes onto it
+   * inline (see {@link inlineLimit}); everything else goes through {@link push} and {@link pop}.
+   */
+  readonly heads = new Int32Array(CLASSES);
   /** Bytes held in all lists. */
   bytes = 0;
 
@@ -54,6 +59,17 @@ export class FreeLists {
     this.allocator = allocator;
     this.limitBytes = limitBytes;
     this.notes = typeof allocator.noteCached === 'function' && typeof allocator.noteReused === 'function';
+  }
+
+  /**
+   * The cap up to which a caller may push inline, keeping {@link heads} and {@link bytes} in
+   * locals as {@link push} does (link the block's first word to the class's head, make it the
+   * head, add its bytes; classes below `SIZE_CLASSES` only) and writing `bytes` back before it
+   * runs any other code: `limitBytes`, or 0 when every push must go through {@link push} (the
+   * allocator takes notes). The deallocation loop does this, a block per dying object.
+   */
+  get inlineLimit(): number {
+    return this.notes ? 0 : this.limitBytes;
   }
 
   /**
