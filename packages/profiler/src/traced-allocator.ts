@@ -181,6 +181,14 @@ export class TracedAllocator implements Allocator {
     const remaining = countdown.remaining - size;
     countdown.remaining = remaining;
     if (remaining > 0) return this.direct.malloc(size);
+    return this.mallocSample(size);
+  }
+
+  /**
+   * {@link mallocSampled} at a sample point (out of line: the fewer bytes of bytecode the fast
+   * path has, the more of the wrapped allocator V8 inlines into the caller's loop).
+   */
+  private mallocSample(size: number): Ptr {
     return this.mallocTraced(size, MALLOC_SAMPLED);
   }
 
@@ -273,7 +281,12 @@ export class TracedAllocator implements Allocator {
    */
   private freeSampled(ptr: Ptr): void {
     this.inner.free(ptr);
-    if (this.table.mayHold(ptr)) this.recorder.recordFree(this.table, ptr);
+    if (this.table.mayHold(ptr)) this.forget(ptr);
+  }
+
+  /** Forgets the trace of `ptr`, if it has one (out of line, as {@link mallocSample}). */
+  private forget(ptr: Ptr): void {
+    this.recorder.recordFree(this.table, ptr);
   }
 
   /** The wrapped allocator's `usableSize`. */
