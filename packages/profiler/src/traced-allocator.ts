@@ -84,6 +84,8 @@ export interface TraceRecorder {
   pending: number;
   /** Records a new block (when sampling: one the sampler picked). */
   recordAlloc(table: TraceTable, ptr: Ptr, size: number, entry: StackCutoff): void;
+  /** {@link recordAlloc} when every block is traced (not sampling), with less code to inline. */
+  recordExact(table: TraceTable, ptr: Ptr, size: number, entry: StackCutoff): void;
   /** Forgets a block's trace, if it has one. */
   recordFree(table: TraceTable, ptr: Ptr): void;
 }
@@ -165,9 +167,22 @@ export class TracedAllocator implements Allocator {
     return this.inner.malloc(size);
   }
 
-  /** `malloc` when tracing every block (see {@link mallocTraced}). */
+  /**
+   * `malloc` when tracing every block: the reentrancy guard around the wrapped call, then the
+   * recorder's exact path (the traceback, the table's insert, the counters). A nested call
+   * (busy) or a `stop()` since takes {@link mallocTraced}, which sorts out every case.
+   */
   private mallocExact(size: number): Ptr {
-    return this.mallocTraced(size, MALLOC_EXACT);
+    const recorder = this.recorder;
+    if (recorder.busy || !recorder.tracing) return this.mallocTraced(size, MALLOC_EXACT);
+    recorder.enter();
+    try {
+      const ptr = this.inner.malloc(size);
+      if (ptr !== 0) recorder.recordExact(this.table, ptr, size, MALLOC_EXACT);
+      return ptr;
+    } finally {
+      recorder.leave();
+    }
   }
 
   /**
