@@ -234,9 +234,8 @@ export class TraceTable {
 
   /**
    * Doubles the store and puts its new pages on the free list (the lowest number on top), so
-   * that a range's first trace takes a page in a few loads and stores: the insert fast path
-   * covers it, and V8's feedback, collected while the table first fills up, does not make the
-   * rare paths look hot (they would be inlined into the caller at the expense of the allocator).
+   * that a range's first trace takes a page in a few loads and stores (out of line: `insert`'s
+   * fast path is only the case of a range that has its page).
    */
   private addPages(): void {
     const first = this.pageCount;
