@@ -67,6 +67,8 @@ export class TraceTable {
    * an empty array (every read is out of bounds, `undefined`: "maybe").
    */
   private filter: Int32Array<ArrayBuffer> = this.directory;
+  /** Bytes of addresses the directory always reaches (see {@link cover}). */
+  private covered = 0;
   /**
    * Whether a page whose last trace goes is detached (a sampling profiler's few traces then
    * stay on a few pages, and `mayHold` says no with one load) or kept for the range's next
@@ -181,9 +183,21 @@ export class TraceTable {
     for (const [ptr, [size, traceback]] of this.side) visit(ptr, size, traceback);
   }
 
+  /**
+   * Lets the directory reach every address below `byteLength` (the traced allocator's memory,
+   * as it grows), so that {@link mayHold} reads in bounds for the allocator's blocks: 4 bytes
+   * per 4 KiB of memory. Kept through {@link clear}.
+   */
+  cover(byteLength: number): void {
+    this.covered = Math.max(this.covered, byteLength);
+    const entries = Math.ceil(this.covered / (1 << PAGE_SHIFT));
+    if (entries > this.directory.length) this.growDirectory(entries - 1);
+  }
+
   /** Forgets every trace, and the pages. */
   clear(): void {
     this.directory = new Int32Array(INITIAL_DIRECTORY);
+    this.cover(this.covered);
     this.store = new Uint32Array(INITIAL_PAGES * PAGE_WORDS);
     this.pageCount = 1;
     this.pageLive = new Int32Array(INITIAL_PAGES);
@@ -223,13 +237,16 @@ export class TraceTable {
 
   /** Gives the range `index` a page, growing the directory first if it does not reach it. */
   private newPage(index: number): number {
-    if (index >= this.directory.length) {
-      let length = this.directory.length * 2;
-      while (length <= index) length *= 2;
-      this.directory = grown(this.directory, length);
-      if (this.unaligned === 0) this.filter = this.directory;
-    }
+    if (index >= this.directory.length) this.growDirectory(index);
     return this.attachPage(index);
+  }
+
+  /** Doubles the directory until it reaches range `index`. */
+  private growDirectory(index: number): void {
+    let length = this.directory.length * 2;
+    while (length <= index) length *= 2;
+    this.directory = grown(this.directory, length);
+    if (this.unaligned === 0) this.filter = this.directory;
   }
 
   /**

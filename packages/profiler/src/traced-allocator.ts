@@ -139,6 +139,10 @@ export class TracedAllocator implements Allocator {
     this.malloc = this.mallocUntraced;
     this.free = this.freeUntraced;
     this.retune();
+    // The table's directory reaches the whole memory, so that a sampled free's check
+    // (`TraceTable.mayHold`) reads in bounds.
+    table.cover(this.memory.byteLength);
+    this.memory.onGrow((memory) => table.cover(memory.byteLength));
     // An allocator of a shared heap takes back the blocks other threads freed: each stops being
     // in use here then, so its trace goes (its free happened in another thread's allocator).
     inner.onReclaim?.((ptr) => {
