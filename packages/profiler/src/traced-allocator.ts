@@ -88,6 +88,8 @@ export interface TraceRecorder {
   recordExact(table: TraceTable, ptr: Ptr, size: number, entry: StackCutoff): void;
   /** Forgets a block's trace, if it has one. */
   recordFree(table: TraceTable, ptr: Ptr): void;
+  /** {@link recordFree} when every block is traced (not sampling), with less code to inline. */
+  recordFreeExact(table: TraceTable, ptr: Ptr): void;
 }
 
 /**
@@ -291,7 +293,7 @@ export class TracedAllocator implements Allocator {
   /** `free` when tracing every block: the wrapped `free`, then the trace goes. */
   private freeExact(ptr: Ptr): void {
     this.inner.free(ptr);
-    this.recorder.recordFree(this.table, ptr);
+    this.recorder.recordFreeExact(this.table, ptr);
   }
 
   /**
