@@ -30,20 +30,24 @@
  * value would otherwise start as `undefined`, which makes V8 forget the field's type (and box
  * every double stored in it: the sampler's countdown allocated a heap number per `malloc`).
  *
- * Measured (Node 20, V8 11.3, 2 cores shared with other work, load 2 to 6: every figure moves
- * by 20% from run to run; the bench's churn of 10,000 live blocks over an ArenaAllocator, 25 to
- * 45 ns a step untraced, in one process with the cases interleaved): wrapped but not tracing
- * 1.0-1.1x. Sampling: the fast path alone (no sample ever drawn) 1.2-1.3x, most of it V8 no
- * longer inlining two of the ArenaAllocator's helpers into the caller (its inlining budget,
- * about 900 bytes of bytecode a function, is nearly used up by the allocator itself); a sample
- * costs 5-10 us (the JS stack capture, 95% of it in `Error.captureStackTrace`), one per ~2,000
- * steps at 512 KiB: 0.1-0.3x; full bench runs 1.14-1.9x (1.2-1.6x before this design, in
- * alternating runs). Every block traced with a RuntimeFrameStack at nframe 1: 2.8-3.3x in full
- * bench runs (3.8-4.6x before, alternating runs), of which the table's insert and remove about
- * 1.6x (half of it cache misses on the freed block's word and the new one's, in a table a
- * quarter of the heap's size: the same table confined to 8 pages costs 0.7x less), the capture
- * 0.3x, the wrapper and guard the rest (measured by stubbing each part out in turn, all
- * variants interleaved in one process).
+ * What decides the cost is V8's inlining budget (V8 11.3): a caller's optimized code inlines
+ * callees until 920 bytes of their bytecode are used; a callee that already has optimized code
+ * of its own counts with everything that code inlined (x1.2) when considered, and functions of at
+ * most 27 bytes are always inlined. The ArenaAllocator's fast paths come to about 860 bytes, and
+ * its `malloc` once optimized by itself needs ~650 of the 920 to be inlined anywhere; so every
+ * byte of the hot paths here costs the caller some of the allocator's code (a call instead). Hence
+ * the small hot paths, the rare cases out of line, and one own-property variant per mode.
+ * `--trace-turbo-inlining` on the bench's loop shows what went where.
+ *
+ * Measured (Node 20, V8 11.3, 2 cores shared with other agents at load 3 to 9: wall-clock figures
+ * move by 2x between runs; the bench's churn over an ArenaAllocator, in one process with the
+ * cases interleaved, old and new code side by side; the two runs at load 3): every block traced
+ * with a RuntimeFrameStack at nframe 1, 3.5-3.6x before these hot paths, 3.1-3.2x after (about
+ * 10% less time a step); sampling at 512 KiB, 1.8-1.9x before and after (within the noise); a
+ * sample, a JS stack capture of 5-10 us, one per ~2,000 steps. Instructions a step
+ * (cachegrind, steady state): untraced 273, exact 717 (720 after), sampled ~430 whether or not
+ * a sample is ever drawn, against 323 for the same exact trace work written by hand into the
+ * loop (a flat table, a line memo, the counters): the gap is calls and checks, not the work.
  */
 import { type Allocator, ConfigurationError, type Memory, type Ptr } from '@heapkit/memory';
 import type { StackCutoff } from './frame-source.js';
