@@ -84,8 +84,9 @@ export class Profiler implements TraceRecorder {
 
   constructor(options: ProfilerOptions = {}) {
     this.frameSource = options.frameSource ?? new JsStackFrameSource();
-    this.recordAlloc =
-      this.frameSource instanceof RuntimeFrameStack ? this.recordAllocRuntime : this.recordAllocAny;
+    const runtime = this.frameSource instanceof RuntimeFrameStack;
+    this.recordAlloc = runtime ? this.recordAllocRuntime : this.recordAllocAny;
+    this.recordExact = runtime ? this.recordExactRuntime : this.recordExactAny;
     const sampling = options.sampling ?? null;
     if (sampling === null) {
       this.samplingInterval = 0;
@@ -253,13 +254,35 @@ export class Profiler implements TraceRecorder {
     this.recordTrace(table, ptr, size, this.frameSource.capture(this.tracebacks, this.nframe, entry));
   }
 
+  /**
+   * @internal {@link recordAlloc} when not sampling, called by `malloc` (another own property
+   * with a copy per kind of frame source, as `recordAlloc`): the same work with no sampling
+   * branch, so that the traced `malloc` inlines it and the wrapped allocator's fast path within
+   * V8's inlining budget.
+   */
+  recordExact: (table: TraceTable, ptr: Ptr, size: number, entry: StackCutoff) => void;
+
+  /** {@link recordExact} for a `RuntimeFrameStack`. */
+  private recordExactRuntime(table: TraceTable, ptr: Ptr, size: number, entry: StackCutoff): void {
+    const traceback = this.frameSource.capture(this.tracebacks, this.nframe, entry);
+    if (this.tracing) this.addTrace(table, ptr, size, traceback); // unless the frame source stopped it
+  }
+
+  /** {@link recordExact} for any other frame source (the same code). */
+  private recordExactAny(table: TraceTable, ptr: Ptr, size: number, entry: StackCutoff): void {
+    const traceback = this.frameSource.capture(this.tracebacks, this.nframe, entry);
+    if (this.tracing) this.addTrace(table, ptr, size, traceback);
+  }
+
   /** Records the trace of a new block with the traceback the frame source gave. */
   private recordTrace(table: TraceTable, ptr: Ptr, size: number, traceback: number): void {
     if (!this.tracing) return; // the frame source stopped the profiler
-    if (this.sampler !== null) {
-      this.recordSampled(table, ptr, size, traceback);
-      return;
-    }
+    if (this.sampler !== null) this.recordSampled(table, ptr, size, traceback);
+    else this.addTrace(table, ptr, size, traceback);
+  }
+
+  /** Records an exact trace (not sampling): the table's insert and the counters. */
+  private addTrace(table: TraceTable, ptr: Ptr, size: number, traceback: number): void {
     // A block freed behind the profiler's back (e.g. while it was busy) loses its old trace.
     const replaced = table.insert(ptr, size, traceback);
     let current = this.current + size;
@@ -275,6 +298,12 @@ export class Profiler implements TraceRecorder {
     if (replaced >= 0) this.current -= replaced * this.weightOf(replaced);
     this.current += size * this.weightOf(size);
     if (this.current > this.peak) this.peak = this.current;
+  }
+
+  /** @internal {@link recordFree} when not sampling (`free`'s exact path: less code to inline). */
+  recordFreeExact(table: TraceTable, ptr: Ptr): void {
+    const size = table.remove(ptr);
+    if (size >= 0) this.current -= size;
   }
 
   /** @internal Called by a traced allocator after a successful free (or a move by realloc). */

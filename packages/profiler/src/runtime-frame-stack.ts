@@ -155,7 +155,18 @@ export class RuntimeFrameStack implements FrameSource {
       ) {
         return this.lineTraceback[slot]!;
       }
-      return this.captureTop(table, line, slot);
+    }
+    return this.captureAny(table, limit);
+  }
+
+  /**
+   * {@link capture} past the line memo, out of line: the fast path is what a traced `malloc`
+   * inlines, so it is kept small in bytecode (see `TracedAllocator.malloc`).
+   */
+  private captureAny(table: TracebackTable, limit: number): number {
+    if (limit === 1 && this.top > 0) {
+      const line = this.lines[this.top - 1]!;
+      return this.captureTop(table, line, line & (LINE_SLOTS - 1));
     }
     if (
       this.cachedVersion === this.version &&

@@ -90,6 +90,21 @@ describe('TraceTable against a Map (property)', () => {
     expect(table.count).toBe(0);
     expect(table.tracebackOf(16)).toBe(-1);
   });
+
+  it('covers a memory: its directory reaches every address below it (4 bytes per 4 KiB), through clear too', () => {
+    const table = new TraceTable();
+    const empty = table.byteSize();
+    const directoryBytes = ((64 * 1024 * 1024) / 4096) * 4; // 64 KiB for 64 MiB
+    table.cover(64 * 1024 * 1024);
+    expect(table.byteSize() - empty).toBeGreaterThan(directoryBytes - 1024); // (less what it had)
+    expect(table.byteSize() - empty).toBeLessThanOrEqual(directoryBytes);
+    expect(table.mayHold(64 * 1024 * 1024 - 16)).toBe(false); // in bounds, no page: certainly absent
+    table.insert(32 * 1024 * 1024, 8, 1);
+    expect(table.mayHold(32 * 1024 * 1024)).toBe(true);
+    table.clear();
+    expect(table.mayHold(32 * 1024 * 1024)).toBe(false);
+    expect(table.byteSize() - empty).toBeGreaterThan(directoryBytes - 1024); // still covered
+  });
 });
 
 /**

@@ -31,6 +31,8 @@ const PAGE_WORDS = 1 << WORDS_SHIFT;
 const WORD_MASK = PAGE_WORDS - 1;
 /** The high half of a word whose trace is in `side`. */
 const SIDE = 0xffff;
+/** The word of a trace in `side`; packed words are below it. */
+const SIDE_WORD = (SIDE << 16) >>> 0;
 /** Packed words hold sizes below this. */
 const MAX_PACKED_SIZE = 0x10000;
 /** Packed words hold traceback ids below this (id + 1 < SIDE). */
@@ -39,6 +41,9 @@ const MAX_PACKED_TRACEBACK = SIDE - 1;
 const INITIAL_PAGES = 16;
 /** Directory entries to start with (64: 256 KiB of addresses). */
 const INITIAL_DIRECTORY = 64;
+
+/** The filter while unaligned blocks are traced: every read is out of bounds ("maybe"). */
+const NO_FILTER = new Int32Array(0);
 
 /** The live traces of one domain, by block pointer (see the file comment). */
 export class TraceTable {
@@ -58,6 +63,13 @@ export class TraceTable {
   /** Traces in `side` of blocks that are not 16-byte aligned (they have no word in a page). */
   private unaligned = 0;
   /**
+   * What {@link mayHold} reads: the directory itself, or, while an unaligned block is traced,
+   * an empty array (every read is out of bounds, `undefined`: "maybe").
+   */
+  private filter: Int32Array<ArrayBuffer> = this.directory;
+  /** Bytes of addresses the directory always reaches (see {@link cover}). */
+  private covered = 0;
+  /**
    * Whether a page whose last trace goes is detached (a sampling profiler's few traces then
    * stay on a few pages, and `mayHold` says no with one load) or kept for the range's next
    * trace (every block traced: the ranges soon fill again).
@@ -68,43 +80,49 @@ export class TraceTable {
   constructor(releasePages = true) {
     this.releasePages = releasePages;
   }
-  /** Traces held (counted from the pages' live counts: not kept on the hot paths). */
+  /**
+   * Traces held (not kept on the hot paths: summed from the pages' live counts, or, when pages
+   * are kept, counted in the pages).
+   */
   get count(): number {
     let count = this.unaligned;
-    for (let page = 1; page < this.pageCount; page++) count += this.pageLive[page]!;
+    if (this.releasePages) {
+      for (let page = 1; page < this.pageCount; page++) count += this.pageLive[page]!;
+    } else {
+      const store = this.store;
+      const end = this.pageCount << WORDS_SHIFT;
+      for (let at = PAGE_WORDS; at < end; at++) if (store[at] !== 0) count++;
+    }
     return count;
   }
+
   /**
    * False when `ptr` certainly has no trace: no page covers it and no block outside the pages
-   * (unaligned) is traced. The traced allocators' free fast path: a bounds check and one load
-   * of the directory (when sampling, most of it is 0: a page whose last trace goes is
-   * released), small in bytecode so that V8 still inlines the wrapped allocator's own code.
+   * (unaligned) is traced. The traced allocators' free fast path when sampling: one load of the
+   * directory (most of it is 0: a page whose last trace goes is released) through
+   * {@link filter}, with no bounds check (past its end a read is `undefined`, which is not 0:
+   * "maybe", and `remove` looks properly). As small in bytecode as it can be, so that V8 still
+   * inlines the wrapped allocator's own code (see `TracedAllocator.malloc`).
    */
   mayHold(ptr: number): boolean {
-    const directory = this.directory;
-    const index = ptr >>> PAGE_SHIFT;
-    return (index < directory.length && directory[index] !== 0) || this.unaligned !== 0;
+    return this.filter[ptr >>> PAGE_SHIFT] !== 0;
   }
 
   /**
    * Removes the trace of `ptr` and returns its size, or -1 when it has none (then nothing
-   * changes). The free fast path when every block is traced: for a 16-byte-aligned block with a
-   * packed word, two dependent loads, a compare and three stores; the rest out of line (the
-   * hot paths are kept small in bytecode: see `TracedAllocator.malloc`).
+   * changes). The free fast path when every block is traced (pages kept, so no live counts):
+   * for a 16-byte-aligned block with a packed word, two dependent loads, a compare and one
+   * store; everything else out of line (the hot paths are kept small in bytecode: see
+   * `TracedAllocator.malloc`).
    */
   remove(ptr: number): number {
     const index = ptr >>> PAGE_SHIFT;
     const directory = this.directory;
-    if ((ptr & 15) === 0) {
-      if (index >= directory.length) return -1;
-      const page = directory[index]!;
-      const at = (page << WORDS_SHIFT) | ((ptr >>> GRANULE_SHIFT) & WORD_MASK);
-      const store = this.store;
-      const word = store[at]!;
-      if (word === 0) return -1;
-      if (word >>> 16 !== SIDE) {
-        store[at] = 0;
-        if (--this.pageLive[page]! === 0 && this.releasePages) this.releasePage(index, page);
+    if ((ptr & 15) === 0 && index < directory.length && !this.releasePages) {
+      const at = (directory[index]! << WORDS_SHIFT) | ((ptr >>> GRANULE_SHIFT) & WORD_MASK);
+      const word = this.store[at]!;
+      if (word !== 0 && word < SIDE_WORD) {
+        this.store[at] = 0;
         return word & 0xffff;
       }
     }
@@ -113,8 +131,9 @@ export class TraceTable {
 
   /**
    * Records a trace for `ptr`. When `ptr` already has one (a block freed behind the profiler's
-   * back), it is replaced, and its size is returned; otherwise -1. The fast path: an aligned
-   * block in a page already in use, with a size and id that fit a word.
+   * back), it is replaced, and its size is returned; otherwise -1. The fast path (pages kept):
+   * an aligned block in a page already in use, with a size and id that fit a word; everything
+   * else out of line.
    */
   insert(ptr: number, size: number, traceback: number): number {
     const index = ptr >>> PAGE_SHIFT;
@@ -123,21 +142,16 @@ export class TraceTable {
       (ptr & 15) === 0 &&
       index < directory.length &&
       size < MAX_PACKED_SIZE &&
-      traceback < MAX_PACKED_TRACEBACK
+      traceback < MAX_PACKED_TRACEBACK &&
+      !this.releasePages
     ) {
-      let page = directory[index]!;
-      if (page === 0) page = this.attachPage(index);
-      const at = (page << WORDS_SHIFT) | ((ptr >>> GRANULE_SHIFT) & WORD_MASK);
-      const store = this.store;
-      if (store[at] === 0) {
-        store[at] = (((traceback + 1) << 16) | size) >>> 0;
-        this.pageLive[page]!++;
+      const at = (directory[index]! << WORDS_SHIFT) | ((ptr >>> GRANULE_SHIFT) & WORD_MASK);
+      if (at >= PAGE_WORDS && this.store[at] === 0) {
+        this.store[at] = (((traceback + 1) << 16) | size) >>> 0;
         return -1;
       }
     }
-    const old = this.removeSlow(ptr);
-    this.place(ptr, size, traceback);
-    return old;
+    return this.insertSlow(ptr, size, traceback);
   }
 
   /** The traceback id of the trace of `ptr`, or -1 when it has none. */
@@ -169,9 +183,21 @@ export class TraceTable {
     for (const [ptr, [size, traceback]] of this.side) visit(ptr, size, traceback);
   }
 
+  /**
+   * Lets the directory reach every address below `byteLength` (the traced allocator's memory,
+   * as it grows), so that {@link mayHold} reads in bounds for the allocator's blocks: 4 bytes
+   * per 4 KiB of memory. Kept through {@link clear}.
+   */
+  cover(byteLength: number): void {
+    this.covered = Math.max(this.covered, byteLength);
+    const entries = Math.ceil(this.covered / (1 << PAGE_SHIFT));
+    if (entries > this.directory.length) this.growDirectory(entries - 1);
+  }
+
   /** Forgets every trace, and the pages. */
   clear(): void {
     this.directory = new Int32Array(INITIAL_DIRECTORY);
+    this.cover(this.covered);
     this.store = new Uint32Array(INITIAL_PAGES * PAGE_WORDS);
     this.pageCount = 1;
     this.pageLive = new Int32Array(INITIAL_PAGES);
@@ -179,6 +205,7 @@ export class TraceTable {
     this.freePageCount = 0;
     this.side.clear();
     this.unaligned = 0;
+    this.filter = this.directory;
   }
 
   /** Bytes held by the table (typed arrays exactly; side entries estimated at 64 B each). */
@@ -210,19 +237,22 @@ export class TraceTable {
 
   /** Gives the range `index` a page, growing the directory first if it does not reach it. */
   private newPage(index: number): number {
-    if (index >= this.directory.length) {
-      let length = this.directory.length * 2;
-      while (length <= index) length *= 2;
-      this.directory = grown(this.directory, length);
-    }
+    if (index >= this.directory.length) this.growDirectory(index);
     return this.attachPage(index);
+  }
+
+  /** Doubles the directory until it reaches range `index`. */
+  private growDirectory(index: number): void {
+    let length = this.directory.length * 2;
+    while (length <= index) length *= 2;
+    this.directory = grown(this.directory, length);
+    if (this.unaligned === 0) this.filter = this.directory;
   }
 
   /**
    * Doubles the store and puts its new pages on the free list (the lowest number on top), so
-   * that a range's first trace takes a page in a few loads and stores: the insert fast path
-   * covers it, and V8's feedback, collected while the table first fills up, does not make the
-   * rare paths look hot (they would be inlined into the caller at the expense of the allocator).
+   * that a range's first trace takes a page in a few loads and stores (out of line: `insert`'s
+   * fast path is only the case of a range that has its page).
    */
   private addPages(): void {
     const first = this.pageCount;
@@ -248,6 +278,13 @@ export class TraceTable {
     this.freePages[this.freePageCount++] = page;
   }
 
+  /** {@link insert}, every case. */
+  private insertSlow(ptr: number, size: number, traceback: number): number {
+    const old = this.removeSlow(ptr);
+    this.place(ptr, size, traceback);
+    return old;
+  }
+
   /** {@link remove}, every case. */
   private removeSlow(ptr: number): number {
     let size = -1;
@@ -259,13 +296,14 @@ export class TraceTable {
       const word = this.store[at]!;
       if (word === 0) return -1;
       this.store[at] = 0;
-      if (--this.pageLive[page]! === 0 && this.releasePages) this.releasePage(index, page);
+      if (this.releasePages && --this.pageLive[page]! === 0) this.releasePage(index, page);
       if (word >>> 16 !== SIDE) return word & 0xffff;
     }
     const entry = this.side.get(ptr);
     if (entry === undefined) return size;
     this.side.delete(ptr);
-    if ((ptr & 15) !== 0) this.unaligned--; // an aligned one was counted down with its word
+    // An aligned one was counted down with its word.
+    if ((ptr & 15) !== 0 && --this.unaligned === 0) this.filter = this.directory;
     size = entry[0];
     return size;
   }
@@ -274,11 +312,12 @@ export class TraceTable {
   private place(ptr: number, size: number, traceback: number): void {
     if ((ptr & 15) !== 0) {
       this.unaligned++;
+      this.filter = NO_FILTER;
       this.side.set(ptr, [size, traceback]);
       return;
     }
     const at = this.wordIndex(ptr);
-    this.pageLive[at >>> WORDS_SHIFT]!++;
+    if (this.releasePages) this.pageLive[at >>> WORDS_SHIFT]!++;
     if (size < MAX_PACKED_SIZE && traceback < MAX_PACKED_TRACEBACK) {
       this.store[at] = (((traceback + 1) << 16) | size) >>> 0;
     } else {

@@ -30,20 +30,24 @@
  * value would otherwise start as `undefined`, which makes V8 forget the field's type (and box
  * every double stored in it: the sampler's countdown allocated a heap number per `malloc`).
  *
- * Measured (Node 20, V8 11.3, 2 cores shared with other work, load 2 to 6: every figure moves
- * by 20% from run to run; the bench's churn of 10,000 live blocks over an ArenaAllocator, 25 to
- * 45 ns a step untraced, in one process with the cases interleaved): wrapped but not tracing
- * 1.0-1.1x. Sampling: the fast path alone (no sample ever drawn) 1.2-1.3x, most of it V8 no
- * longer inlining two of the ArenaAllocator's helpers into the caller (its inlining budget,
- * about 900 bytes of bytecode a function, is nearly used up by the allocator itself); a sample
- * costs 5-10 us (the JS stack capture, 95% of it in `Error.captureStackTrace`), one per ~2,000
- * steps at 512 KiB: 0.1-0.3x; full bench runs 1.14-1.9x (1.2-1.6x before this design, in
- * alternating runs). Every block traced with a RuntimeFrameStack at nframe 1: 2.8-3.3x in full
- * bench runs (3.8-4.6x before, alternating runs), of which the table's insert and remove about
- * 1.6x (half of it cache misses on the freed block's word and the new one's, in a table a
- * quarter of the heap's size: the same table confined to 8 pages costs 0.7x less), the capture
- * 0.3x, the wrapper and guard the rest (measured by stubbing each part out in turn, all
- * variants interleaved in one process).
+ * What decides the cost is V8's inlining budget (V8 11.3): a caller's optimized code inlines
+ * callees until 920 bytes of their bytecode are used; a callee that already has optimized code
+ * of its own counts with everything that code inlined (x1.2) when considered, and functions of at
+ * most 27 bytes are always inlined. The ArenaAllocator's fast paths come to about 860 bytes, and
+ * its `malloc` once optimized by itself needs ~650 of the 920 to be inlined anywhere; so every
+ * byte of the hot paths here costs the caller some of the allocator's code (a call instead). Hence
+ * the small hot paths, the rare cases out of line, and one own-property variant per mode.
+ * `--trace-turbo-inlining` on the bench's loop shows what went where.
+ *
+ * Measured (Node 20, V8 11.3, 2 cores shared with other agents at load 3 to 9: wall-clock figures
+ * move by 2x between runs; the bench's churn over an ArenaAllocator, in one process with the
+ * cases interleaved, old and new code side by side; the two runs at load 3): every block traced
+ * with a RuntimeFrameStack at nframe 1, 3.5-3.6x before these hot paths, 3.1-3.2x after (about
+ * 10% less time a step); sampling at 512 KiB, 1.8-1.9x before and after (within the noise); a
+ * sample, a JS stack capture of 5-10 us, one per ~2,000 steps. Instructions a step
+ * (cachegrind, steady state): untraced 273, exact 717 (720 after), sampled ~430 whether or not
+ * a sample is ever drawn, against 323 for the same exact trace work written by hand into the
+ * loop (a flat table, a line memo, the counters): the gap is calls and checks, not the work.
  */
 import { type Allocator, ConfigurationError, type Memory, type Ptr } from '@heapkit/memory';
 import type { StackCutoff } from './frame-source.js';
@@ -84,8 +88,12 @@ export interface TraceRecorder {
   pending: number;
   /** Records a new block (when sampling: one the sampler picked). */
   recordAlloc(table: TraceTable, ptr: Ptr, size: number, entry: StackCutoff): void;
+  /** {@link recordAlloc} when every block is traced (not sampling), with less code to inline. */
+  recordExact(table: TraceTable, ptr: Ptr, size: number, entry: StackCutoff): void;
   /** Forgets a block's trace, if it has one. */
   recordFree(table: TraceTable, ptr: Ptr): void;
+  /** {@link recordFree} when every block is traced (not sampling), with less code to inline. */
+  recordFreeExact(table: TraceTable, ptr: Ptr): void;
 }
 
 /**
@@ -137,6 +145,10 @@ export class TracedAllocator implements Allocator {
     this.malloc = this.mallocUntraced;
     this.free = this.freeUntraced;
     this.retune();
+    // The table's directory reaches the whole memory, so that a sampled free's check
+    // (`TraceTable.mayHold`) reads in bounds.
+    table.cover(this.memory.byteLength);
+    this.memory.onGrow((memory) => table.cover(memory.byteLength));
     // An allocator of a shared heap takes back the blocks other threads freed: each stops being
     // in use here then, so its trace goes (its free happened in another thread's allocator).
     inner.onReclaim?.((ptr) => {
@@ -165,9 +177,22 @@ export class TracedAllocator implements Allocator {
     return this.inner.malloc(size);
   }
 
-  /** `malloc` when tracing every block (see {@link mallocTraced}). */
+  /**
+   * `malloc` when tracing every block: the reentrancy guard around the wrapped call, then the
+   * recorder's exact path (the traceback, the table's insert, the counters). A nested call
+   * (busy) or a `stop()` since takes {@link mallocTraced}, which sorts out every case.
+   */
   private mallocExact(size: number): Ptr {
-    return this.mallocTraced(size, MALLOC_EXACT);
+    const recorder = this.recorder;
+    if (recorder.busy || !recorder.tracing) return this.mallocTraced(size, MALLOC_EXACT);
+    recorder.enter();
+    try {
+      const ptr = this.inner.malloc(size);
+      if (ptr !== 0) recorder.recordExact(this.table, ptr, size, MALLOC_EXACT);
+      return ptr;
+    } finally {
+      recorder.leave();
+    }
   }
 
   /**
@@ -181,6 +206,14 @@ export class TracedAllocator implements Allocator {
     const remaining = countdown.remaining - size;
     countdown.remaining = remaining;
     if (remaining > 0) return this.direct.malloc(size);
+    return this.mallocSample(size);
+  }
+
+  /**
+   * {@link mallocSampled} at a sample point (out of line: the fewer bytes of bytecode the fast
+   * path has, the more of the wrapped allocator V8 inlines into the caller's loop).
+   */
+  private mallocSample(size: number): Ptr {
     return this.mallocTraced(size, MALLOC_SAMPLED);
   }
 
@@ -264,7 +297,7 @@ export class TracedAllocator implements Allocator {
   /** `free` when tracing every block: the wrapped `free`, then the trace goes. */
   private freeExact(ptr: Ptr): void {
     this.inner.free(ptr);
-    this.recorder.recordFree(this.table, ptr);
+    this.recorder.recordFreeExact(this.table, ptr);
   }
 
   /**
@@ -273,7 +306,12 @@ export class TracedAllocator implements Allocator {
    */
   private freeSampled(ptr: Ptr): void {
     this.inner.free(ptr);
-    if (this.table.mayHold(ptr)) this.recorder.recordFree(this.table, ptr);
+    if (this.table.mayHold(ptr)) this.forget(ptr);
+  }
+
+  /** Forgets the trace of `ptr`, if it has one (out of line, as {@link mallocSample}). */
+  private forget(ptr: Ptr): void {
+    this.recorder.recordFree(this.table, ptr);
   }
 
   /** The wrapped allocator's `usableSize`. */
