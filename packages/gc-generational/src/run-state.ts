@@ -3,7 +3,7 @@
  * object made for the run (nothing of a collection lives on in the collector's fields). The list
  * heads are the collector's own blocks in the memory, reused from run to run.
  */
-import type { ObjectSpace } from '@heapkit/refcount';
+import type { ObjectSpace, Visit } from '@heapkit/refcount';
 import type { SpacePort } from './space-port.js';
 import type { TypeTable } from './type-table.js';
 
@@ -32,6 +32,12 @@ export class CollectionRun {
   candidates = 0;
   /** Objects the first analysis found unreachable. */
   unreachableCount = 0;
+  /** The general walk's visitors (items, `traverse`), made on first need (reachability.ts). */
+  subtractVisit: Visit | null = null;
+  reachVisit: Visit | null = null;
+  /** For `reachVisit`: the list being scanned, and how many it brought back to it. */
+  scan = 0;
+  movedBack = 0;
 
   constructor(
     readonly space: ObjectSpace,
