@@ -17,11 +17,13 @@
  *  9. if steps 7-8 ran user code, the analysis again on the garbage: what it resurrected
  *     survives; the rest is `still` garbage;
  * 10. every other weakref to the garbage is cleared (including those finalizers made);
- * 11. each garbage object is `clear`ed: reference counting frees it;
+ * 11. each garbage object is `clear`ed: reference counting frees it (or, when nothing about the
+ *     garbage runs code, it is freed in bulk: bulk-release.ts);
  * 12. the uncollectable go to `garbage` and join the next generation.
  */
 import type { Ptr } from '@heapkit/memory';
 import type { ObjectSpace } from '@heapkit/refcount';
+import { releaseInBulk } from './bulk-release.js';
 import type { DebugOutput } from './debug-output.js';
 import {
   clearGarbageWeakrefs,
@@ -45,6 +47,8 @@ export interface CollectionResult {
   readonly candidates: number;
   /** Survivors of the analysis (candidates minus the unreachable), for the long-lived heuristic. */
   readonly survivors: number;
+  /** Objects freed by the bulk path, which does not tell the collector of each (`onFree`). */
+  readonly freedInBulk: number;
 }
 
 /** What a collection works with: the collector's long-lived parts. */
@@ -94,7 +98,13 @@ export function collectGeneration(
     clearCollectionFlags(u32, heads.finalizers);
     listMerge(u32, heads.unreachable, old);
     listMerge(u32, heads.finalizers, old);
-    return { collected: 0, uncollectable: 0, candidates: run.candidates, survivors: run.candidates };
+    return {
+      collected: 0,
+      uncollectable: 0,
+      candidates: run.candidates,
+      survivors: run.candidates,
+      freedInBulk: 0,
+    };
   }
 
   // 7-8. user code: weakref callbacks, finalizers
@@ -114,12 +124,20 @@ export function collectGeneration(
       : run.unreachableCount; // nothing moved in or out of the garbage since the analysis
   if (flags.collectable) ctx.output.list(heads.still, 'collectable');
 
-  // 11. clear: reference counting frees the garbage
-  deleteGarbage(run, ctx.garbage);
+  // 11. clear: reference counting frees the garbage, or the bulk path when nothing can run code
+  const bulk = !flags.saveAll && !codeRan && !run.sawWeakrefs && !run.sawComplex && !table.anyLegacy;
+  const freedInBulk = bulk ? releaseInBulk(run) : -1;
+  if (freedInBulk < 0) deleteGarbage(run, ctx.garbage);
 
   // 12. the uncollectable to `garbage`
   const uncollectable = listSize(space.memory.u32, heads.finalizers);
   if (flags.uncollectable) ctx.output.list(heads.finalizers, 'uncollectable');
   handleLegacyFinalizers(run, ctx.garbage);
-  return { collected, uncollectable, candidates: run.candidates, survivors };
+  return {
+    collected,
+    uncollectable,
+    candidates: run.candidates,
+    survivors,
+    freedInBulk: Math.max(freedInBulk, 0),
+  };
 }

@@ -8,6 +8,7 @@
  *   reachability.ts    update / subtract refs, move unreachable (the analysis)
  *   finalization.ts    weakref callbacks, finalizers, resurrection, weakref clearing
  *   garbage.ts         legacy finalizers, `clear`, `garbage`
+ *   bulk-release.ts    garbage whose freeing runs no code, freed without the refcount cascade
  *   gc-head.ts         the GC pre-header's named offsets and accessors (gc-lists.ts: its lists)
  *   type-table.ts      per-type flat tables for the walk
  *   space-port.ts      every call into the space's collector-only hooks
@@ -350,6 +351,7 @@ export class CycleCollector {
         uncollectable: (flags & DEBUG_UNCOLLECTABLE) !== 0,
       });
       scheduler.survived(generation, result.survivors);
+      scheduler.freedMany(result.freedInBulk);
       const { collected, uncollectable, candidates } = result;
       const record = this.stats[generation]!;
       record.collections++;

@@ -152,18 +152,20 @@ function reachOne(
  * reachable, and so is everything it refers to (see `reachOne`). An object still at 0 when the
  * scan reaches it moves to `unreachable`, tentatively: something scanned later may bring it
  * back. Reachable objects end with gc refs 0 (no longer candidates). Notes on the run whether
- * the unreachable include weakrefs or objects with weakrefs, or finalizers yet to run. Returns
+ * the unreachable include weakrefs or objects with weakrefs, finalizers yet to run, or types the
+ * bulk path cannot free. Returns
  * the number left in `unreachable`.
  */
 export function moveUnreachable(run: CollectionRun, scan: number, unreachable: number): number {
   const { space, table } = run;
-  const { isGc, shape: shapeOf, slotA, slotB, refStart, refWords, finalizer } = table;
+  const { isGc, shape: shapeOf, slotA, slotB, refStart, refWords, finalizer, bulk } = table;
   const weakrefType = run.port.weakrefTypeId;
   let u32 = space.memory.u32;
   listInit(u32, unreachable);
   let moved = 0;
   let sawWeakrefs = false;
   let sawFinalizers = false;
+  let sawComplex = false;
   let type = -1;
   let shape = SHAPE_GENERAL;
   let a = 0;
@@ -216,11 +218,13 @@ export function moveUnreachable(run: CollectionRun, scan: number, unreachable: n
       const t = word & TYPE_ID_MASK;
       if ((word & HAS_WEAKREFS) !== 0 || t === weakrefType) sawWeakrefs = true;
       if (finalizer[t] === 1 && (word & FINALIZED) === 0) sawFinalizers = true;
+      if (bulk[t] !== 1) sawComplex = true;
       node = next;
     }
   }
   run.sawWeakrefs = sawWeakrefs;
   run.sawFinalizers = sawFinalizers;
+  run.sawComplex = sawComplex;
   return moved;
 }
 

@@ -26,6 +26,8 @@ export class CollectionRun {
   sawWeakrefs = false;
   /** Set by the analysis: some unreachable object has a finalizer that has not run. */
   sawFinalizers = false;
+  /** Set by the analysis: some unreachable object's type is not one the bulk path frees. */
+  sawComplex = false;
   /** A `traverse` threw: what it did not report may be reachable, so nothing is garbage. */
   traverseFailed = false;
   /** Objects examined (the collected generations' size). */

@@ -44,6 +44,11 @@ export class TypeTable {
   customClear = new Uint8Array(16);
   /** 1 when the type has a `finalize` (PEP 442). */
   finalizer = new Uint8Array(16);
+  /**
+   * 1 when the type's garbage can be freed in bulk (bulk-release.ts): fixed slots only, the
+   * default `clear`, no finalizer of any kind, not the weakref type.
+   */
+  bulk = new Uint8Array(16);
   /** Row t's fixed slots: `refWords[refStart[t] .. refStart[t + 1])`, word offsets from the object. */
   refStart = new Int32Array(17);
   refWords = new Int32Array(16);
@@ -63,6 +68,7 @@ export class TypeTable {
       this.slotB = grow(this.slotB, new Int32Array(n));
       this.legacy = grow(this.legacy, new Uint8Array(n));
       this.finalizer = grow(this.finalizer, new Uint8Array(n));
+      this.bulk = grow(this.bulk, new Uint8Array(n));
       this.customClear = grow(this.customClear, new Uint8Array(n));
       this.refStart = grow(this.refStart, new Int32Array(n + 1));
     }
@@ -80,6 +86,14 @@ export class TypeTable {
         type.itemValues.length > 0 ||
         type.traverse !== undefined;
       this.walk[t] = general ? WALK_GENERAL : WALK_FIXED;
+      this.bulk[t] =
+        !general &&
+        type.clear === undefined &&
+        type.finalize === undefined &&
+        !type.legacyFinalizer &&
+        t !== this.port.weakrefTypeId
+          ? 1
+          : 0;
       const start = this.refStart[t]!;
       if (start + type.refs.length > this.refWords.length) {
         this.refWords = grow(
