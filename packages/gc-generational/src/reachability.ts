@@ -27,9 +27,10 @@ import * as lists from './gc-lists.js';
 import type { CollectionRun } from './run-state.js';
 import * as shapes from './type-table.js';
 
-const { GC_NEXT, GC_REFS, GC_HEAD_BYTES, GC_HEAD_WORDS, OBJ_REFS, OBJ_TYPE, TYPE, TYPE_ID_MASK } = layout;
+const { GC_NEXT, GC_PREV, GC_REFS, GC_HEAD_BYTES, GC_HEAD_WORDS, OBJ_REFS, OBJ_TYPE, TYPE, TYPE_ID_MASK } =
+  layout;
 const { FINALIZED, HAS_WEAKREFS, COLLECTING, UNREACHABLE, REFS_ONE, MAX_GC_REFS } = layout;
-const { listInit, listMove } = lists;
+const { listInit, listMove, listMoveRun } = lists;
 const { SHAPE_GENERAL, SHAPE_SINGLE, SHAPE_PAIR, SHAPE_SLOTS } = shapes;
 
 /** A child's gc refs word, in words from its object's first word. */
@@ -151,7 +152,9 @@ function reachOne(
  * Step (CPython's `move_unreachable`): scans `scan`'s list; an object with gc refs left is
  * reachable, and so is everything it refers to (see `reachOne`). An object still at 0 when the
  * scan reaches it moves to `unreachable`, tentatively: something scanned later may bring it
- * back. Reachable objects end with gc refs 0 (no longer candidates). Notes on the run whether
+ * back. Consecutive unreachable objects move as one run, spliced to `unreachable` before the next
+ * reachable object's children are visited (so a child to bring back is never in a pending run).
+ * Reachable objects end with gc refs 0 (no longer candidates). Notes on the run whether
  * the unreachable include weakrefs or objects with weakrefs, finalizers yet to run, or types the
  * bulk path cannot free. Returns
  * the number left in `unreachable`.
@@ -170,10 +173,16 @@ export function moveUnreachable(run: CollectionRun, scan: number, unreachable: n
   let shape = SHAPE_GENERAL;
   let a = 0;
   let b = 0;
+  /** The first of the unreachable nodes just passed, still on `scan` (0: none). */
+  let runStart = 0;
   let node = u32[(scan >>> 2) + GC_NEXT]!;
   while (node !== scan) {
     const w = node >>> 2;
     if (u32[w + GC_REFS]! >= REFS_ONE) {
+      if (runStart !== 0) {
+        listMoveRun(u32, runStart, u32[w + GC_PREV]!, unreachable);
+        runStart = 0;
+      }
       const t = u32[w + OBJ_TYPE]! & TYPE_ID_MASK;
       if (t !== type) {
         type = t;
@@ -209,8 +218,7 @@ export function moveUnreachable(run: CollectionRun, scan: number, unreachable: n
       u32[w + GC_REFS] = 0; // reachable: no longer a candidate
       node = u32[w + GC_NEXT]!; // read after the children: one may have been appended after it
     } else {
-      const next = u32[w + GC_NEXT]!;
-      listMove(u32, node, unreachable);
+      if (runStart === 0) runStart = node;
       u32[w + GC_REFS] = TENTATIVE;
       moved++;
       // Note what later steps will have to do (an object moved back only adds work).
@@ -219,9 +227,10 @@ export function moveUnreachable(run: CollectionRun, scan: number, unreachable: n
       if ((word & HAS_WEAKREFS) !== 0 || t === weakrefType) sawWeakrefs = true;
       if (finalizer[t] === 1 && (word & FINALIZED) === 0) sawFinalizers = true;
       if (bulk[t] !== 1) sawComplex = true;
-      node = next;
+      node = u32[w + GC_NEXT]!;
     }
   }
+  if (runStart !== 0) listMoveRun(u32, runStart, u32[(scan >>> 2) + GC_PREV]!, unreachable);
   run.sawWeakrefs = sawWeakrefs;
   run.sawFinalizers = sawFinalizers;
   run.sawComplex = sawComplex;
