@@ -4,9 +4,9 @@
  *
  *  1. gather: generations 0..N move to the working list `young` (younger ones in front, newest
  *     first); objects allocated while the collection runs join generation 0, not it;
- *  2. `updateRefs`: each candidate's gc refs = its refcount;
- *  3. `subtractRefs`: minus the references from candidates; what stays above 0 is referenced
- *     from outside;
+ *  2. update refs: each candidate's gc refs = its refcount;
+ *  3. subtract refs: minus the references from candidates; what stays above 0 is referenced
+ *     from outside (steps 2 and 3 run as one sweep: update-subtract.ts);
  *  4. `moveUnreachable`: whatever is not reachable from those moves to `unreachable`;
  *  5. the survivors move up a generation (and feed the long-lived heuristic);
  *  6. objects with a legacy finalizer, and all they reach, move to `finalizers`: uncollectable;
@@ -34,11 +34,12 @@ import {
 import { deleteGarbage, handleLegacyFinalizers, moveLegacyFinalizers } from './garbage.js';
 import { clearCollectionFlags } from './gc-head.js';
 import { listInit, listMerge, listMergeFront, listSize } from './gc-lists.js';
-import { moveUnreachable, subtractRefs, updateRefs } from './reachability.js';
-import { CollectionRun, type WorkingHeads } from './run-state.js';
+import { moveUnreachable } from './reachability.js';
+import { CollectionRun, type Scratch, type WorkingHeads } from './run-state.js';
 import { GENERATIONS } from './settings.js';
 import type { SpacePort } from './space-port.js';
 import type { TypeTable } from './type-table.js';
+import { updateAndSubtract } from './update-subtract.js';
 
 /** What a collection found. */
 export interface CollectionResult {
@@ -60,6 +61,7 @@ export interface CollectionContext {
   readonly generationHeads: readonly number[];
   readonly garbage: Ptr[];
   readonly output: DebugOutput;
+  readonly scratch: Scratch;
 }
 
 /** Runs one collection of `generation` (see the steps above). */
@@ -70,7 +72,7 @@ export function collectGeneration(
 ): CollectionResult {
   const { space, table, heads, generationHeads } = ctx;
   const old = generationHeads[Math.min(generation + 1, GENERATIONS - 1)]!;
-  const run = new CollectionRun(space, ctx.port, table, heads, generation, old, flags.saveAll);
+  const run = new CollectionRun(space, ctx.port, table, heads, generation, old, flags.saveAll, ctx.scratch);
   table.refresh();
 
   // 1. gather
@@ -79,8 +81,7 @@ export function collectGeneration(
   for (let g = generation; g >= 0; g--) listMerge(u32, generationHeads[g]!, heads.young);
 
   // 2-4. the analysis
-  run.candidates = updateRefs(run, heads.young);
-  subtractRefs(run, heads.young);
+  run.candidates = updateAndSubtract(run, heads.young);
   run.unreachableCount = moveUnreachable(run, heads.young, heads.unreachable);
   const survivors = run.candidates - run.unreachableCount;
 

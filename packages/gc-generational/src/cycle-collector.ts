@@ -6,6 +6,7 @@
  *   scheduler.ts       counts, thresholds, when automatic collections run and which generation
  *   collection.ts      one collection as numbered steps over a per-run state (run-state.ts)
  *   reachability.ts    update / subtract refs, move unreachable (the analysis)
+ *   update-subtract.ts update and subtract refs fused in one sweep (a collection's steps 2-3)
  *   finalization.ts    weakref callbacks, finalizers, resurrection, weakref clearing
  *   garbage.ts         legacy finalizers, `clear`, `garbage`
  *   bulk-release.ts    garbage whose freeing runs no code, freed without the refcount cascade
@@ -24,7 +25,7 @@ import { DebugOutput } from './debug-output.js';
 import { NotTrackableError } from './errors.js';
 import { GC_HEAD_BYTES, isLinked, nodeOf, objectOf } from './gc-head.js';
 import { listInit, listMerge, listNext, listPrepend, listRemove, listSize } from './gc-lists.js';
-import type { WorkingHeads } from './run-state.js';
+import { Scratch, type WorkingHeads } from './run-state.js';
 import { Scheduler } from './scheduler.js';
 import {
   type AutomaticMode,
@@ -114,6 +115,7 @@ export class CycleCollector {
       generationHeads: this.generationHeads,
       garbage: this.garbage,
       output: this.output,
+      scratch: new Scratch(),
     };
     port.attach({ onAlloc: (obj) => this.onAlloc(obj), onFree: (obj) => this.onFree(obj) });
   }

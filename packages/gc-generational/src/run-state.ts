@@ -21,6 +21,12 @@ export interface WorkingHeads {
   readonly seen: number;
 }
 
+/** Buffers a collection borrows from its collector, reused from run to run. */
+export class Scratch {
+  /** update-subtract.ts: children whose subtraction waits for the end of the sweep. */
+  later = new Uint32Array(1024);
+}
+
 export class CollectionRun {
   /** Set by the analysis: some unreachable object has weakrefs, or is one. */
   sawWeakrefs = false;
@@ -40,6 +46,10 @@ export class CollectionRun {
   /** For `reachVisit`: the list being scanned, and how many it brought back to it. */
   scan = 0;
   movedBack = 0;
+  /** update-subtract.ts: the scratch buffer of noted children, how many, and the general visitor. */
+  later: Uint32Array;
+  noted = 0;
+  noteVisit: Visit | null = null;
 
   constructor(
     readonly space: ObjectSpace,
@@ -52,5 +62,17 @@ export class CollectionRun {
     readonly old: number,
     /** `DEBUG_SAVEALL`: every unreachable object goes to `garbage`, none is freed. */
     readonly saveAll: boolean,
-  ) {}
+    private readonly scratch: Scratch,
+  ) {
+    this.later = scratch.later;
+  }
+
+  /** Doubles the `later` buffer (kept by the collector for the next runs); returns it. */
+  growLater(): Uint32Array {
+    const later = new Uint32Array(this.later.length * 2);
+    later.set(this.later);
+    this.later = later;
+    this.scratch.later = later;
+    return later;
+  }
 }
