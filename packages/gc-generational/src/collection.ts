@@ -82,6 +82,7 @@ export function collectGeneration(
 
   // 2-4. the analysis
   run.candidates = updateAndSubtract(run, heads.young);
+  ctx.scratch.trim();
   run.unreachableCount = moveUnreachable(run, heads.young, heads.unreachable);
   const survivors = run.candidates - run.unreachableCount;
 

@@ -21,10 +21,19 @@ export interface WorkingHeads {
   readonly seen: number;
 }
 
+/** Entries of the `later` buffer to start with, and the most kept from one run to the next. */
+const SCRATCH_ENTRIES = 1024;
+const SCRATCH_KEPT = 1 << 16;
+
 /** Buffers a collection borrows from its collector, reused from run to run. */
 export class Scratch {
   /** update-subtract.ts: children whose subtraction waits for the end of the sweep. */
-  later = new Uint32Array(1024);
+  later = new Uint32Array(SCRATCH_ENTRIES);
+
+  /** After a run: a buffer that grew large is let go (a large collection is rare; JS memory is not). */
+  trim(): void {
+    if (this.later.length > SCRATCH_KEPT) this.later = new Uint32Array(SCRATCH_ENTRIES);
+  }
 }
 
 export class CollectionRun {
