@@ -4,9 +4,9 @@
  *
  *  1. gather: generations 0..N move to the working list `young` (younger ones in front, newest
  *     first); objects allocated while the collection runs join generation 0, not it;
- *  2. `updateRefs`: each candidate's gc refs = its refcount;
- *  3. `subtractRefs`: minus the references from candidates; what stays above 0 is referenced
- *     from outside;
+ *  2. update refs: each candidate's gc refs = its refcount;
+ *  3. subtract refs: minus the references from candidates; what stays above 0 is referenced
+ *     from outside (steps 2 and 3 run as one sweep: update-subtract.ts);
  *  4. `moveUnreachable`: whatever is not reachable from those moves to `unreachable`;
  *  5. the survivors move up a generation (and feed the long-lived heuristic);
  *  6. objects with a legacy finalizer, and all they reach, move to `finalizers`: uncollectable;
@@ -17,11 +17,13 @@
  *  9. if steps 7-8 ran user code, the analysis again on the garbage: what it resurrected
  *     survives; the rest is `still` garbage;
  * 10. every other weakref to the garbage is cleared (including those finalizers made);
- * 11. each garbage object is `clear`ed: reference counting frees it;
+ * 11. each garbage object is `clear`ed: reference counting frees it (or, when nothing about the
+ *     garbage runs code, it is freed in bulk: bulk-release.ts);
  * 12. the uncollectable go to `garbage` and join the next generation.
  */
 import type { Ptr } from '@heapkit/memory';
 import type { ObjectSpace } from '@heapkit/refcount';
+import { releaseInBulk } from './bulk-release.js';
 import type { DebugOutput } from './debug-output.js';
 import {
   clearGarbageWeakrefs,
@@ -32,11 +34,12 @@ import {
 import { deleteGarbage, handleLegacyFinalizers, moveLegacyFinalizers } from './garbage.js';
 import { clearCollectionFlags } from './gc-head.js';
 import { listInit, listMerge, listMergeFront, listSize } from './gc-lists.js';
-import { moveUnreachable, subtractRefs, updateRefs } from './reachability.js';
-import { CollectionRun, type WorkingHeads } from './run-state.js';
+import { moveUnreachable } from './reachability.js';
+import { CollectionRun, type Scratch, type WorkingHeads } from './run-state.js';
 import { GENERATIONS } from './settings.js';
 import type { SpacePort } from './space-port.js';
 import type { TypeTable } from './type-table.js';
+import { updateAndSubtract } from './update-subtract.js';
 
 /** What a collection found. */
 export interface CollectionResult {
@@ -45,6 +48,8 @@ export interface CollectionResult {
   readonly candidates: number;
   /** Survivors of the analysis (candidates minus the unreachable), for the long-lived heuristic. */
   readonly survivors: number;
+  /** Objects freed by the bulk path, which does not tell the collector of each (`onFree`). */
+  readonly freedInBulk: number;
 }
 
 /** What a collection works with: the collector's long-lived parts. */
@@ -56,6 +61,7 @@ export interface CollectionContext {
   readonly generationHeads: readonly number[];
   readonly garbage: Ptr[];
   readonly output: DebugOutput;
+  readonly scratch: Scratch;
 }
 
 /** Runs one collection of `generation` (see the steps above). */
@@ -66,7 +72,7 @@ export function collectGeneration(
 ): CollectionResult {
   const { space, table, heads, generationHeads } = ctx;
   const old = generationHeads[Math.min(generation + 1, GENERATIONS - 1)]!;
-  const run = new CollectionRun(space, ctx.port, table, heads, generation, old, flags.saveAll);
+  const run = new CollectionRun(space, ctx.port, table, heads, generation, old, flags.saveAll, ctx.scratch);
   table.refresh();
 
   // 1. gather
@@ -75,8 +81,8 @@ export function collectGeneration(
   for (let g = generation; g >= 0; g--) listMerge(u32, generationHeads[g]!, heads.young);
 
   // 2-4. the analysis
-  run.candidates = updateRefs(run, heads.young);
-  subtractRefs(run, heads.young);
+  run.candidates = updateAndSubtract(run, heads.young);
+  ctx.scratch.trim();
   run.unreachableCount = moveUnreachable(run, heads.young, heads.unreachable);
   const survivors = run.candidates - run.unreachableCount;
 
@@ -94,7 +100,13 @@ export function collectGeneration(
     clearCollectionFlags(u32, heads.finalizers);
     listMerge(u32, heads.unreachable, old);
     listMerge(u32, heads.finalizers, old);
-    return { collected: 0, uncollectable: 0, candidates: run.candidates, survivors: run.candidates };
+    return {
+      collected: 0,
+      uncollectable: 0,
+      candidates: run.candidates,
+      survivors: run.candidates,
+      freedInBulk: 0,
+    };
   }
 
   // 7-8. user code: weakref callbacks, finalizers
@@ -114,12 +126,20 @@ export function collectGeneration(
       : run.unreachableCount; // nothing moved in or out of the garbage since the analysis
   if (flags.collectable) ctx.output.list(heads.still, 'collectable');
 
-  // 11. clear: reference counting frees the garbage
-  deleteGarbage(run, ctx.garbage);
+  // 11. clear: reference counting frees the garbage, or the bulk path when nothing can run code
+  const bulk = !flags.saveAll && !codeRan && !run.sawWeakrefs && !run.sawComplex && !table.anyLegacy;
+  const freedInBulk = bulk ? releaseInBulk(run) : -1;
+  if (freedInBulk < 0) deleteGarbage(run, ctx.garbage);
 
   // 12. the uncollectable to `garbage`
   const uncollectable = listSize(space.memory.u32, heads.finalizers);
   if (flags.uncollectable) ctx.output.list(heads.finalizers, 'uncollectable');
   handleLegacyFinalizers(run, ctx.garbage);
-  return { collected, uncollectable, candidates: run.candidates, survivors };
+  return {
+    collected,
+    uncollectable,
+    candidates: run.candidates,
+    survivors,
+    freedInBulk: Math.max(freedInBulk, 0),
+  };
 }

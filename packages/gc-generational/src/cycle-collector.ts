@@ -6,8 +6,10 @@
  *   scheduler.ts       counts, thresholds, when automatic collections run and which generation
  *   collection.ts      one collection as numbered steps over a per-run state (run-state.ts)
  *   reachability.ts    update / subtract refs, move unreachable (the analysis)
+ *   update-subtract.ts update and subtract refs fused in one sweep (a collection's steps 2-3)
  *   finalization.ts    weakref callbacks, finalizers, resurrection, weakref clearing
  *   garbage.ts         legacy finalizers, `clear`, `garbage`
+ *   bulk-release.ts    garbage whose freeing runs no code, freed without the refcount cascade
  *   gc-head.ts         the GC pre-header's named offsets and accessors (gc-lists.ts: its lists)
  *   type-table.ts      per-type flat tables for the walk
  *   space-port.ts      every call into the space's collector-only hooks
@@ -23,7 +25,7 @@ import { DebugOutput } from './debug-output.js';
 import { NotTrackableError } from './errors.js';
 import { GC_HEAD_BYTES, isLinked, nodeOf, objectOf } from './gc-head.js';
 import { listInit, listMerge, listNext, listPrepend, listRemove, listSize } from './gc-lists.js';
-import type { WorkingHeads } from './run-state.js';
+import { Scratch, type WorkingHeads } from './run-state.js';
 import { Scheduler } from './scheduler.js';
 import {
   type AutomaticMode,
@@ -113,6 +115,7 @@ export class CycleCollector {
       generationHeads: this.generationHeads,
       garbage: this.garbage,
       output: this.output,
+      scratch: new Scratch(),
     };
     port.attach({ onAlloc: (obj) => this.onAlloc(obj), onFree: (obj) => this.onFree(obj) });
   }
@@ -350,6 +353,7 @@ export class CycleCollector {
         uncollectable: (flags & DEBUG_UNCOLLECTABLE) !== 0,
       });
       scheduler.survived(generation, result.survivors);
+      scheduler.freedMany(result.freedInBulk);
       const { collected, uncollectable, candidates } = result;
       const record = this.stats[generation]!;
       record.collections++;

@@ -80,6 +80,23 @@ export function listMove(u32: Uint32Array, node: number, head: number): void {
   listAppend(u32, node, head);
 }
 
+/**
+ * Moves the run of nodes `first` .. `last` (linked in that order in some list) to the end of
+ * `head`'s list, in O(1).
+ */
+export function listMoveRun(u32: Uint32Array, first: number, last: number, head: number): void {
+  const before = u32[(first >>> 2) + GC_PREV_WORD]!;
+  const after = u32[(last >>> 2) + GC_NEXT_WORD]!;
+  u32[(before >>> 2) + GC_NEXT_WORD] = after;
+  u32[(after >>> 2) + GC_PREV_WORD] = before;
+  const h = head >>> 2;
+  const tail = u32[h + GC_PREV_WORD]!;
+  u32[(tail >>> 2) + GC_NEXT_WORD] = first;
+  u32[(first >>> 2) + GC_PREV_WORD] = tail;
+  u32[(last >>> 2) + GC_NEXT_WORD] = head;
+  u32[h + GC_PREV_WORD] = last;
+}
+
 /** Appends every node of `from` to `to`, leaving `from` empty. */
 export function listMerge(u32: Uint32Array, from: number, to: number): void {
   if (listIsEmpty(u32, from)) return;

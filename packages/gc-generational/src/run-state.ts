@@ -3,7 +3,7 @@
  * object made for the run (nothing of a collection lives on in the collector's fields). The list
  * heads are the collector's own blocks in the memory, reused from run to run.
  */
-import type { ObjectSpace } from '@heapkit/refcount';
+import type { ObjectSpace, Visit } from '@heapkit/refcount';
 import type { SpacePort } from './space-port.js';
 import type { TypeTable } from './type-table.js';
 
@@ -21,17 +21,44 @@ export interface WorkingHeads {
   readonly seen: number;
 }
 
+/** Entries of the `later` buffer to start with, and the most kept from one run to the next. */
+const SCRATCH_ENTRIES = 1024;
+const SCRATCH_KEPT = 1 << 16;
+
+/** Buffers a collection borrows from its collector, reused from run to run. */
+export class Scratch {
+  /** update-subtract.ts: children whose subtraction waits for the end of the sweep. */
+  later = new Uint32Array(SCRATCH_ENTRIES);
+
+  /** After a run: a buffer that grew large is let go (a large collection is rare; JS memory is not). */
+  trim(): void {
+    if (this.later.length > SCRATCH_KEPT) this.later = new Uint32Array(SCRATCH_ENTRIES);
+  }
+}
+
 export class CollectionRun {
   /** Set by the analysis: some unreachable object has weakrefs, or is one. */
   sawWeakrefs = false;
   /** Set by the analysis: some unreachable object has a finalizer that has not run. */
   sawFinalizers = false;
+  /** Set by the analysis: some unreachable object's type is not one the bulk path frees. */
+  sawComplex = false;
   /** A `traverse` threw: what it did not report may be reachable, so nothing is garbage. */
   traverseFailed = false;
   /** Objects examined (the collected generations' size). */
   candidates = 0;
   /** Objects the first analysis found unreachable. */
   unreachableCount = 0;
+  /** The general walk's visitors (items, `traverse`), made on first need (reachability.ts). */
+  subtractVisit: Visit | null = null;
+  reachVisit: Visit | null = null;
+  /** For `reachVisit`: the list being scanned, and how many it brought back to it. */
+  scan = 0;
+  movedBack = 0;
+  /** update-subtract.ts: the scratch buffer of noted children, how many, and the general visitor. */
+  later: Uint32Array;
+  noted = 0;
+  noteVisit: Visit | null = null;
 
   constructor(
     readonly space: ObjectSpace,
@@ -44,5 +71,17 @@ export class CollectionRun {
     readonly old: number,
     /** `DEBUG_SAVEALL`: every unreachable object goes to `garbage`, none is freed. */
     readonly saveAll: boolean,
-  ) {}
+    private readonly scratch: Scratch,
+  ) {
+    this.later = scratch.later;
+  }
+
+  /** Doubles the `later` buffer (kept by the collector for the next runs); returns it. */
+  growLater(): Uint32Array {
+    const later = new Uint32Array(this.later.length * 2);
+    later.set(this.later);
+    this.later = later;
+    this.scratch.later = later;
+    return later;
+  }
 }

@@ -51,6 +51,11 @@ export class Scheduler {
     if (this.counts[0]! > 0) this.counts[0]!--;
   }
 
+  /** `n` tracked objects were freed at once (a collection's bulk path). */
+  freedMany(n: number): void {
+    this.counts[0] = Math.max(this.counts[0]! - n, 0);
+  }
+
   /** The generation an automatic collection should collect, or -1 for none. */
   chooseGeneration(): number {
     const { counts, thresholds } = this;

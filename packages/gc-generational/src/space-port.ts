@@ -73,6 +73,14 @@ export class SpacePort {
     this.attached.clearWeakref(wr);
   }
 
+  /**
+   * Frees `obj`, proved unreachable, without dropping its references or calling `onFree` (the
+   * bulk path: bulk-release.ts). False, doing nothing, when its deallocation would run code.
+   */
+  freeUnreachable(obj: Ptr): boolean {
+    return this.attached.freeUnreachable(obj);
+  }
+
   /** `tp_clear`: breaks `obj`'s references (its type's `clear`, or every slot). May throw (user code). */
   clearRefs(obj: Ptr): void {
     this.space.clearRefs(obj);

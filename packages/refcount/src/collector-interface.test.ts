@@ -85,4 +85,41 @@ describe("the collector's interface", () => {
     expect(space.getWeakrefCount(t)).toBe(0);
     space.validate();
   });
+
+  it('freeUnreachable frees an object as it stands, and refuses one whose deallocation runs code', () => {
+    for (const debug of [false, true]) {
+      const { space, allocator } = makeSpace({ debug });
+      const freed: number[] = [];
+      const port = attachCollector(space, { onAlloc: () => {}, onFree: (obj) => freed.push(obj) });
+      const Node = space.registerType({ name: 'Node', size: 8, refs: [0, 4], gc: true });
+      const Fin = space.registerType({ name: 'Fin', size: 4, refs: [0], gc: true, finalize: () => {} });
+      const start = allocator.stats().bytesInUse;
+      // A 2-cycle: each holds the other; the collector frees both without counting them down.
+      const a = space.alloc(Node.id);
+      const b = space.alloc(Node.id);
+      space.setRef(a, 0, b);
+      space.setRef(b, 0, a);
+      space.decref(a);
+      space.decref(b);
+      expect(port.freeUnreachable(a)).toBe(true);
+      expect(space.isAlive(a)).toBe(false);
+      expect(port.freeUnreachable(b)).toBe(true);
+      expect(freed).toEqual([]); // onFree is the collector's own business here
+      space.clearFreeLists();
+      expect(allocator.stats().bytesInUse).toBe(start);
+      expect(() => port.freeUnreachable(a)).toThrow(/freeUnreachable/);
+      // A finalizer, a weakref to it, a weakref itself: the usual path is the caller's.
+      const f = space.alloc(Fin.id);
+      expect(port.freeUnreachable(f)).toBe(false);
+      const c = space.alloc(Node.id);
+      const w = space.weakref(c);
+      expect(port.freeUnreachable(c)).toBe(false);
+      expect(port.freeUnreachable(w)).toBe(false);
+      for (const obj of [f, c, w]) expect(space.isAlive(obj)).toBe(true);
+      for (const obj of [f, c, w]) space.decref(obj);
+      space.validate();
+      space.clearFreeLists();
+      expect(allocator.stats().bytesInUse).toBe(start);
+    }
+  });
 });

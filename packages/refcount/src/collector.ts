@@ -19,6 +19,7 @@ import { runFinalizer } from './deallocation.js';
 import { FINALIZED, HAS_WEAKREFS, TYPE_WORD } from './header.js';
 import type { ObjectSpace } from './object-space.js';
 import { T_FINALIZE } from './types.js';
+import { freeUnreachable } from './unreachable-release.js';
 import { checkWeakref, clearWeakrefs, type PendingCallbacks, runWeakrefCallbacks } from './weakref-api.js';
 
 export type { CollectorHooks } from './core.js';
@@ -56,6 +57,15 @@ export interface CollectorPort {
    * (`_PyWeakref_ClearRef` on a weakref that is garbage itself). Throws `NotAWeakrefError`.
    */
   clearWeakref(wr: Ptr): void;
+  /**
+   * Frees `obj`, which the collector proved unreachable, whatever its count and without dropping
+   * the references it holds or calling `onFree`: the collector has dropped those to objects
+   * outside the garbage and frees the rest of the garbage the same way (its bulk path; see
+   * `unreachable-release.ts`). Returns false, doing nothing, when the object's deallocation
+   * would run code (finalizer, weakrefs, a weakref, `traverse`, items). Throws
+   * `InvalidObjectError` when `obj` is not a live object.
+   */
+  freeUnreachable(obj: Ptr): boolean;
 }
 
 /**
@@ -111,5 +121,9 @@ class Port implements CollectorPort {
   clearWeakref(wr: Ptr): void {
     checkWeakref(this.c, wr, 'clearWeakref');
     this.c.weakrefs.detach(wr);
+  }
+
+  freeUnreachable(obj: Ptr): boolean {
+    return freeUnreachable(this.c, obj);
   }
 }

@@ -254,7 +254,7 @@ function deallocateSlow(c: SpaceCore, obj: Ptr, t: number): void {
  * Gives a dead object's block to the free lists or the allocator (in debug mode: poisoned, its
  * type remembered, and always to the allocator). An allocator whose `free` throws is reported.
  */
-function freeBlock(c: SpaceCore, obj: Ptr, t: number): void {
+export function freeBlock(c: SpaceCore, obj: Ptr, t: number): void {
   const block = obj - c.tPre[t]!;
   const bytes = blockBytes(c, obj, t);
   if (c.freedTypes !== undefined) {
