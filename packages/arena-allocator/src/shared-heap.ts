@@ -256,9 +256,7 @@ export class SharedHeap {
 
   /** Takes `slot`'s whole stack of published batches (one exchange); 0 when empty. */
   takeBatches(slot: number): number {
-    const at = this.slotWord(slot, SLOT_BATCHES);
-    if (Atomics.load(this.memory.i32, at) === 0) return 0;
-    return Atomics.exchange(this.memory.i32, at, 0) >>> 0;
+    return this.takeStack(this.slotWord(slot, SLOT_BATCHES));
   }
 
   /** The head of `slot`'s stack of published batches, left in place (for `validate`). */
@@ -278,9 +276,7 @@ export class SharedHeap {
 
   /** Takes `slot`'s whole stack of pools with remote frees (one exchange); 0 when empty. */
   takePendingPools(slot: number): number {
-    const at = this.slotWord(slot, SLOT_PENDING);
-    if (Atomics.load(this.memory.i32, at) === 0) return 0;
-    return Atomics.exchange(this.memory.i32, at, 0) >>> 0;
+    return this.takeStack(this.slotWord(slot, SLOT_PENDING));
   }
 
   /** Takes a pool's cross-thread list (one exchange), clearing its queued bit. */
@@ -290,14 +286,18 @@ export class SharedHeap {
 
   /** Takes `slot`'s stack of remotely freed large blocks; 0 when empty. */
   takeRemoteLarge(slot: number): number {
-    const at = this.slotWord(slot, SLOT_REMOTE_LARGE);
-    if (Atomics.load(this.memory.i32, at) === 0) return 0;
-    return Atomics.exchange(this.memory.i32, at, 0) >>> 0;
+    return this.takeStack(this.slotWord(slot, SLOT_REMOTE_LARGE));
   }
 
   /** The head of `slot`'s stack of remotely freed large blocks, left in place (for `validate`). */
   peekRemoteLarge(slot: number): number {
     return Atomics.load(this.memory.i32, this.slotWord(slot, SLOT_REMOTE_LARGE)) >>> 0;
+  }
+
+  /** Takes the whole stack at word `at` (one exchange; none when it is empty); 0 when empty. */
+  private takeStack(at: number): number {
+    if (Atomics.load(this.memory.i32, at) === 0) return 0;
+    return Atomics.exchange(this.memory.i32, at, 0) >>> 0;
   }
 
   /** Treiber push of `item` (link word index `link`) on the stack at word `head`. */
