@@ -34,8 +34,13 @@ function inUse(heap: ArenaAllocator): number {
   return heap.stats().bytesInUse;
 }
 
-/** Every allocator publishes its batches and takes back what others freed, until nothing moves. */
+/**
+ * Every allocator publishes its batches and takes back what others freed, until nothing moves.
+ * The first adopts abandoned slots first: a batch for a departed allocator waits for its adopter,
+ * as that allocator's remote frees do, and the batch's own block with it.
+ */
 function settle(...heaps: ArenaAllocator[]): void {
+  heaps[0]!.adoptAbandoned();
   for (let round = 0; round < 3; round++) for (const h of heaps) h.reclaim();
 }
 
