@@ -6,6 +6,7 @@ import { checkDebugBlock } from './debug-guards.js';
 import { debugFree, debugInnerOf, debugMalloc, debugRealloc } from './debug-mode.js';
 import { liveStateOf, viewsWereStale } from './pointer-errors.js';
 import { FOREIGN, Pools } from './pools.js';
+import { RemoteBatches } from './remote-batches.js';
 import type { SharedHeap } from './shared-heap.js';
 import {
   addReclaimListener,
@@ -79,6 +80,8 @@ export class ArenaAllocator implements Allocator {
   readonly heapSlot: number;
   /** @internal Slots this allocator adopted: it drains their remote-free stacks too. */
   readonly adoptedSlots: number[] = [];
+  /** @internal Open batches of remote frees, when shared (see `remote-batches.ts`). */
+  readonly batches: RemoteBatches | undefined;
   /** @internal See {@link ArenaAllocator.onReclaim}. */
   readonly reclaimListeners: ((ptr: Ptr) => void)[] = [];
   private detached = false;
@@ -122,6 +125,7 @@ export class ArenaAllocator implements Allocator {
     this.largeOwner = joined?.largeOwner ?? this.owner;
     this.heapSlot = joined?.slot ?? 0;
     this.remoteBits = joined?.heap.remoteBits ?? new Int32Array(0);
+    this.batches = joined === undefined ? undefined : new RemoteBatches(this, joined.heap);
     this.states = new BlockStates(this.memory.byteLength, this.sharedHeap);
     this.tlsf = new Tlsf(
       this.memory,

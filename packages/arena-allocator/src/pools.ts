@@ -211,7 +211,10 @@ export class Pools {
   private allocFromNewPool(szidx: number): number {
     // A shared heap first takes back what other workers freed: that bounds the pools in use
     // while blocks are in flight (a new pool is carved only when none came back).
-    if (this.reclaimer?.() && this.usedpools[szidx] !== 0) return this.alloc(szidx);
+    // Whatever it returns, look again: it may have put a pool of this class back in usedpools
+    // (a block of the allocator's own coming home counts as nothing taken back).
+    this.reclaimer?.();
+    if (this.usedpools[szidx] !== 0) return this.alloc(szidx);
     let arena = this.usableArenas;
     if (arena === 0) {
       arena = this.newArena();

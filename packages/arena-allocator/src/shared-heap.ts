@@ -8,7 +8,7 @@ import { POOL_NEXT_PENDING, POOL_OWNER_SLOT, POOL_XFREE } from './config.js';
  *
  * ```
  *   0    magic        0x48534b48 ("HKSH"), written last when the record is set up
- *   4    version      1
+ *   4    version      2
  *   8    poolSize     every shared allocator uses these two sizes
  *   12   arenaSize
  *   16   span         64 KiB pages of memory the maps below cover (the first allocator's maxBytes)
@@ -27,16 +27,22 @@ import { POOL_NEXT_PENDING, POOL_OWNER_SLOT, POOL_XFREE } from './config.js';
  *        +12 pendingPools  stack of pools with remote frees, linked through POOL_NEXT_PENDING
  *        +16 remoteLarge   stack of remotely freed large blocks, linked through their first word
  *        +20 forward       ADOPTED: the slot that took this one over and drains its stacks
+ *        +24 batches       stack of published remote-free batches for this slot's blocks,
+ *                          linked through BATCH_LINK (see `remote-batches.ts`)
+ *        +28 openBatches   this slot's own batches still being filled, linked through
+ *                          BATCH_NEXT_OPEN; written only by the slot's allocator (plain stores)
  * ```
  *
  * Each pool header holds its owner's slot (`POOL_OWNER_SLOT`), its cross-thread free list
  * (`POOL_XFREE`: the head block, bit 0 set while the pool sits on its owner's `pendingPools`) and
  * the `pendingPools` link. A remote free is one CAS on `POOL_XFREE`, plus one CAS on the slot's
  * stack when the pool was not queued yet (mimalloc's `thread_free` and delayed free). The owner
- * takes a whole stack with one `Atomics.exchange`.
+ * takes a whole stack with one `Atomics.exchange`. Small blocks normally travel in batches
+ * instead (`remote-batches.ts`): one CAS per batch on the owner slot's `batches` stack; the
+ * per-pool list carries the batches themselves home, and blocks when no batch can be had.
  */
 export const SHARED_MAGIC = 0x48534b48;
-export const SHARED_VERSION = 1;
+export const SHARED_VERSION = 2;
 const MAGIC = 0;
 const VERSION = 4;
 const POOL_SIZE = 8;
@@ -54,6 +60,8 @@ const SLOT_LARGE_OWNER = 8;
 const SLOT_PENDING = 12;
 const SLOT_REMOTE_LARGE = 16;
 const SLOT_FORWARD = 20;
+const SLOT_BATCHES = 24;
+const SLOT_OPEN_BATCHES = 28;
 /** Heap slots per memory: at most 255 allocators attached at once. */
 export const SLOT_COUNT = 256;
 
@@ -160,6 +168,8 @@ export class SharedHeap {
         Atomics.store(i32, this.slotWord(slot, SLOT_PENDING), 0);
         Atomics.store(i32, this.slotWord(slot, SLOT_REMOTE_LARGE), 0);
         Atomics.store(i32, this.slotWord(slot, SLOT_FORWARD), 0);
+        Atomics.store(i32, this.slotWord(slot, SLOT_BATCHES), 0);
+        Atomics.store(i32, this.slotWord(slot, SLOT_OPEN_BATCHES), 0);
         return slot;
       }
     }
@@ -239,11 +249,34 @@ export class SharedHeap {
     this.push(this.slotWord(slot, SLOT_REMOTE_LARGE), ptr, ptr >>> 2);
   }
 
+  /** Publishes remote-free batch `batch` (its link word at `link`) on `slot`'s stack: one CAS. */
+  pushBatch(batch: number, link: number, slot: number): void {
+    this.push(this.slotWord(slot, SLOT_BATCHES), batch, link >>> 2);
+  }
+
+  /** Takes `slot`'s whole stack of published batches (one exchange); 0 when empty. */
+  takeBatches(slot: number): number {
+    return this.takeStack(this.slotWord(slot, SLOT_BATCHES));
+  }
+
+  /** The head of `slot`'s stack of published batches, left in place (for `validate`). */
+  peekBatches(slot: number): number {
+    return Atomics.load(this.memory.i32, this.slotWord(slot, SLOT_BATCHES)) >>> 0;
+  }
+
+  /** The first of `slot`'s batches still being filled (its allocator's list; read when quiescent). */
+  openBatches(slot: number): number {
+    return this.memory.u32[this.slotWord(slot, SLOT_OPEN_BATCHES)]!;
+  }
+
+  /** Sets the head of `slot`'s list of open batches (only `slot`'s allocator, or its adopter). */
+  setOpenBatches(slot: number, batch: number): void {
+    this.memory.u32[this.slotWord(slot, SLOT_OPEN_BATCHES)] = batch;
+  }
+
   /** Takes `slot`'s whole stack of pools with remote frees (one exchange); 0 when empty. */
   takePendingPools(slot: number): number {
-    const at = this.slotWord(slot, SLOT_PENDING);
-    if (Atomics.load(this.memory.i32, at) === 0) return 0;
-    return Atomics.exchange(this.memory.i32, at, 0) >>> 0;
+    return this.takeStack(this.slotWord(slot, SLOT_PENDING));
   }
 
   /** Takes a pool's cross-thread list (one exchange), clearing its queued bit. */
@@ -253,14 +286,18 @@ export class SharedHeap {
 
   /** Takes `slot`'s stack of remotely freed large blocks; 0 when empty. */
   takeRemoteLarge(slot: number): number {
-    const at = this.slotWord(slot, SLOT_REMOTE_LARGE);
-    if (Atomics.load(this.memory.i32, at) === 0) return 0;
-    return Atomics.exchange(this.memory.i32, at, 0) >>> 0;
+    return this.takeStack(this.slotWord(slot, SLOT_REMOTE_LARGE));
   }
 
   /** The head of `slot`'s stack of remotely freed large blocks, left in place (for `validate`). */
   peekRemoteLarge(slot: number): number {
     return Atomics.load(this.memory.i32, this.slotWord(slot, SLOT_REMOTE_LARGE)) >>> 0;
+  }
+
+  /** Takes the whole stack at word `at` (one exchange; none when it is empty); 0 when empty. */
+  private takeStack(at: number): number {
+    if (Atomics.load(this.memory.i32, at) === 0) return 0;
+    return Atomics.exchange(this.memory.i32, at, 0) >>> 0;
   }
 
   /** Treiber push of `item` (link word index `link`) on the stack at word `head`. */

@@ -7,9 +7,16 @@ import {
 } from '@heapkit/memory';
 import type { ArenaAllocator } from './arena-allocator.js';
 import { FREED, LIVE_LARGE, LIVE_SMALL } from './block-states.js';
-import { ALIGNMENT_SHIFT, POOL_NEXT_PENDING, POOL_SZIDX, type ResolvedConfig } from './config.js';
+import {
+  ALIGNMENT_SHIFT,
+  POOL_NEXT_PENDING,
+  POOL_OWNER_SLOT,
+  POOL_SZIDX,
+  type ResolvedConfig,
+} from './config.js';
 import { explainPointer } from './pointer-errors.js';
 import { FOREIGN } from './pools.js';
+import { BATCH_BYTES, forEachInBatch, nextPublished, publishOrphanedBatches } from './remote-batches.js';
 import { ABANDONED_SLOT, ADOPTED, ADOPTING, ATTACHED, SharedHeap, SLOT_COUNT } from './shared-heap.js';
 
 /**
@@ -49,10 +56,23 @@ export function foreignUsableSize(heap: ArenaAllocator, ptr: Ptr, state: number)
 /**
  * Frees `ptr`, a live block (in `state`) of another allocator of the shared heap: claims its
  * remote-free bit with one atomic OR (a bit already set is a double free, whichever thread made
- * the first), then pushes it on its pool's cross-thread list with one CAS, or, a large block, on
- * its owner's stack of remotely freed large blocks. The owner takes it back later.
+ * the first), then puts a small block in this allocator's open batch for the owner
+ * (`remote-batches.ts`), and a large block on its owner's stack of remotely freed large blocks
+ * (one CAS). The owner takes it back later.
  */
 export function remoteFree(heap: ArenaAllocator, ptr: Ptr, state: number, operation: string): void {
+  claimRemote(heap, ptr, state, operation);
+  if (state === LIVE_SMALL) {
+    const pool = ptr - (ptr & (heap.config.poolSize - 1));
+    if (heap.batches!.add(ptr, heap.memory.u32[(pool + POOL_OWNER_SLOT) >>> 2]!)) return;
+    heap.sharedHeap!.pushSmall(ptr, pool);
+    return;
+  }
+  pushLargeHome(heap, ptr, operation);
+}
+
+/** Claims live block `ptr`'s remote-free bit (one atomic OR); DoubleFreeError when it was freed already. */
+function claimRemote(heap: ArenaAllocator, ptr: Ptr, state: number, operation: string): void {
   const shared = heap.sharedHeap!;
   const word = ptr >>> 9;
   const bit = 1 << ((ptr >>> 4) & 31);
@@ -62,25 +82,52 @@ export function remoteFree(heap: ArenaAllocator, ptr: Ptr, state: number, operat
     Atomics.and(shared.remoteBits, word, ~bit);
     throw new DoubleFreeError(ptr, operation);
   }
-  if (state === LIVE_SMALL) {
-    shared.pushSmall(ptr, ptr - (ptr & (heap.config.poolSize - 1)));
-    return;
-  }
+}
+
+/** Pushes claimed large block `ptr` on its owner's stack of remotely freed large blocks. */
+function pushLargeHome(heap: ArenaAllocator, ptr: Ptr, operation: string): void {
+  const shared = heap.sharedHeap!;
   const slot = shared.slotOfOwner(heap.memory.regionOf(ptr)?.owner ?? 0);
   if (slot === 0) {
-    Atomics.and(shared.remoteBits, word, ~bit);
+    Atomics.and(shared.remoteBits, ptr >>> 9, ~(1 << ((ptr >>> 4) & 31)));
     throw explainPointer(heap, ptr, operation);
   }
   shared.pushLarge(ptr, slot);
 }
 
-/** A block another thread freed, taken back: remote bit cleared, state FREED, returned, listeners told. */
-export function takeBack(heap: ArenaAllocator, ptr: Ptr, state: number): void {
+/**
+ * Sends a remote-free batch home once its blocks are taken back: freed here when this allocator
+ * owns it (it adopted the sender), else claimed and pushed on its pool's cross-thread list (one
+ * CAS, never batched: this runs while a pool is being carved, where no batch may be allocated).
+ */
+function returnBatch(heap: ArenaAllocator, batch: Ptr): void {
+  const raw = heap.states.get(batch);
+  if (raw !== LIVE_SMALL && raw !== LIVE_LARGE) {
+    throw new HeapCorruptionError(batch, 'a published remote-free batch is not a live block');
+  }
+  const state = sharedStateOf(heap, batch, raw, 'reclaim');
+  if (state === raw) {
+    heap.rawFree(batch, state);
+    return;
+  }
+  claimRemote(heap, batch, raw, 'reclaim');
+  if (raw === LIVE_SMALL) heap.sharedHeap!.pushSmall(batch, batch - (batch & (heap.config.poolSize - 1)));
+  else pushLargeHome(heap, batch, 'reclaim');
+}
+
+/**
+ * A block another thread freed, taken back: remote bit cleared, state FREED, returned. Returns 1
+ * and tells the listeners for a block of the program's; 0 for one of this allocator's own
+ * remote-free batches coming home, which the program never saw.
+ */
+export function takeBack(heap: ArenaAllocator, ptr: Ptr, state: number): number {
   Atomics.and(heap.sharedHeap!.remoteBits, ptr >>> 9, ~(1 << ((ptr >>> 4) & 31)));
   heap.states.set(ptr, FREED);
   if (state === LIVE_SMALL) heap.pools.release(ptr);
   else heap.tlsf.free(ptr);
+  if (heap.batches!.cameHome(ptr)) return 0;
   for (const listener of heap.reclaimListeners) listener(ptr);
+  return 1;
 }
 
 /**
@@ -122,8 +169,12 @@ export function joinSharedHeap(
   return { heap, largeOwner, slot: heap.claimSlot(owner, largeOwner) };
 }
 
-/** `reclaim()`'s work: drains this allocator's slot and every slot it adopted. */
+/**
+ * `reclaim()`'s work: publishes this allocator's open batches of remote frees, then drains its
+ * slot and every slot it adopted.
+ */
 export function reclaimAll(heap: ArenaAllocator): number {
+  heap.batches!.publishAll();
   let n = drainSlot(heap, heap.heapSlot);
   for (const slot of heap.adoptedSlots) n += drainSlot(heap, slot);
   return n;
@@ -215,12 +266,24 @@ export function recoverSlot(heap: ArenaAllocator, shared: SharedHeap, slot: unkn
 }
 
 /**
- * Takes back every block on `slot`'s stacks: the pools with remote frees (one exchange for the
- * stack, one per pool for its list) and the remotely freed large blocks. Returns how many.
+ * Takes back every block on `slot`'s stacks: the published batches (one exchange for the stack;
+ * each batch then goes home), the pools with remote frees (one exchange for the stack, one per
+ * pool for its list) and the remotely freed large blocks. Returns how many.
  */
 export function drainSlot(heap: ArenaAllocator, slot: number): number {
   const shared = heap.sharedHeap!;
   let n = 0;
+  let batch = shared.takeBatches(slot);
+  while (batch !== 0) {
+    // A batch is in the freeing thread's memory, which may lie beyond this thread's views.
+    if (batch + BATCH_BYTES > heap.memory.byteLength) heap.memory.refresh();
+    const next = nextPublished(heap, batch);
+    forEachInBatch(heap, batch, (ptr) => {
+      n += takeBack(heap, ptr, LIVE_SMALL);
+    });
+    returnBatch(heap, batch);
+    batch = next;
+  }
   let pool = shared.takePendingPools(slot);
   while (pool !== 0) {
     // Read the link before the pool's list is taken: from then on a remote free may queue the
@@ -229,18 +292,16 @@ export function drainSlot(heap: ArenaAllocator, slot: number): number {
     let block = shared.takePoolList(pool);
     while (block !== 0) {
       const after = heap.memory.u32[block >>> 2]!;
-      takeBack(heap, block, LIVE_SMALL);
+      n += takeBack(heap, block, LIVE_SMALL);
       block = after;
-      n++;
     }
     pool = next;
   }
   let large = shared.takeRemoteLarge(slot);
   while (large !== 0) {
     const after = heap.memory.u32[large >>> 2]!;
-    takeBack(heap, large, LIVE_LARGE);
+    n += takeBack(heap, large, LIVE_LARGE);
     large = after;
-    n++;
   }
   return n;
 }
@@ -277,6 +338,7 @@ export function adoptSlot(heap: ArenaAllocator, slot: number): void {
   const isLiveSmall = (ptr: number): boolean => states.get(ptr) === LIVE_SMALL;
   for (const start of arenas) pools.adoptArena(start, isLiveSmall);
   for (const [start, end] of segments) tlsf.adoptSegment(start, end);
+  publishOrphanedBatches(heap, shared, slot);
   // Whatever was forwarded to the departed slot is forwarded here now.
   for (let other = 1; other < SLOT_COUNT; other++) {
     if (other !== slot && shared.status(other) === ADOPTED && shared.forward(other) === slot) {

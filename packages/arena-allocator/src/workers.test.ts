@@ -76,10 +76,18 @@ async function stress(
   );
   try {
     const freed = await Promise.all(threads.map((t) => next<Freed>(t)));
-    // Every free of every worker has happened: now each takes back what the others freed.
-    const checking = threads.map((t) => next<Checked>(t));
-    for (const t of threads) t.postMessage('check');
-    const checked = await Promise.all(checking);
+    // Every free of every worker has happened and every batch of remote frees is published: now
+    // each takes back what the others freed, and sends their emptied batches home.
+    const reclaiming = threads.map((t) => next<{ phase: 'reclaimed' }>(t));
+    for (const t of threads) t.postMessage('reclaim');
+    await Promise.all(reclaiming);
+    // Then each takes its batches back, validates its part and reports its bytes in use.
+    const checked: Checked[] = [];
+    for (const t of threads) {
+      const checking = next<Checked>(t);
+      t.postMessage('check');
+      checked.push(await checking);
+    }
     // The main thread joins the heap too: it validates, and so does each worker's part.
     const main = new ArenaAllocator({ memory, shared: true });
     main.validate();

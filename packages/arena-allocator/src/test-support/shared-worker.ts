@@ -135,12 +135,17 @@ async function stress(): Promise<void> {
     data.peers[k]!.postMessage('done');
   }
   while (doneFrom < workers - 1) await new Promise((resolve) => setTimeout(resolve, 1));
+  heap.reclaim(); // publishes this worker's last batches of remote frees
   port.postMessage({ phase: 'freed', received, tagErrors });
   port.once('message', () => {
     const reclaimed = heap.reclaim();
-    heap.validate();
-    const stats = heap.stats();
-    port.postMessage({ phase: 'checked', reclaimed, bytesInUse: stats.bytesInUse, slot: heap.heapSlot });
-    for (const peer of data.peers) peer?.close();
+    port.postMessage({ phase: 'reclaimed' });
+    port.once('message', () => {
+      heap.reclaim(); // the emptied batches, home from the other workers
+      heap.validate();
+      const stats = heap.stats();
+      port.postMessage({ phase: 'checked', reclaimed, bytesInUse: stats.bytesInUse, slot: heap.heapSlot });
+      for (const peer of data.peers) peer?.close();
+    });
   });
 }
