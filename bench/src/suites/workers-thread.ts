@@ -7,7 +7,7 @@
  * allocate a random 8..512 B and write a u32 into it. With cross frees on, a freed block goes,
  * with the given probability, to the next worker's inbox instead (a single-producer,
  * single-consumer ring in the control block); every 64 steps a worker frees what its inbox holds:
- * blocks another worker owns, so those frees are remote (one CAS each).
+ * blocks another worker owns, so those frees are remote (one atomic OR each, handed over in batches).
  */
 import { workerData } from 'node:worker_threads';
 import { ArenaAllocator } from '@heapkit/arena-allocator';

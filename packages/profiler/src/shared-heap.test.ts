@@ -24,7 +24,8 @@ describe('a profiler over a shared heap', () => {
     const kept = heap.malloc(100);
     const sent = [heap.malloc(64), heap.malloc(64), heap.malloc(5000)];
     expect(profiler.getTracedMemory()[0]).toBe(100 + 64 + 64 + 5000);
-    for (const p of sent) theirs.free(p); // the other worker frees them: one CAS each
+    for (const p of sent) theirs.free(p); // the other worker frees them, into a batch for us
+    theirs.reclaim(); // and hands the batch over
     expect(profiler.getTracedMemory()[0]).toBe(100 + 64 + 64 + 5000); // still the owner's
     expect(mine.reclaim()).toBe(3);
     expect(profiler.getTracedMemory()[0]).toBe(100);
@@ -46,6 +47,7 @@ describe('a profiler over a shared heap', () => {
     const off = heap.onReclaim((ptr) => seen.push(ptr));
     const p = heap.malloc(32);
     theirs.free(p);
+    theirs.reclaim();
     mine.reclaim();
     expect(seen).toEqual([p]);
     off();
