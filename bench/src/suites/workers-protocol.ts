@@ -8,6 +8,8 @@
  *   word 1  CMD          CMD_RUN, CMD_REPORT or CMD_STOP
  *   word 2  STEPS        steps each worker runs (CMD_RUN)
  *   word 3  DONE         workers that finished the command
+ *   word 4  REMOTE_FREES frees handed to another worker, all workers, all calls (atomic add)
+ *   word 5  ALL_FREES    frees made in churn steps, all workers, all calls (atomic add)
  *   word 8 + id          POOLS_BASE: pools in use of worker id's allocator (CMD_REPORT)
  *   word 64 + id * INBOX_WORDS   worker id's inbox: head, tail, then RING_SIZE block pointers
  * ```
@@ -16,6 +18,8 @@ export const GENERATION = 0;
 export const CMD = 1;
 export const STEPS = 2;
 export const DONE = 3;
+export const REMOTE_FREES = 4;
+export const ALL_FREES = 5;
 export const POOLS_BASE = 8;
 export const CMD_RUN = 1;
 export const CMD_REPORT = 2;

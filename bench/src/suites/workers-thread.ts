@@ -17,11 +17,13 @@ import {
   CMD_REPORT,
   CMD_RUN,
   CMD_STOP,
+  ALL_FREES,
   DONE,
   GENERATION,
   inboxBase,
   LIVE_PER_WORKER,
   POOLS_BASE,
+  REMOTE_FREES,
   RING_HEAD,
   RING_MASK,
   RING_SIZE,
@@ -66,6 +68,7 @@ function drainInbox(): void {
 function run(steps: number): void {
   let s = seed;
   let pushed = 0;
+  let remote = 0;
   let tail = ctl[peerInbox + RING_TAIL]!;
   const peerHead = (): number => Atomics.load(ctl, peerInbox + RING_HEAD);
   let room = RING_SIZE - (tail - peerHead());
@@ -81,6 +84,7 @@ function run(steps: number): void {
       tail = (tail + 1) | 0;
       room--;
       pushed++;
+      remote++;
     } else {
       heap.free(old);
     }
@@ -99,6 +103,8 @@ function run(steps: number): void {
   if (pushed !== 0) Atomics.store(ctl, peerInbox + RING_TAIL, tail);
   drainInbox();
   seed = s;
+  Atomics.add(ctl, REMOTE_FREES, remote);
+  Atomics.add(ctl, ALL_FREES, steps);
 }
 
 let generation = 0;

@@ -32,10 +32,12 @@ import {
   CMD_RUN,
   CMD_STOP,
   controlBytes,
+  ALL_FREES,
   DONE,
   GENERATION,
   MAX_WORKERS,
   POOLS_BASE,
+  REMOTE_FREES,
   STEPS,
   type WorkerSetup,
 } from './workers-protocol.js';
@@ -142,6 +144,12 @@ function poolsInUse(crew: Crew): number {
   return pools;
 }
 
+/** The share of frees a crew's workers handed to another worker (a full inbox makes the free local). */
+function remoteShare(crew: Crew): string {
+  const all = Atomics.load(crew.ctl, ALL_FREES);
+  return all === 0 ? 'none' : `${((100 * Atomics.load(crew.ctl, REMOTE_FREES)) / all).toFixed(1)}%`;
+}
+
 function perCpuSecond(crew: Crew): number {
   return crew.cpuMicros === 0 ? 0 : crew.steps / (crew.cpuMicros / 1e6);
 }
@@ -172,7 +180,8 @@ export const workers: Suite = {
       teardown: () => {
         details = crews.map(
           (crew) =>
-            `${crew.name}: ${(perCpuSecond(crew) / 1e6).toFixed(2)} M steps per CPU-second, ${poolsInUse(crew)} pools in use at the end`,
+            `${crew.name}: ${(perCpuSecond(crew) / 1e6).toFixed(2)} M steps per CPU-second, ${poolsInUse(crew)} pools in use at the end` +
+            (crew.crossPercent === 0 ? '' : `, ${remoteShare(crew)} of its frees remote`),
         );
         const [two, one] = crews;
         const ratio = perCpuSecond(two!) / perCpuSecond(one!);
