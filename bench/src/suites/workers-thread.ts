@@ -13,11 +13,11 @@ import { workerData } from 'node:worker_threads';
 import { ArenaAllocator } from '@heapkit/arena-allocator';
 import { Memory } from '@heapkit/memory';
 import {
+  ALL_FREES,
   CMD,
   CMD_REPORT,
   CMD_RUN,
   CMD_STOP,
-  ALL_FREES,
   DONE,
   GENERATION,
   inboxBase,

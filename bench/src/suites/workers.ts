@@ -27,12 +27,12 @@ import { Worker } from 'node:worker_threads';
 import { Memory } from '@heapkit/memory';
 import type { BenchCase, Suite } from '../suite.js';
 import {
+  ALL_FREES,
   CMD,
   CMD_REPORT,
   CMD_RUN,
   CMD_STOP,
   controlBytes,
-  ALL_FREES,
   DONE,
   GENERATION,
   MAX_WORKERS,
