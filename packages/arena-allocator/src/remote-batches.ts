@@ -74,23 +74,16 @@ export class RemoteBatches {
     return this.away.size !== 0 && this.away.delete(ptr);
   }
 
-  /** Publishes every open batch; returns how many blocks they carried. */
-  publishAll(): number {
-    let blocks = 0;
-    const slot = this.heap.heapSlot;
-    for (let batch = this.shared.openBatches(slot); batch !== 0; ) {
-      const u32 = this.heap.memory.u32;
-      const next = u32[(batch + BATCH_NEXT_OPEN) >>> 2]!;
-      const dest = u32[(batch + BATCH_DEST) >>> 2]!;
-      blocks += u32[(batch + BATCH_COUNT) >>> 2]!;
-      this.open[dest] = 0;
-      this.away.add(batch);
-      this.shared.pushBatch(batch, batch + BATCH_LINK, dest);
-      batch = next;
-    }
-    this.shared.setOpenBatches(slot, 0);
-    return blocks;
+  /** Publishes every open batch. */
+  publishAll(): void {
+    publishOpenBatches(this.heap, this.shared, this.heap.heapSlot, this.published);
   }
+
+  /** A batch of ours went to `dest`'s stack: no longer open, away until it comes home. */
+  private readonly published = (batch: Ptr, dest: number): void => {
+    this.open[dest] = 0;
+    this.away.add(batch);
+  };
 
   /** A new, empty open batch for `dest`, on this slot's list; 0 when memory is exhausted. */
   private start(dest: number): Ptr {
@@ -110,7 +103,6 @@ export class RemoteBatches {
   /** Publishes the open batch for `dest` (full): off this slot's list, onto `dest`'s stack. */
   private publish(dest: number): void {
     const batch = this.open[dest]!;
-    this.open[dest] = 0;
     const slot = this.heap.heapSlot;
     const u32 = this.heap.memory.u32;
     const next = u32[(batch + BATCH_NEXT_OPEN) >>> 2]!;
@@ -122,20 +114,28 @@ export class RemoteBatches {
       while (u32[(at + BATCH_NEXT_OPEN) >>> 2] !== batch) at = u32[(at + BATCH_NEXT_OPEN) >>> 2]!;
       u32[(at + BATCH_NEXT_OPEN) >>> 2] = next;
     }
-    this.away.add(batch);
+    this.published(batch, dest);
     this.shared.pushBatch(batch, batch + BATCH_LINK, dest);
   }
 }
 
 /**
- * Publishes the open batches that `slot`'s allocator left when its thread ended (`recover`):
- * each goes to the stack of the slot whose blocks it carries.
+ * Publishes every batch on `slot`'s open list, each on the stack of the slot whose blocks it
+ * carries, and empties the list; `published` hears of each. An allocator's `reclaim()` does it
+ * for its own slot; `recover` for the slot of an allocator whose thread ended.
  */
-export function publishOrphanedBatches(heap: ArenaAllocator, shared: SharedHeap, slot: number): void {
+export function publishOpenBatches(
+  heap: ArenaAllocator,
+  shared: SharedHeap,
+  slot: number,
+  published?: (batch: Ptr, dest: number) => void,
+): void {
   const u32 = heap.memory.u32;
   for (let batch = shared.openBatches(slot); batch !== 0; ) {
     const next = u32[(batch + BATCH_NEXT_OPEN) >>> 2]!;
-    shared.pushBatch(batch, batch + BATCH_LINK, u32[(batch + BATCH_DEST) >>> 2]!);
+    const dest = u32[(batch + BATCH_DEST) >>> 2]!;
+    published?.(batch, dest);
+    shared.pushBatch(batch, batch + BATCH_LINK, dest);
     batch = next;
   }
   shared.setOpenBatches(slot, 0);

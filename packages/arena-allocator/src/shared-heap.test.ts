@@ -375,6 +375,24 @@ describe('detach, adopt, recover', () => {
     live!.validate();
   });
 
+  it('recover() hands over the open batch of remote frees a dead worker left', () => {
+    const [dead, live, other] = sharedHeaps(3);
+    const mine = [live!.malloc(48), live!.malloc(48)];
+    const theirs = other!.malloc(48);
+    for (const p of mine) dead!.free(p); // in dead's open batch for live, never published
+    dead!.free(theirs); // and one for other
+    expect(live!.reclaim()).toBe(0);
+    live!.recover(dead!.heapSlot);
+    live!.validate();
+    expect(live!.reclaim()).toBe(2);
+    expect(other!.reclaim()).toBe(1);
+    settle(live!, other!);
+    expect(inUse(live!)).toBe(0);
+    expect(inUse(other!)).toBe(0);
+    live!.validate();
+    other!.validate();
+  });
+
   it('recover() and detach() refuse what they cannot do, changing nothing', () => {
     const [a, b] = sharedHeaps(2);
     expect(() => a!.recover(a!.heapSlot)).toThrow(/another allocator/);

@@ -16,7 +16,7 @@ import {
 } from './config.js';
 import { explainPointer } from './pointer-errors.js';
 import { FOREIGN } from './pools.js';
-import { BATCH_BYTES, forEachInBatch, nextPublished, publishOrphanedBatches } from './remote-batches.js';
+import { BATCH_BYTES, forEachInBatch, nextPublished, publishOpenBatches } from './remote-batches.js';
 import { ABANDONED_SLOT, ADOPTED, ADOPTING, ATTACHED, SharedHeap, SLOT_COUNT } from './shared-heap.js';
 
 /**
@@ -338,7 +338,7 @@ export function adoptSlot(heap: ArenaAllocator, slot: number): void {
   const isLiveSmall = (ptr: number): boolean => states.get(ptr) === LIVE_SMALL;
   for (const start of arenas) pools.adoptArena(start, isLiveSmall);
   for (const [start, end] of segments) tlsf.adoptSegment(start, end);
-  publishOrphanedBatches(heap, shared, slot);
+  publishOpenBatches(heap, shared, slot); // the open batches of a thread that ended
   // Whatever was forwarded to the departed slot is forwarded here now.
   for (let other = 1; other < SLOT_COUNT; other++) {
     if (other !== slot && shared.status(other) === ADOPTED && shared.forward(other) === slot) {

@@ -68,6 +68,17 @@ export const REFS_ONE = 4;
 /** Counts are capped here (far above any number of references a collection can subtract). */
 export const MAX_GC_REFS = 1 << 28;
 
+/**
+ * A candidate's gc refs word at the start of a collection: its refcount as gc refs, capped, and
+ * COLLECTING. A count of 0 (an object whose deallocation the collection interrupted) counts as
+ * 1: referenced from outside, so neither it nor what it holds is touched.
+ */
+export function candidateRefs(refcount: number): number {
+  const refs =
+    refcount <= 0 ? REFS_ONE : refcount >= MAX_GC_REFS ? MAX_GC_REFS * REFS_ONE : refcount * REFS_ONE;
+  return refs | COLLECTING;
+}
+
 /** The node (pre-header block) of a GC object. */
 export function nodeOf(obj: Ptr): number {
   return obj - GC_HEAD_BYTES;

@@ -29,7 +29,7 @@ import * as shapes from './type-table.js';
 
 const { GC_NEXT, GC_PREV, GC_REFS, GC_HEAD_BYTES, GC_HEAD_WORDS, OBJ_REFS, OBJ_TYPE, TYPE, TYPE_ID_MASK } =
   layout;
-const { FINALIZED, HAS_WEAKREFS, COLLECTING, UNREACHABLE, REFS_ONE, MAX_GC_REFS } = layout;
+const { FINALIZED, HAS_WEAKREFS, COLLECTING, UNREACHABLE, REFS_ONE, candidateRefs } = layout;
 const { listInit, listMove, listMoveRun } = lists;
 const { SHAPE_GENERAL, SHAPE_SINGLE, SHAPE_PAIR, SHAPE_SLOTS } = shapes;
 
@@ -54,9 +54,7 @@ export function updateRefs(run: CollectionRun, head: number): number {
   for (let node = u32[(head >>> 2) + GC_NEXT]!; node !== head; n++) {
     const w = node >>> 2;
     node = u32[w + GC_NEXT]!;
-    const rc = u32[w + OBJ_REFS]! | 0;
-    u32[w + GC_REFS] =
-      (rc <= 0 ? REFS_ONE : rc >= MAX_GC_REFS ? MAX_GC_REFS * REFS_ONE : rc * REFS_ONE) | COLLECTING;
+    u32[w + GC_REFS] = candidateRefs(u32[w + OBJ_REFS]! | 0);
   }
   return n;
 }
