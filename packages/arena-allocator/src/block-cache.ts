@@ -11,36 +11,46 @@
  * caught) but still counted as allocated by its pool; at most `depth` blocks per class are held.
  * `ArenaAllocator.trim()` and the checks flush or account for them. Depth 0 turns it off.
  *
+ * One typed array holds the whole cache, a stripe of `2 * depth` words per class (a power of two,
+ * so a stripe starts at `c << stripeShift`; with depth 0 a stripe is 2 words, the count and one
+ * unused slot), the count first, then the class's pointers, oldest first:
+ *
  * ```
- *   slots:  [class 0: depth entries][class 1: depth entries]...   pointers, on the JS side
- *   counts: entries in use per class; class c's entries are slots[(c << shift) + 0 .. count-1]
+ *   stripe c = words[c << stripeShift ...]
+ *   +0        count: entries in use (0 .. depth)
+ *   +1 + i    entry i, for i < count (entry count-1 is the most recently freed)
+ *   ...       up to +depth; the rest of the stripe is padding
  * ```
  *
- * `ArenaAllocator`'s malloc and free index `slots` and `counts` directly (pop the entry at
- * count-1; push at count while count < depth): that is its fast path, kept free of calls.
+ * `ArenaAllocator`'s malloc and free index `words` directly (pop: the count at `s`, the entry at
+ * `s + count`; push at `s + count + 1` while count < depth): that is its fast path, kept free of
+ * calls. One array instead of two (counts, slots) saves the fast path a typed array's loads and
+ * checks on each side (each typed array read from an object costs its length, base and buffer).
  */
 export class BlockCache {
   readonly depth: number;
-  readonly slots: Uint32Array;
-  readonly counts: Uint32Array;
-  /** log2(depth): class c's entries start at slots[c << shift]. */
-  readonly shift: number;
+  /** The stripes, one per class (see the class comment). */
+  readonly words: Uint32Array;
+  /** log2 of a stripe's length in words: class c's stripe starts at words[c << stripeShift]. */
+  readonly stripeShift: number;
+  private readonly classes: number;
 
   /** `depth` must be 0 or a power of two. */
   constructor(sizeClasses: number, depth: number) {
     this.depth = depth;
-    this.shift = depth === 0 ? 0 : Math.log2(depth);
-    this.slots = new Uint32Array(sizeClasses * depth);
-    this.counts = new Uint32Array(sizeClasses);
+    this.classes = sizeClasses;
+    this.stripeShift = depth === 0 ? 1 : Math.log2(depth) + 1;
+    this.words = new Uint32Array(sizeClasses << this.stripeShift);
   }
 
   /** Empties the cache, handing every block to `release`. */
   flush(release: (ptr: number) => void): number {
     let flushed = 0;
-    for (let c = 0; c < this.counts.length; c++) {
-      const n = this.counts[c]!;
-      this.counts[c] = 0;
-      for (let i = 0; i < n; i++) release(this.slots[(c << this.shift) + i]!);
+    for (let c = 0; c < this.classes; c++) {
+      const s = c << this.stripeShift;
+      const n = this.words[s]!;
+      this.words[s] = 0;
+      for (let i = 1; i <= n; i++) release(this.words[s + i]!);
       flushed += n;
     }
     return flushed;
@@ -48,13 +58,14 @@ export class BlockCache {
 
   /** Calls `visit` for every cached block with its class. */
   forEach(visit: (ptr: number, c: number) => void): void {
-    for (let c = 0; c < this.counts.length; c++) {
-      for (let i = 0; i < this.counts[c]!; i++) visit(this.slots[(c << this.shift) + i]!, c);
+    for (let c = 0; c < this.classes; c++) {
+      const s = c << this.stripeShift;
+      for (let i = 1; i <= this.words[s]!; i++) visit(this.words[s + i]!, c);
     }
   }
 
   /** Bytes the cache takes on the JS side. */
   get metadataBytes(): number {
-    return this.slots.byteLength + this.counts.byteLength;
+    return this.words.byteLength;
   }
 }
