@@ -18,7 +18,7 @@ import { debugFree, debugInnerOf, debugMalloc, debugRealloc } from './debug-mode
 import { liveStateOf, viewsWereStale } from './pointer-errors.js';
 import { FOREIGN, Pools } from './pools.js';
 import { RemoteBatches } from './remote-batches.js';
-import type { SharedHeap } from './shared-heap.js';
+import { remoteBit, remoteWord, type SharedHeap } from './shared-heap.js';
 import {
   addReclaimListener,
   adoptAbandonedSlots,
@@ -117,7 +117,7 @@ export class ArenaAllocator implements Allocator {
   private readonly threshold: number;
   private readonly debug: boolean;
   /** Requests up to this size take malloc's fast path: the threshold, or -1 in debug mode. */
-  private fastSmallLimit: number;
+  protected fastSmallLimit: number;
   /** Pointers below this take free's fast path: the memory's end, or 0 in debug mode. */
   protected fastEnd: number;
   // The fast paths read these directly rather than through their owners (one object hop
@@ -126,8 +126,8 @@ export class ArenaAllocator implements Allocator {
   protected stateBits: Uint32Array;
   protected poolClass: Uint8Array;
   protected readonly poolShift: number;
-  private readonly cacheWords: Uint32Array;
-  private readonly cacheStripeShift: number;
+  protected readonly cacheWords: Uint32Array;
+  protected readonly cacheStripeShift: number;
   private readonly cacheDepth: number;
   /** The shared heap's remote-free bits (1 per granule); an empty array when private. */
   protected remoteBits: Int32Array;
@@ -301,7 +301,8 @@ export class ArenaAllocator implements Allocator {
     return this.pools.arenasReleased - before;
   }
 
-  private mallocSlow(size: number): Ptr {
+  /** @internal Every malloc but a small one served by the fast path. */
+  protected mallocSlow(size: number): Ptr {
     if (this.detached) throw detachedError('malloc');
     if (!isU32(size)) return this.badSize(size, 'malloc');
     if (this.debug) return debugMalloc(this, size);
@@ -391,11 +392,11 @@ export class ArenaAllocator implements Allocator {
 
   /** @internal True when ptr's remote-free bit is set (another worker freed it; not yet taken back). */
   remotelyFreed(ptr: Ptr): boolean {
-    return this.sharedHeap !== undefined && ((this.remoteBits[ptr >>> 9]! >>> ((ptr >>> 4) & 31)) & 1) !== 0;
+    return this.sharedHeap !== undefined && (this.remoteBits[remoteWord(ptr)]! & remoteBit(ptr)) !== 0;
   }
 
   /** A small block: the most recently freed one of the class, else one from its pools. */
-  private smallMalloc(c: number): Ptr {
+  protected smallMalloc(c: number): Ptr {
     const words = this.cacheWords;
     const s = c << this.cacheStripeShift;
     const n = words[s]!;
@@ -469,23 +470,36 @@ export class ArenaAllocator implements Allocator {
  * constructed itself, and not exported: use ArenaAllocator.
  */
 class SharedArenaAllocator extends ArenaAllocator {
+  // The shared heap's block map interleaves state and remote-free words (see `shared-heap.ts`):
+  // the fast paths below are the private ones with that map's word index, inlined.
+
+  /** Allocates `size` bytes (`PyObject_Malloc`): the private fast path, over the block map. */
+  override malloc(size: number): Ptr {
+    if (isU32(size) && size <= this.fastSmallLimit) {
+      const p = this.smallMalloc(size === 0 ? 0 : (size - 1) >>> ALIGNMENT_SHIFT);
+      if (p !== 0) return p;
+    }
+    return this.mallocSlow(size);
+  }
+
   /** Frees a block (`PyObject_Free`); another allocator's block of the heap is freed remotely. */
   override free(ptr: Ptr): void {
     // Fast path: a live block of one of our pools. Cost: the private fast path's, plus two
     // checks: the pool's class is not FOREIGN (one byte, read anyway: the pool is ours), and the
-    // block's remote-free bit is clear (one word: no other worker freed it already). Plain loads
-    // and stores only: no atomics, no lock. Anything else (another worker's block, a large block,
-    // an error) takes the slow path.
+    // block's remote-free bit is clear (a word in the same cache line as its state word: no
+    // other worker freed it already). Plain loads and stores only: no atomics, no lock. Anything
+    // else (another worker's block, a large block, an error) takes the slow path.
     if (isU32(ptr) && ptr < this.fastEnd && (ptr & 15) === 0) {
       const bits = this.stateBits;
-      const w = ptr >>> 8;
+      const line = (ptr >>> 11) << 4;
+      const w = line | ((ptr >>> 8) & 7); // stateWord(ptr)
       const shift = (ptr >>> 3) & 30;
       const word = bits[w]!;
       const c = this.poolClass[ptr >>> this.poolShift]!;
       if (
         ((word >>> shift) & 3) === LIVE_SMALL &&
         c !== FOREIGN &&
-        ((this.remoteBits[ptr >>> 9]! >>> ((ptr >>> 4) & 31)) & 1) === 0
+        ((bits[line | 8 | ((ptr >>> 9) & 3)]! >>> ((ptr >>> 4) & 31)) & 1) === 0 // remoteWord, remoteBit
       ) {
         bits[w] = word ^ (SMALL_FLIP << shift);
         this.cacheOrRelease(ptr, c);
@@ -493,5 +507,22 @@ class SharedArenaAllocator extends ArenaAllocator {
       }
     }
     this.freeSlow(ptr);
+  }
+
+  /** The private `smallMalloc` with the block map's word index. */
+  protected override smallMalloc(c: number): Ptr {
+    const words = this.cacheWords;
+    const s = c << this.cacheStripeShift;
+    const n = words[s]!;
+    if (n !== 0) {
+      words[s] = n - 1;
+      const p = words[s + n]!;
+      const w = ((p >>> 11) << 4) | ((p >>> 8) & 7); // stateWord(p)
+      this.stateBits[w] = this.stateBits[w]! ^ (SMALL_FLIP << ((p >>> 3) & 30)); // FREED -> LIVE_SMALL
+      return p;
+    }
+    const p = this.pools.alloc(c);
+    if (p !== 0) this.states.set(p, LIVE_SMALL);
+    return p;
   }
 }

@@ -17,9 +17,12 @@
  * as a double free even after its space was merged into a larger block, or its region was
  * released and reserved again by this allocator. (Pointers into another party's region are
  * refused before the map is read.) No block is live in a region when it is released.
- * The map lives on the JS side (like CPython's `arenas` array): 1/64 of the memory's size.
+ * The map lives on the JS side (like CPython's `arenas` array): 1/64 of the memory's size. A
+ * shared heap's map lives in the shared memory instead, its state words interleaved with the
+ * remote-free words (see `shared-heap.ts`): `index` says which layout, and every access here goes
+ * through it (the allocators' fast paths inline their own layout's arithmetic).
  */
-import type { SharedHeap } from './shared-heap.js';
+import { type SharedHeap, stateWord } from './shared-heap.js';
 
 export const NONE = 0;
 export const LIVE_SMALL = 1;
@@ -58,12 +61,17 @@ export class BlockStates {
     this.bits = bits;
   }
 
+  /** The word of `bits` holding `ptr`'s state. */
+  index(ptr: number): number {
+    return this.shared === undefined ? ptr >>> 8 : stateWord(ptr);
+  }
+
   get(ptr: number): number {
-    return (this.bits[ptr >>> 8]! >>> ((ptr >>> 3) & 30)) & 3;
+    return (this.bits[this.index(ptr)]! >>> ((ptr >>> 3) & 30)) & 3;
   }
 
   set(ptr: number, state: number): void {
-    const w = ptr >>> 8;
+    const w = this.index(ptr);
     const shift = (ptr >>> 3) & 30;
     this.bits[w] = (this.bits[w]! & ~(3 << shift)) | (state << shift);
   }
@@ -72,16 +80,21 @@ export class BlockStates {
    * Calls `visit(ptr, state)` for every live block (LIVE_SMALL or LIVE_LARGE), lowest first, in
    * [start, end) (both multiples of 256; default: the whole map).
    */
-  forEachLive(visit: (ptr: number, state: number) => void, start = 0, end = this.bits.length * 256): void {
+  forEachLive(visit: (ptr: number, state: number) => void, start = 0, end = this.coveredBytes()): void {
     const bits = this.bits;
-    const last = Math.min(bits.length, Math.floor(end / 256)); // end may be 2^32
-    for (let w = Math.floor(start / 256); w < last; w++) {
-      let word = bits[w]!;
+    const last = Math.min(this.coveredBytes(), end); // end may be 2^32
+    for (let at = start; at < last; at += 256) {
+      let word = bits[this.index(at)]!;
       for (let g = 0; word !== 0; g++, word >>>= 2) {
         const state = word & 3;
-        if (state === LIVE_SMALL || state === LIVE_LARGE) visit((w * 16 + g) * 16, state);
+        if (state === LIVE_SMALL || state === LIVE_LARGE) visit(at + g * 16, state);
       }
     }
+  }
+
+  /** Bytes of memory the map covers. */
+  private coveredBytes(): number {
+    return this.shared === undefined ? this.bits.length * 256 : this.bits.length * 128;
   }
 
   /** Bytes the map itself takes (JS-side metadata). */

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ArenaAllocator } from './arena-allocator.js';
 import { POOL_HEADER_BYTES, POOL_XFREE } from './config.js';
 import { BATCH_BYTES, BATCH_ENTRIES } from './remote-batches.js';
+import { remoteBit, remoteWord, stateWord } from './shared-heap.js';
 import { inUse, SMALL_MEMORY, settle, sharedHeaps } from './test-support/shared-heaps.js';
 
 /**
@@ -256,7 +257,7 @@ describe('remote frees', () => {
     a!.validate();
     const bits = a!.sharedHeap!.remoteBits;
     const flip = (ptr: number): void => {
-      Atomics.xor(bits, ptr >>> 9, 1 << ((ptr >>> 4) & 31));
+      Atomics.xor(bits, remoteWord(ptr), remoteBit(ptr));
     };
     flip(q); // a bit set with no list holding the block
     expect(() => a!.validate()).toThrow(/freed by another thread is on no cross-thread list and in no batch/);
@@ -420,5 +421,26 @@ describe('detach, adopt, recover', () => {
     expect(c!.reclaim()).toBe(2);
     expect(inUse(c!)).toBe(0);
     c!.validate();
+  });
+});
+
+describe('the block map', () => {
+  it('gives every granule its own state bits and remote bit, both in the granule’s 64-byte line', () => {
+    const seen = new Set<string>();
+    for (let ptr = 0; ptr < 1 << 16; ptr += 16) {
+      const line = ptr >>> 11; // one line of 16 words per 2 KiB
+      const state = stateWord(ptr);
+      const remote = remoteWord(ptr);
+      expect(state >>> 4).toBe(line);
+      expect(remote >>> 4).toBe(line);
+      expect(state & 15).toBeLessThan(8); // words 0-7: state
+      expect(remote & 15).toBeGreaterThanOrEqual(8); // words 8-11: remote
+      expect(remote & 15).toBeLessThan(12);
+      for (const key of [`s${state}:${(ptr >>> 3) & 30}`, `r${remote}:${Math.log2(remoteBit(ptr) >>> 0)}`]) {
+        expect(seen.has(key)).toBe(false);
+        seen.add(key);
+      }
+    }
+    expect(stateWord(0xffff_fff0)).toBe(((0xffff_fff0 >>> 11) << 4) | 7);
   });
 });

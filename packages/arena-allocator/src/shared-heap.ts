@@ -12,11 +12,9 @@ import { POOL_NEXT_PENDING, POOL_OWNER_SLOT, POOL_XFREE } from './config.js';
  *   8    poolSize     every shared allocator uses these two sizes
  *   12   arenaSize
  *   16   span         64 KiB pages of memory the maps below cover (the first allocator's maxBytes)
- *   20   stateMap     byte offset of the block-state map: 2 bits per 16-byte granule, written
- *                     only by the owner of the region holding the granule (plain stores)
- *   24   remoteMap    byte offset of the remote-free map: 1 bit per granule, set with
- *                     Atomics.or by a worker freeing a block it does not own, cleared with
- *                     Atomics.and by the owner when it takes the block back
+ *   20   blockMap     byte offset of the block map (below): each granule's 2 state bits and its
+ *                     remote-free bit, side by side in one cache line
+ *   24   zero         (version 2 kept a separate remote-free map here)
  *   28   slots        number of heap slots (slot 0 is never used: 0 means "no slot")
  *   32   abandoned    slots detached and not yet adopted (atomic)
  *   36..63            zero
@@ -33,6 +31,22 @@ import { POOL_NEXT_PENDING, POOL_OWNER_SLOT, POOL_XFREE } from './config.js';
  *                          BATCH_NEXT_OPEN; written only by the slot's allocator (plain stores)
  * ```
  *
+ * The block map: for every 2 KiB of the memory, one 64-byte line of 16 u32 words. Words 0-7 are
+ * the block-state words of its eight 256-byte spans (2 bits per 16-byte granule, the layout of
+ * `block-states.ts`), written only by the owner of the region holding the granule, with plain
+ * stores. Words 8-11 are the remote-free words of its four 512-byte spans (1 bit per granule, bit
+ * `(ptr >>> 4) & 31`), set with `Atomics.or` by a worker freeing a block it does not own and
+ * cleared with `Atomics.and` by the owner when it takes the block back. Words 12-15 are unused.
+ * So the owner's free reads one line for both checks (is the block live, did another worker free
+ * it already), and a remote free reads and writes one line of the owner's:
+ *
+ * ```
+ *   line of 2 KiB at g = ptr >>> 11, word index (g << 4) + ...
+ *   | 0: state 0-255 | 1 | 2 | 3 | 4 | 5 | 6 | 7: state 1792-2047 | 8: remote 0-511 | 9 | 10 | 11 | 12-15: 0 |
+ *   stateWord(ptr)  = (g << 4) | ((ptr >>> 8) & 7)      shift (ptr >>> 3) & 30
+ *   remoteWord(ptr) = (g << 4) | 8 | ((ptr >>> 9) & 3)  bit   (ptr >>> 4) & 31
+ * ```
+ *
  * Each pool header holds its owner's slot (`POOL_OWNER_SLOT`), its cross-thread free list
  * (`POOL_XFREE`: the head block, bit 0 set while the pool sits on its owner's `pendingPools`) and
  * the `pendingPools` link. A remote free is one CAS on `POOL_XFREE`, plus one CAS on the slot's
@@ -42,14 +56,13 @@ import { POOL_NEXT_PENDING, POOL_OWNER_SLOT, POOL_XFREE } from './config.js';
  * per-pool list carries the batches themselves home, and blocks when no batch can be had.
  */
 export const SHARED_MAGIC = 0x48534b48;
-export const SHARED_VERSION = 2;
+export const SHARED_VERSION = 3;
 const MAGIC = 0;
 const VERSION = 4;
 const POOL_SIZE = 8;
 const ARENA_SIZE = 12;
 const SPAN = 16;
-const STATE_MAP = 20;
-const REMOTE_MAP = 24;
+const BLOCK_MAP = 20;
 const SLOTS = 28;
 const ABANDONED = 32;
 const SLOT_TABLE = 64;
@@ -65,6 +78,21 @@ const SLOT_OPEN_BATCHES = 28;
 /** Heap slots per memory: at most 255 allocators attached at once. */
 export const SLOT_COUNT = 256;
 
+/** The block map's word holding `ptr`'s two state bits (at `(ptr >>> 3) & 30`). */
+export function stateWord(ptr: number): number {
+  return ((ptr >>> 11) << 4) | ((ptr >>> 8) & 7);
+}
+
+/** The block map's word holding `ptr`'s remote-free bit (see {@link remoteBit}). */
+export function remoteWord(ptr: number): number {
+  return ((ptr >>> 11) << 4) | 8 | ((ptr >>> 9) & 3);
+}
+
+/** `ptr`'s remote-free bit in its {@link remoteWord}. */
+export function remoteBit(ptr: number): number {
+  return 1 << ((ptr >>> 4) & 31);
+}
+
 export const FREE = 0;
 export const ATTACHED = 1;
 export const ABANDONED_SLOT = 2;
@@ -75,9 +103,9 @@ export const ADOPTED = 4;
 export class SharedHeap {
   readonly record: number;
   readonly span: number;
-  /** 32-bit words of the block-state map (over the memory's buffer, re-created after a grow). */
+  /** The block map (see the file comment) over the memory's buffer, re-created after a grow. */
   stateBits!: Uint32Array;
-  /** The remote-free map, as Int32 for Atomics. */
+  /** The same block map as Int32, for `Atomics` on its remote-free words. */
   remoteBits!: Int32Array;
 
   private constructor(
@@ -96,15 +124,14 @@ export class SharedHeap {
    */
   static attach(memory: Memory, poolSize: number, arenaSize: number): SharedHeap {
     const span = Math.ceil(memory.maxBytes / 65536) * 65536;
-    const stateMap = alignUp(SLOT_TABLE + SLOT_COUNT * SLOT_BYTES, 256);
-    const remoteMap = stateMap + span / 64;
-    const size = remoteMap + span / 128;
+    const blockMap = alignUp(SLOT_TABLE + SLOT_COUNT * SLOT_BYTES, 256);
+    const size = blockMap + span / 32;
     const owner = memory.registerOwner('the shared heap record');
     const { start, created } = memory.reserveRoot(size, owner, 256);
     if (start === 0) {
       throw new ConfigurationError(
         `new ArenaAllocator({ shared: true }): the memory cannot hold the shared heap's maps (${size} bytes for maxBytes ${memory.maxBytes}); ` +
-          'give the memory more room, or a smaller maxBytes (the maps take maxBytes / 43)',
+          'give the memory more room, or a smaller maxBytes (the maps take maxBytes / 32)',
       );
     }
     if (start + size > memory.byteLength) memory.refresh();
@@ -116,8 +143,7 @@ export class SharedHeap {
       u32[w + (POOL_SIZE >>> 2)] = poolSize;
       u32[w + (ARENA_SIZE >>> 2)] = arenaSize;
       u32[w + (SPAN >>> 2)] = span / 65536;
-      u32[w + (STATE_MAP >>> 2)] = start + stateMap;
-      u32[w + (REMOTE_MAP >>> 2)] = start + remoteMap;
+      u32[w + (BLOCK_MAP >>> 2)] = start + blockMap;
       u32[w + (SLOTS >>> 2)] = SLOT_COUNT;
       Atomics.store(i32, w + (MAGIC >>> 2), SHARED_MAGIC | 0);
       Atomics.notify(i32, w + (MAGIC >>> 2));
@@ -152,8 +178,9 @@ export class SharedHeap {
   rebind(): void {
     const u32 = this.memory.u32;
     const buffer = this.memory.buffer;
-    this.stateBits = new Uint32Array(buffer, u32[(this.record + STATE_MAP) >>> 2]!, this.span / 64 / 4);
-    this.remoteBits = new Int32Array(buffer, u32[(this.record + REMOTE_MAP) >>> 2]!, this.span / 128 / 4);
+    const map = u32[(this.record + BLOCK_MAP) >>> 2]!;
+    this.stateBits = new Uint32Array(buffer, map, this.span / 32 / 4);
+    this.remoteBits = new Int32Array(buffer, map, this.span / 32 / 4);
   }
 
   /** Claims a free slot for an allocator whose regions are owned by `arenaOwner` and `largeOwner`. */

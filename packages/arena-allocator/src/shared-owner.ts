@@ -17,7 +17,16 @@ import {
 import { explainPointer } from './pointer-errors.js';
 import { FOREIGN } from './pools.js';
 import { BATCH_BYTES, forEachInBatch, nextPublished, publishOpenBatches } from './remote-batches.js';
-import { ABANDONED_SLOT, ADOPTED, ADOPTING, ATTACHED, SharedHeap, SLOT_COUNT } from './shared-heap.js';
+import {
+  ABANDONED_SLOT,
+  ADOPTED,
+  ADOPTING,
+  ATTACHED,
+  remoteBit,
+  remoteWord,
+  SharedHeap,
+  SLOT_COUNT,
+} from './shared-heap.js';
 
 /**
  * An allocator's side of a shared heap (the record and its atomics are in `shared-heap.ts`):
@@ -74,8 +83,8 @@ export function remoteFree(heap: ArenaAllocator, ptr: Ptr, state: number, operat
 /** Claims live block `ptr`'s remote-free bit (one atomic OR); DoubleFreeError when it was freed already. */
 function claimRemote(heap: ArenaAllocator, ptr: Ptr, state: number, operation: string): void {
   const shared = heap.sharedHeap!;
-  const word = ptr >>> 9;
-  const bit = 1 << ((ptr >>> 4) & 31);
+  const word = remoteWord(ptr);
+  const bit = remoteBit(ptr);
   if ((Atomics.or(shared.remoteBits, word, bit) & bit) !== 0) throw new DoubleFreeError(ptr, operation);
   if (heap.states.get(ptr) !== state) {
     // Its owner freed it meanwhile: the second free is ours.
@@ -89,7 +98,7 @@ function pushLargeHome(heap: ArenaAllocator, ptr: Ptr, operation: string): void 
   const shared = heap.sharedHeap!;
   const slot = shared.slotOfOwner(heap.memory.regionOf(ptr)?.owner ?? 0);
   if (slot === 0) {
-    Atomics.and(shared.remoteBits, ptr >>> 9, ~(1 << ((ptr >>> 4) & 31)));
+    Atomics.and(shared.remoteBits, remoteWord(ptr), ~remoteBit(ptr));
     throw explainPointer(heap, ptr, operation);
   }
   shared.pushLarge(ptr, slot);
@@ -121,7 +130,7 @@ function returnBatch(heap: ArenaAllocator, batch: Ptr): void {
  * remote-free batches coming home, which the program never saw.
  */
 export function takeBack(heap: ArenaAllocator, ptr: Ptr, state: number): number {
-  Atomics.and(heap.sharedHeap!.remoteBits, ptr >>> 9, ~(1 << ((ptr >>> 4) & 31)));
+  Atomics.and(heap.sharedHeap!.remoteBits, remoteWord(ptr), ~remoteBit(ptr));
   heap.states.set(ptr, FREED);
   if (state === LIVE_SMALL) heap.pools.release(ptr);
   else heap.tlsf.free(ptr);
