@@ -2,8 +2,10 @@
  * One collection of generation N, as CPython's `gc_collect_main` runs it, step by step over a
  * `CollectionRun` made for it:
  *
- *  1. gather: generations 0..N move to the working list `young` (younger ones in front, newest
- *     first); objects allocated while the collection runs join generation 0, not it;
+ *  1. gather: generations 0..N move to the working list `young`, youngest first, so that it reads
+ *     newest first throughout and the scan of step 4 meets an object before the older ones it
+ *     refers to (none is moved to `unreachable` and back for a reference from a younger
+ *     generation); objects allocated while the collection runs join generation 0, not it;
  *  2. update refs: each candidate's gc refs = its refcount;
  *  3. subtract refs: minus the references from candidates; what stays above 0 is referenced
  *     from outside (steps 2 and 3 run as one sweep: update-subtract.ts);
@@ -75,10 +77,10 @@ export function collectGeneration(
   const run = new CollectionRun(space, ctx.port, table, heads, generation, old, flags.saveAll, ctx.scratch);
   table.refresh();
 
-  // 1. gather
+  // 1. gather, youngest generation first
   let u32 = space.memory.u32;
   listInit(u32, heads.young);
-  for (let g = generation; g >= 0; g--) listMerge(u32, generationHeads[g]!, heads.young);
+  for (let g = 0; g <= generation; g++) listMerge(u32, generationHeads[g]!, heads.young);
 
   // 2-4. the analysis
   run.candidates = updateAndSubtract(run, heads.young);

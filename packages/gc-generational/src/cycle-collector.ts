@@ -177,7 +177,8 @@ export class CycleCollector {
 
   /**
    * The tracked objects, of one generation or of all (`gc.get_objects`), as borrowed
-   * references. Frozen objects, and those under a running collection, are not included.
+   * references, newest first (generation 0's, then 1's, then 2's). Frozen objects, and those
+   * under a running collection, are not included.
    */
   getObjects(generation?: number): Ptr[] {
     if (generation !== undefined) checkGeneration(generation, 'getObjects');
