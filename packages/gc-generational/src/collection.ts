@@ -1,6 +1,7 @@
 /**
- * One collection of generation N, as CPython's `gc_collect_main` runs it, step by step over a
- * `CollectionRun` made for it:
+ * One collection of generation N, as CPython's `gc_collect_main` runs it, step by step over the
+ * collector's `CollectionRun`, begun afresh for it (nothing is allocated on the JS heap unless
+ * user code runs or a buffer must grow):
  *
  *  1. gather: generations 0..N move to the working list `young`, youngest first, so that it reads
  *     newest first throughout and the scan of step 4 meets an object before the older ones it
@@ -26,6 +27,7 @@
 import type { Ptr } from '@heapkit/memory';
 import type { ObjectSpace } from '@heapkit/refcount';
 import { releaseInBulk } from './bulk-release.js';
+import { DEBUG_COLLECTABLE, DEBUG_SAVEALL, DEBUG_UNCOLLECTABLE } from './debug-flags.js';
 import type { DebugOutput } from './debug-output.js';
 import {
   clearGarbageWeakrefs,
@@ -37,13 +39,13 @@ import { deleteGarbage, handleLegacyFinalizers, moveLegacyFinalizers } from './g
 import { clearCollectionFlags } from './gc-head.js';
 import { listInit, listMerge, listMergeFront, listSize } from './gc-lists.js';
 import { moveUnreachable } from './reachability.js';
-import { CollectionRun, type Scratch, type WorkingHeads } from './run-state.js';
+import type { CollectionRun, WorkingHeads } from './run-state.js';
 import { GENERATIONS } from './settings.js';
 import type { SpacePort } from './space-port.js';
 import type { TypeTable } from './type-table.js';
 import { updateAndSubtract } from './update-subtract.js';
 
-/** What a collection found. */
+/** What a collection found (read it before the next collection begins: the run holds it). */
 export interface CollectionResult {
   readonly collected: number;
   readonly uncollectable: number;
@@ -63,18 +65,20 @@ export interface CollectionContext {
   readonly generationHeads: readonly number[];
   readonly garbage: Ptr[];
   readonly output: DebugOutput;
-  readonly scratch: Scratch;
+  /** The state of a collection, reused by every one (collections never nest). */
+  readonly run: CollectionRun;
 }
 
 /** Runs one collection of `generation` (see the steps above). */
 export function collectGeneration(
   ctx: CollectionContext,
   generation: number,
-  flags: { saveAll: boolean; collectable: boolean; uncollectable: boolean },
+  /** The collector's `DEBUG_*` flags. */
+  debugFlags: number,
 ): CollectionResult {
-  const { space, table, heads, generationHeads } = ctx;
+  const { space, table, heads, generationHeads, run } = ctx;
   const old = generationHeads[Math.min(generation + 1, GENERATIONS - 1)]!;
-  const run = new CollectionRun(space, ctx.port, table, heads, generation, old, flags.saveAll, ctx.scratch);
+  run.begin(generation, old, (debugFlags & DEBUG_SAVEALL) !== 0);
   table.refresh();
 
   // 1. gather, youngest generation first
@@ -84,9 +88,9 @@ export function collectGeneration(
 
   // 2-4. the analysis
   run.candidates = updateAndSubtract(run, heads.young);
-  ctx.scratch.trim();
+  run.trimScratch();
   run.unreachableCount = moveUnreachable(run, heads.young, heads.unreachable);
-  const survivors = run.candidates - run.unreachableCount;
+  run.survivors = run.candidates - run.unreachableCount;
 
   // 5. survivors up a generation (in front of the older ones: the list stays newest first)
   u32 = space.memory.u32;
@@ -102,13 +106,8 @@ export function collectGeneration(
     clearCollectionFlags(u32, heads.finalizers);
     listMerge(u32, heads.unreachable, old);
     listMerge(u32, heads.finalizers, old);
-    return {
-      collected: 0,
-      uncollectable: 0,
-      candidates: run.candidates,
-      survivors: run.candidates,
-      freedInBulk: 0,
-    };
+    run.survivors = run.candidates;
+    return run;
   }
 
   // 7-8. user code: weakref callbacks, finalizers
@@ -122,26 +121,21 @@ export function collectGeneration(
   else listMerge(space.memory.u32, heads.unreachable, heads.still);
 
   // 10. the other weakrefs to the garbage
-  const collected =
+  run.collected =
     codeRan || run.sawWeakrefs || table.anyLegacy
       ? clearGarbageWeakrefs(run, codeRan || run.sawWeakrefs)
       : run.unreachableCount; // nothing moved in or out of the garbage since the analysis
-  if (flags.collectable) ctx.output.list(heads.still, 'collectable');
+  if ((debugFlags & DEBUG_COLLECTABLE) !== 0) ctx.output.list(heads.still, 'collectable');
 
   // 11. clear: reference counting frees the garbage, or the bulk path when nothing can run code
-  const bulk = !flags.saveAll && !codeRan && !run.sawWeakrefs && !run.sawComplex && !table.anyLegacy;
+  const bulk = !run.saveAll && !codeRan && !run.sawWeakrefs && !run.sawComplex && !table.anyLegacy;
   const freedInBulk = bulk ? releaseInBulk(run) : -1;
   if (freedInBulk < 0) deleteGarbage(run, ctx.garbage);
 
   // 12. the uncollectable to `garbage`
-  const uncollectable = listSize(space.memory.u32, heads.finalizers);
-  if (flags.uncollectable) ctx.output.list(heads.finalizers, 'uncollectable');
+  run.freedInBulk = Math.max(freedInBulk, 0);
+  run.uncollectable = listSize(space.memory.u32, heads.finalizers);
+  if ((debugFlags & DEBUG_UNCOLLECTABLE) !== 0) ctx.output.list(heads.finalizers, 'uncollectable');
   handleLegacyFinalizers(run, ctx.garbage);
-  return {
-    collected,
-    uncollectable,
-    candidates: run.candidates,
-    survivors,
-    freedInBulk: Math.max(freedInBulk, 0),
-  };
+  return run;
 }
