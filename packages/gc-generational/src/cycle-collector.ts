@@ -348,7 +348,10 @@ export class CycleCollector {
           duration: 0,
         });
       }
-      const start = performance.now();
+      // Timed only for whoever reads the duration (a callback registered during the collection
+      // is told 0): `performance.now()` returns a heap number, the last allocation of a collection.
+      const timed = this.callbacks.length > 0 || (this.debugFlags & DEBUG_STATS) !== 0;
+      const start = timed ? performance.now() : 0;
       if ((this.debugFlags & DEBUG_STATS) !== 0)
         this.output.start(generation, this.generationHeads, this.permanent);
       scheduler.started(generation);
@@ -360,7 +363,7 @@ export class CycleCollector {
       record.collections++;
       record.collected += collected;
       record.uncollectable += uncollectable;
-      const duration = performance.now() - start;
+      const duration = timed ? performance.now() - start : 0;
       if ((this.debugFlags & DEBUG_STATS) !== 0)
         this.output.done(collected + uncollectable, uncollectable, duration);
       if (this.callbacks.length > 0)
