@@ -13,7 +13,11 @@ export interface CollectionInfo {
   readonly uncollectable: number;
   /** Objects examined: every tracked object of the collected generations (0 at `'start'`). */
   readonly candidates: number;
-  /** Milliseconds the collection took (0 at `'start'`). */
+  /**
+   * Milliseconds the collection took (0 at `'start'`, and at `'stop'` for a callback that user
+   * code added during the collection: a collection that began without callbacks or `DEBUG_STATS`
+   * is not timed).
+   */
   readonly duration: number;
 }
 

@@ -106,4 +106,25 @@ describe('automatic collection', () => {
     // Scaled: none until the count passes 100, then one.
     expect(counts(true)).toEqual({ before: 0, at100: 0, at101: 1 });
   });
+
+  it('a callback that user code adds during a collection is told it stopped, with duration 0 (it was not timed)', () => {
+    const { space, gc } = makeWorld();
+    const told: [string, number, number][] = [];
+    const late = (phase: string, info: { collected: number; duration: number }) =>
+      told.push([phase, info.collected, info.duration]);
+    const Fin = space.registerType({
+      name: 'Fin',
+      size: 8,
+      refs: [0, 4],
+      gc: true,
+      finalize: () => {
+        gc.callbacks.push(late);
+      },
+    });
+    const p = space.alloc(Fin.id);
+    space.setRef(p, 0, p);
+    space.decref(p);
+    expect(gc.collect()).toBe(1);
+    expect(told).toEqual([['stop', 1, 0]]);
+  });
 });

@@ -1,9 +1,12 @@
 /**
- * One collection of generation N, as CPython's `gc_collect_main` runs it, step by step over a
- * `CollectionRun` made for it:
+ * One collection of generation N, as CPython's `gc_collect_main` runs it, step by step over the
+ * collector's `CollectionRun`, begun afresh for it (nothing is allocated on the JS heap unless
+ * user code runs or a buffer must grow):
  *
- *  1. gather: generations 0..N move to the working list `young` (younger ones in front, newest
- *     first); objects allocated while the collection runs join generation 0, not it;
+ *  1. gather: generations 0..N move to the working list `young`, youngest first, so that it reads
+ *     newest first throughout and the scan of step 4 meets an object before the older ones it
+ *     refers to (none is moved to `unreachable` and back for a reference from a younger
+ *     generation); objects allocated while the collection runs join generation 0, not it;
  *  2. update refs: each candidate's gc refs = its refcount;
  *  3. subtract refs: minus the references from candidates; what stays above 0 is referenced
  *     from outside (steps 2 and 3 run as one sweep: update-subtract.ts);
@@ -24,6 +27,7 @@
 import type { Ptr } from '@heapkit/memory';
 import type { ObjectSpace } from '@heapkit/refcount';
 import { releaseInBulk } from './bulk-release.js';
+import { DEBUG_COLLECTABLE, DEBUG_SAVEALL, DEBUG_UNCOLLECTABLE } from './debug-flags.js';
 import type { DebugOutput } from './debug-output.js';
 import {
   clearGarbageWeakrefs,
@@ -35,13 +39,13 @@ import { deleteGarbage, handleLegacyFinalizers, moveLegacyFinalizers } from './g
 import { clearCollectionFlags } from './gc-head.js';
 import { listInit, listMerge, listMergeFront, listSize } from './gc-lists.js';
 import { moveUnreachable } from './reachability.js';
-import { CollectionRun, type Scratch, type WorkingHeads } from './run-state.js';
+import type { CollectionRun, WorkingHeads } from './run-state.js';
 import { GENERATIONS } from './settings.js';
 import type { SpacePort } from './space-port.js';
 import type { TypeTable } from './type-table.js';
 import { updateAndSubtract } from './update-subtract.js';
 
-/** What a collection found. */
+/** What a collection found (read it before the next collection begins: the run holds it). */
 export interface CollectionResult {
   readonly collected: number;
   readonly uncollectable: number;
@@ -61,30 +65,32 @@ export interface CollectionContext {
   readonly generationHeads: readonly number[];
   readonly garbage: Ptr[];
   readonly output: DebugOutput;
-  readonly scratch: Scratch;
+  /** The state of a collection, reused by every one (collections never nest). */
+  readonly run: CollectionRun;
 }
 
 /** Runs one collection of `generation` (see the steps above). */
 export function collectGeneration(
   ctx: CollectionContext,
   generation: number,
-  flags: { saveAll: boolean; collectable: boolean; uncollectable: boolean },
+  /** The collector's `DEBUG_*` flags. */
+  debugFlags: number,
 ): CollectionResult {
-  const { space, table, heads, generationHeads } = ctx;
+  const { space, table, heads, generationHeads, run } = ctx;
   const old = generationHeads[Math.min(generation + 1, GENERATIONS - 1)]!;
-  const run = new CollectionRun(space, ctx.port, table, heads, generation, old, flags.saveAll, ctx.scratch);
+  run.begin(generation, old, (debugFlags & DEBUG_SAVEALL) !== 0);
   table.refresh();
 
-  // 1. gather
+  // 1. gather, youngest generation first
   let u32 = space.memory.u32;
   listInit(u32, heads.young);
-  for (let g = generation; g >= 0; g--) listMerge(u32, generationHeads[g]!, heads.young);
+  for (let g = 0; g <= generation; g++) listMerge(u32, generationHeads[g]!, heads.young);
 
   // 2-4. the analysis
   run.candidates = updateAndSubtract(run, heads.young);
-  ctx.scratch.trim();
+  run.trimScratch();
   run.unreachableCount = moveUnreachable(run, heads.young, heads.unreachable);
-  const survivors = run.candidates - run.unreachableCount;
+  run.survivors = run.candidates - run.unreachableCount;
 
   // 5. survivors up a generation (in front of the older ones: the list stays newest first)
   u32 = space.memory.u32;
@@ -100,13 +106,8 @@ export function collectGeneration(
     clearCollectionFlags(u32, heads.finalizers);
     listMerge(u32, heads.unreachable, old);
     listMerge(u32, heads.finalizers, old);
-    return {
-      collected: 0,
-      uncollectable: 0,
-      candidates: run.candidates,
-      survivors: run.candidates,
-      freedInBulk: 0,
-    };
+    run.survivors = run.candidates;
+    return run;
   }
 
   // 7-8. user code: weakref callbacks, finalizers
@@ -120,26 +121,21 @@ export function collectGeneration(
   else listMerge(space.memory.u32, heads.unreachable, heads.still);
 
   // 10. the other weakrefs to the garbage
-  const collected =
+  run.collected =
     codeRan || run.sawWeakrefs || table.anyLegacy
       ? clearGarbageWeakrefs(run, codeRan || run.sawWeakrefs)
       : run.unreachableCount; // nothing moved in or out of the garbage since the analysis
-  if (flags.collectable) ctx.output.list(heads.still, 'collectable');
+  if ((debugFlags & DEBUG_COLLECTABLE) !== 0) ctx.output.list(heads.still, 'collectable');
 
   // 11. clear: reference counting frees the garbage, or the bulk path when nothing can run code
-  const bulk = !flags.saveAll && !codeRan && !run.sawWeakrefs && !run.sawComplex && !table.anyLegacy;
+  const bulk = !run.saveAll && !codeRan && !run.sawWeakrefs && !run.sawComplex && !table.anyLegacy;
   const freedInBulk = bulk ? releaseInBulk(run) : -1;
   if (freedInBulk < 0) deleteGarbage(run, ctx.garbage);
 
   // 12. the uncollectable to `garbage`
-  const uncollectable = listSize(space.memory.u32, heads.finalizers);
-  if (flags.uncollectable) ctx.output.list(heads.finalizers, 'uncollectable');
+  run.freedInBulk = Math.max(freedInBulk, 0);
+  run.uncollectable = listSize(space.memory.u32, heads.finalizers);
+  if ((debugFlags & DEBUG_UNCOLLECTABLE) !== 0) ctx.output.list(heads.finalizers, 'uncollectable');
   handleLegacyFinalizers(run, ctx.garbage);
-  return {
-    collected,
-    uncollectable,
-    candidates: run.candidates,
-    survivors,
-    freedInBulk: Math.max(freedInBulk, 0),
-  };
+  return run;
 }

@@ -20,12 +20,12 @@ import { MemoryError, type Ptr } from '@heapkit/memory';
 import type { ObjectSpace } from '@heapkit/refcount';
 import type { CollectionCallback, CollectionInfo, CollectionPhase, GenerationStats } from './api-types.js';
 import { type CollectionContext, collectGeneration } from './collection.js';
-import { DEBUG_COLLECTABLE, DEBUG_SAVEALL, DEBUG_STATS, DEBUG_UNCOLLECTABLE } from './debug-flags.js';
+import { DEBUG_STATS } from './debug-flags.js';
 import { DebugOutput } from './debug-output.js';
 import { NotTrackableError } from './errors.js';
 import { GC_HEAD_BYTES, isLinked, nodeOf, objectOf } from './gc-head.js';
 import { listInit, listMerge, listNext, listPrepend, listRemove, listSize } from './gc-lists.js';
-import { Scratch, type WorkingHeads } from './run-state.js';
+import { CollectionRun, Scratch, type WorkingHeads } from './run-state.js';
 import { Scheduler } from './scheduler.js';
 import {
   type AutomaticMode,
@@ -107,15 +107,16 @@ export class CycleCollector {
       still: still!,
       seen: seen!,
     };
+    const table = new TypeTable(port);
     this.context = {
       space,
       port,
-      table: new TypeTable(port),
+      table,
       heads: working,
       generationHeads: this.generationHeads,
       garbage: this.garbage,
       output: this.output,
-      scratch: new Scratch(),
+      run: new CollectionRun(space, port, table, working, new Scratch()),
     };
     port.attach({ onAlloc: (obj) => this.onAlloc(obj), onFree: (obj) => this.onFree(obj) });
   }
@@ -177,7 +178,8 @@ export class CycleCollector {
 
   /**
    * The tracked objects, of one generation or of all (`gc.get_objects`), as borrowed
-   * references. Frozen objects, and those under a running collection, are not included.
+   * references, newest first (generation 0's, then 1's, then 2's). Frozen objects, and those
+   * under a running collection, are not included.
    */
   getObjects(generation?: number): Ptr[] {
     if (generation !== undefined) checkGeneration(generation, 'getObjects');
@@ -330,28 +332,30 @@ export class CycleCollector {
   /**
    * One collection with its `gc.callbacks`. "A collection is running" covers the callbacks too,
    * so that a callback's `collect()` returns 0 at once, as CPython's does. Returns the number of
-   * unreachable objects found.
+   * unreachable objects found. Without callbacks, allocates nothing on the JS heap (as CPython
+   * builds the callbacks' info dict only when there are callbacks).
    */
   private collectWithCallbacks(generation: number): number {
     const scheduler = this.scheduler;
     scheduler.collecting = true;
     try {
-      this.invokeCallbacks('start', {
-        generation,
-        collected: 0,
-        uncollectable: 0,
-        candidates: 0,
-        duration: 0,
-      });
-      const start = performance.now();
-      const flags = this.debugFlags;
-      if ((flags & DEBUG_STATS) !== 0) this.output.start(generation, this.generationHeads, this.permanent);
+      if (this.callbacks.length > 0) {
+        this.invokeCallbacks('start', {
+          generation,
+          collected: 0,
+          uncollectable: 0,
+          candidates: 0,
+          duration: 0,
+        });
+      }
+      // Timed only for whoever reads the duration (a callback registered during the collection
+      // is told 0): `performance.now()` returns a heap number, the last allocation of a collection.
+      const timed = this.callbacks.length > 0 || (this.debugFlags & DEBUG_STATS) !== 0;
+      const start = timed ? performance.now() : 0;
+      if ((this.debugFlags & DEBUG_STATS) !== 0)
+        this.output.start(generation, this.generationHeads, this.permanent);
       scheduler.started(generation);
-      const result = collectGeneration(this.context, generation, {
-        saveAll: (flags & DEBUG_SAVEALL) !== 0,
-        collectable: (flags & DEBUG_COLLECTABLE) !== 0,
-        uncollectable: (flags & DEBUG_UNCOLLECTABLE) !== 0,
-      });
+      const result = collectGeneration(this.context, generation, this.debugFlags);
       scheduler.survived(generation, result.survivors);
       scheduler.freedMany(result.freedInBulk);
       const { collected, uncollectable, candidates } = result;
@@ -359,10 +363,11 @@ export class CycleCollector {
       record.collections++;
       record.collected += collected;
       record.uncollectable += uncollectable;
-      const duration = performance.now() - start;
+      const duration = timed ? performance.now() - start : 0;
       if ((this.debugFlags & DEBUG_STATS) !== 0)
         this.output.done(collected + uncollectable, uncollectable, duration);
-      this.invokeCallbacks('stop', { generation, collected, uncollectable, candidates, duration });
+      if (this.callbacks.length > 0)
+        this.invokeCallbacks('stop', { generation, collected, uncollectable, candidates, duration });
       return collected + uncollectable;
     } finally {
       scheduler.collecting = false;

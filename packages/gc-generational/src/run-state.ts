@@ -1,7 +1,9 @@
 /**
  * The state of one collection: the lists it works on and what its passes have learned, in one
- * object made for the run (nothing of a collection lives on in the collector's fields). The list
- * heads are the collector's own blocks in the memory, reused from run to run.
+ * object that the collector makes once and `begin`s afresh for every run (collections never
+ * nest, so one is enough, and an automatic collection allocates nothing on the JS heap). Nothing
+ * a run learns outlives the next `begin`. The list heads are the collector's own blocks in the
+ * memory, reused from run to run.
  */
 import type { ObjectSpace, Visit } from '@heapkit/refcount';
 import type { SpacePort } from './space-port.js';
@@ -37,6 +39,12 @@ export class Scratch {
 }
 
 export class CollectionRun {
+  /** The oldest generation collected (set by `begin`). */
+  generation = 0;
+  /** Where survivors go: the next generation's list (the oldest one's own for a full collection). */
+  old = 0;
+  /** `DEBUG_SAVEALL`: every unreachable object goes to `garbage`, none is freed. */
+  saveAll = false;
   /** Set by the analysis: some unreachable object has weakrefs, or is one. */
   sawWeakrefs = false;
   /** Set by the analysis: some unreachable object has a finalizer that has not run. */
@@ -49,6 +57,11 @@ export class CollectionRun {
   candidates = 0;
   /** Objects the first analysis found unreachable. */
   unreachableCount = 0;
+  /** The result (see `CollectionResult` in collection.ts), set by the run's last steps. */
+  collected = 0;
+  uncollectable = 0;
+  survivors = 0;
+  freedInBulk = 0;
   /** The general walk's visitors (items, `traverse`), made on first need (reachability.ts). */
   subtractVisit: Visit | null = null;
   reachVisit: Visit | null = null;
@@ -65,15 +78,36 @@ export class CollectionRun {
     readonly port: SpacePort,
     readonly table: TypeTable,
     readonly heads: WorkingHeads,
-    /** The oldest generation collected. */
-    readonly generation: number,
-    /** Where survivors go: the next generation's list (the oldest one's own for a full collection). */
-    readonly old: number,
-    /** `DEBUG_SAVEALL`: every unreachable object goes to `garbage`, none is freed. */
-    readonly saveAll: boolean,
     private readonly scratch: Scratch,
   ) {
     this.later = scratch.later;
+  }
+
+  /** Starts a run of `generation`, survivors into `old`: everything a previous run learned is reset. */
+  begin(generation: number, old: number, saveAll: boolean): void {
+    this.generation = generation;
+    this.old = old;
+    this.saveAll = saveAll;
+    this.sawWeakrefs = false;
+    this.sawFinalizers = false;
+    this.sawComplex = false;
+    this.traverseFailed = false;
+    this.candidates = 0;
+    this.unreachableCount = 0;
+    this.collected = 0;
+    this.uncollectable = 0;
+    this.survivors = 0;
+    this.freedInBulk = 0;
+    this.scan = 0;
+    this.movedBack = 0;
+    this.later = this.scratch.later;
+    this.noted = 0;
+  }
+
+  /** After the sweep: a `later` buffer that grew large is let go (see `Scratch.trim`). */
+  trimScratch(): void {
+    this.scratch.trim();
+    this.later = this.scratch.later;
   }
 
   /** Doubles the `later` buffer (kept by the collector for the next runs); returns it. */
