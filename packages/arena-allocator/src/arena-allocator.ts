@@ -487,8 +487,9 @@ class SharedArenaAllocator extends ArenaAllocator {
     // Fast path: a live block of one of our pools. Cost: the private fast path's, plus two
     // checks: the pool's class is not FOREIGN (one byte, read anyway: the pool is ours), and the
     // block's remote-free bit is clear (a word in the same cache line as its state word: no
-    // other worker freed it already). Plain loads and stores only: no atomics, no lock. Anything
-    // else (another worker's block, a large block, an error) takes the slow path.
+    // other worker freed it already). Plain loads and stores only: no atomics, no lock. A live
+    // block of another worker's pool goes straight to `remoteFree` (one atomic OR, then into a
+    // batch); anything else (a large block, an error) takes the slow path.
     if (isU32(ptr) && ptr < this.fastEnd && (ptr & 15) === 0) {
       const bits = this.stateBits;
       const line = (ptr >>> 11) << 4;
@@ -496,14 +497,18 @@ class SharedArenaAllocator extends ArenaAllocator {
       const shift = (ptr >>> 3) & 30;
       const word = bits[w]!;
       const c = this.poolClass[ptr >>> this.poolShift]!;
-      if (
-        ((word >>> shift) & 3) === LIVE_SMALL &&
-        c !== FOREIGN &&
-        ((bits[line | 8 | ((ptr >>> 9) & 3)]! >>> ((ptr >>> 4) & 31)) & 1) === 0 // remoteWord, remoteBit
-      ) {
-        bits[w] = word ^ (SMALL_FLIP << shift);
-        this.cacheOrRelease(ptr, c);
-        return;
+      if (((word >>> shift) & 3) === LIVE_SMALL) {
+        if (c === FOREIGN) {
+          // Another worker's pool block: freed remotely, without freeSlow's general checks.
+          remoteFree(this, ptr, LIVE_SMALL, 'free');
+          return;
+        }
+        if (((bits[line | 8 | ((ptr >>> 9) & 3)]! >>> ((ptr >>> 4) & 31)) & 1) === 0) {
+          // remoteWord, remoteBit: clear, no other worker freed it already.
+          bits[w] = word ^ (SMALL_FLIP << shift);
+          this.cacheOrRelease(ptr, c);
+          return;
+        }
       }
     }
     this.freeSlow(ptr);

@@ -127,15 +127,18 @@ function returnBatch(heap: ArenaAllocator, batch: Ptr): void {
 /**
  * A block another thread freed, taken back: remote bit cleared, state FREED, returned. Returns 1
  * and tells the listeners for a block of the program's; 0 for one of this allocator's own
- * remote-free batches coming home, which the program never saw.
+ * remote-free batches coming home, which the program never saw. Only a pool's cross-thread list
+ * can bring a batch home (`returnBatch` sends them that way), so only its blocks are looked up
+ * (`maybeBatch`): a batch's entries and large blocks never are.
  */
-export function takeBack(heap: ArenaAllocator, ptr: Ptr, state: number): number {
+export function takeBack(heap: ArenaAllocator, ptr: Ptr, state: number, maybeBatch: boolean): number {
   Atomics.and(heap.sharedHeap!.remoteBits, remoteWord(ptr), ~remoteBit(ptr));
   heap.states.set(ptr, FREED);
   if (state === LIVE_SMALL) heap.pools.release(ptr);
   else heap.tlsf.free(ptr);
-  if (heap.batches!.cameHome(ptr)) return 0;
-  for (const listener of heap.reclaimListeners) listener(ptr);
+  if (maybeBatch && heap.batches!.cameHome(ptr)) return 0;
+  const listeners = heap.reclaimListeners;
+  for (let i = 0; i < listeners.length; i++) listeners[i]!(ptr);
   return 1;
 }
 
@@ -288,7 +291,7 @@ export function drainSlot(heap: ArenaAllocator, slot: number): number {
     if (batch + BATCH_BYTES > heap.memory.byteLength) heap.memory.refresh();
     const next = nextPublished(heap, batch);
     forEachInBatch(heap, batch, (ptr) => {
-      n += takeBack(heap, ptr, LIVE_SMALL);
+      n += takeBack(heap, ptr, LIVE_SMALL, false);
     });
     returnBatch(heap, batch);
     batch = next;
@@ -301,7 +304,7 @@ export function drainSlot(heap: ArenaAllocator, slot: number): number {
     let block = shared.takePoolList(pool);
     while (block !== 0) {
       const after = heap.memory.u32[block >>> 2]!;
-      n += takeBack(heap, block, LIVE_SMALL);
+      n += takeBack(heap, block, LIVE_SMALL, true);
       block = after;
     }
     pool = next;
@@ -309,7 +312,7 @@ export function drainSlot(heap: ArenaAllocator, slot: number): number {
   let large = shared.takeRemoteLarge(slot);
   while (large !== 0) {
     const after = heap.memory.u32[large >>> 2]!;
-    n += takeBack(heap, large, LIVE_LARGE);
+    n += takeBack(heap, large, LIVE_LARGE, false);
     large = after;
   }
   return n;
