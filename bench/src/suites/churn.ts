@@ -140,9 +140,9 @@ function twoAllocatorsCase(input: ChurnInput): BenchCase {
 /**
  * The loop of `heapkit-2-in-1-memory` with one allocator in both entries of its table: the
  * baseline that isolates what a second owner costs. Picking the allocator from a table every step
- * costs about 1.2× by itself (cachegrind, steady state: 214 instructions a step in `heapkit`'s
- * loop, whose allocator is a closure variable, 278 for the same allocator picked from the table,
- * 280 with two allocators), so against `heapkit` the 2-in-1 ratio would measure the loop, not the
+ * costs about 1.2× by itself (cachegrind, steady state: 217 instructions a step in `heapkit`'s
+ * loop, whose allocator is a closure variable, 274 for the same allocator picked from the table,
+ * 276 with two allocators), so against `heapkit` the 2-in-1 ratio would measure the loop, not the
  * region protocol.
  * Its own copy of the loop, as every case here has, so that no call site is shared.
  */
