@@ -407,6 +407,11 @@ export class ArenaAllocator implements Allocator {
       this.stateBits[w] = this.stateBits[w]! ^ (SMALL_FLIP << ((p >>> 3) & 30)); // FREED -> LIVE_SMALL
       return p;
     }
+    return this.smallFromPools(c);
+  }
+
+  /** @internal `smallMalloc` when the block cache of class `c` is empty: a block from its pools. */
+  protected smallFromPools(c: number): Ptr {
     const p = this.pools.alloc(c);
     if (p !== 0) this.states.set(p, LIVE_SMALL);
     return p;
@@ -526,8 +531,6 @@ class SharedArenaAllocator extends ArenaAllocator {
       this.stateBits[w] = this.stateBits[w]! ^ (SMALL_FLIP << ((p >>> 3) & 30)); // FREED -> LIVE_SMALL
       return p;
     }
-    const p = this.pools.alloc(c);
-    if (p !== 0) this.states.set(p, LIVE_SMALL);
-    return p;
+    return this.smallFromPools(c);
   }
 }
