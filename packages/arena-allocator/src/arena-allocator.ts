@@ -1,9 +1,17 @@
-import { type Allocator, InvalidSizeError, Memory, type Ptr } from '@heapkit/memory';
+import {
+  type AllocationObserver,
+  type Allocator,
+  InvalidSizeError,
+  Memory,
+  type ObservedAllocator,
+  type Ptr,
+} from '@heapkit/memory';
 import { BlockCache } from './block-cache.js';
 import { BlockStates, FREED, LIVE_LARGE, LIVE_SMALL, SMALL_FLIP } from './block-states.js';
 import { ALIGNMENT_SHIFT, type ArenaAllocatorOptions, type ResolvedConfig, resolveConfig } from './config.js';
 import { checkDebugBlock } from './debug-guards.js';
 import { debugFree, debugInnerOf, debugMalloc, debugRealloc } from './debug-mode.js';
+import { observe } from './observed.js';
 import { liveStateOf, viewsWereStale } from './pointer-errors.js';
 import { FOREIGN, Pools } from './pools.js';
 import { RemoteBatches } from './remote-batches.js';
@@ -368,6 +376,15 @@ export class ArenaAllocator implements Allocator {
    */
   onReclaim(listener: (ptr: Ptr) => void): () => void {
     return addReclaimListener(this, listener);
+  }
+
+  /**
+   * This allocator's `malloc` and `free` reporting each block to `observer` (see
+   * `Allocator.observe` in `@heapkit/memory`): what `@heapkit/profiler` allocates through, so
+   * that a traced `malloc` is one call. Calls made on the allocator itself report nothing.
+   */
+  observe(observer: AllocationObserver): ObservedAllocator {
+    return observe(this, observer);
   }
 
   /** @internal True when ptr's remote-free bit is set (another worker freed it; not yet taken back). */
