@@ -30,27 +30,39 @@
  * value would otherwise start as `undefined`, which makes V8 forget the field's type (and box
  * every double stored in it: the sampler's countdown allocated a heap number per `malloc`).
  *
+ * The observed path: over an allocator that offers `Allocator.observe` (ArenaAllocator), while
+ * tracing, `malloc` and `free` are one-line forwarders (always inlined) to the allocator's
+ * observed `malloc` and `free`, which call an observer of the profiler's mode right after the
+ * allocator's own work (see `observers.ts`): no try/finally, and with a plain RuntimeFrameStack
+ * no guard at all. The wrapper code below is for the other allocators, and for a traced
+ * allocator that another traced allocator of the same profiler wraps.
+ *
  * What decides the cost is V8's inlining budget (V8 11.3): a caller's optimized code inlines
  * callees until 920 bytes of their bytecode are used; a callee that already has optimized code
  * of its own counts with everything that code inlined (x1.2) when considered, and functions of at
- * most 27 bytes are always inlined. The ArenaAllocator's fast paths come to about 860 bytes, and
- * its `malloc` once optimized by itself needs ~650 of the 920 to be inlined anywhere; so every
- * byte of the hot paths here costs the caller some of the allocator's code (a call instead). Hence
- * the small hot paths, the rare cases out of line, and one own-property variant per mode.
- * `--trace-turbo-inlining` on the bench's loop shows what went where.
+ * most 27 bytes are always inlined. The ArenaAllocator's fast paths come to about 860 bytes, so
+ * the allocator and the trace record do not all fit in the caller's loop: on the observed path
+ * the bench's loop inlines the allocator's `malloc` and `free` and the trace table's `remove`,
+ * and calls the observer's `allocated` (the frame stack's capture and the table's insert).
+ * `--trace-turbo-inlining` on the bench's loop shows what went where; slow paths a function
+ * called often while it warmed up (a table filling) stay in its optimized code and count
+ * against every caller's budget, so the fast paths here answer the common cases themselves.
  *
- * Measured (Node 20, V8 11.3, 2 cores shared with other agents at load 3 to 9: wall-clock figures
- * move by 2x between runs; the bench's churn over an ArenaAllocator, in one process with the
- * cases interleaved, old and new code side by side; the two runs at load 3): every block traced
- * with a RuntimeFrameStack at nframe 1, 3.5-3.6x before these hot paths, 3.1-3.2x after (about
- * 10% less time a step); sampling at 512 KiB, 1.8-1.9x before and after (within the noise); a
- * sample, a JS stack capture of 5-10 us, one per ~2,000 steps. Instructions a step
- * (cachegrind, steady state): untraced 273, exact 717 (720 after), sampled ~430 whether or not
- * a sample is ever drawn, against 323 for the same exact trace work written by hand into the
- * loop (a flat table, a line memo, the counters): the gap is calls and checks, not the work.
+ * Measured (Node 20, V8 11.3), instructions a step under cachegrind (`node --single-threaded`,
+ * the bench's churn, every mode warmed in one process): see the commit that added the observed
+ * path for the figures and the commands.
  */
-import { type Allocator, ConfigurationError, type Memory, type Ptr } from '@heapkit/memory';
-import type { StackCutoff } from './frame-source.js';
+import {
+  type AllocationObserver,
+  type Allocator,
+  ConfigurationError,
+  type Memory,
+  type ObservedAllocator,
+  type Ptr,
+} from '@heapkit/memory';
+import type { FrameSource, StackCutoff } from './frame-source.js';
+import { ExactObserver, RuntimeExactObserver, SampledObserver } from './observers.js';
+import { RuntimeFrameStack } from './runtime-frame-stack.js';
 import type { PoissonSampler } from './sampler.js';
 import type { TraceTable } from './trace-table.js';
 
@@ -73,6 +85,8 @@ export interface TraceRecorder {
   readonly busy: boolean;
   /** The sampler when sampling, else null. */
   readonly sampler: PoissonSampler | null;
+  /** Where tracebacks come from. */
+  readonly frameSource: FrameSource;
   /** The countdown of `malloc`'s fast path (see {@link Countdown}). */
   readonly countdown: Countdown;
   /**
@@ -119,6 +133,20 @@ export class TracedAllocator implements Allocator {
   private readonly direct: Allocator;
   /** The block resolvers registered by layers above (see {@link addBlockResolver}). */
   private readonly resolvers: ((ptr: Ptr) => Ptr)[] = [];
+  /**
+   * Whether this traced allocator allocates through the wrapped allocator's observed `malloc`
+   * and `free` when tracing (`Allocator.observe`: ArenaAllocator offers it): then the wrapped
+   * allocator calls an observer of the profiler's mode from inside them (see `observers.ts`),
+   * with no wrapper code between. False for an allocator without `observe`, and once a traced
+   * allocator of the same profiler wraps this one (see {@link stopObserving}).
+   */
+  private observing: boolean;
+  /**
+   * With {@link observing}, since the first `start()`: the wrapped allocator's observed `malloc`
+   * and `free` (kept after `stop()`: its observer then records nothing). Once a traced
+   * allocator of the same profiler wraps this one, the wrapped allocator itself.
+   */
+  private observed: ObservedAllocator;
 
   /**
    * The wrapped allocator's `malloc`; the block is traced (or, when sampling, maybe traced).
@@ -141,7 +169,11 @@ export class TracedAllocator implements Allocator {
     this.table = table;
     this.recorder = recorder;
     this.countdown = recorder.countdown;
-    this.direct = inner instanceof TracedAllocator && inner.recorder === recorder ? inner.direct : inner;
+    const nested = inner instanceof TracedAllocator && inner.recorder === recorder;
+    if (nested) inner.stopObserving();
+    this.direct = nested ? inner.direct : inner;
+    this.observing = typeof inner.observe === 'function';
+    this.observed = inner;
     this.malloc = this.mallocUntraced;
     this.free = this.freeUntraced;
     this.retune();
@@ -156,10 +188,19 @@ export class TracedAllocator implements Allocator {
     });
   }
 
-  /** @internal Points `malloc` and `free` at the code for the profiler's mode. */
+  /**
+   * @internal Points `malloc` and `free` at the code for the profiler's mode, or, when the
+   * wrapped allocator is observed, hands it the observer for the mode (null when not tracing).
+   */
   retune(): void {
     const recorder = this.recorder;
-    if (!recorder.tracing) {
+    if (this.observing && recorder.tracing) {
+      // Not the untraced code: the untraced wrapped `malloc` is another function, and one call
+      // site that saw both inlines both.
+      this.observed = this.inner.observe!(this.observerForMode());
+      this.malloc = this.mallocObserved;
+      this.free = this.freeObserved;
+    } else if (!recorder.tracing) {
       this.malloc = this.mallocUntraced;
       this.free = this.freeUntraced;
     } else if (recorder.sampler === null) {
@@ -169,6 +210,43 @@ export class TracedAllocator implements Allocator {
       this.malloc = this.mallocSampled;
       this.free = this.freeSampled;
     }
+  }
+
+  /** The observer for the profiler's mode (tracing): see `observers.ts`. */
+  private observerForMode(): AllocationObserver {
+    const recorder = this.recorder;
+    if (recorder.sampler !== null) {
+      return new SampledObserver(recorder, this.table, this.countdown, MALLOC_OBSERVED);
+    }
+    // A RuntimeFrameStack's capture (not a subclass's) never allocates or throws: no guard.
+    if (Object.getPrototypeOf(recorder.frameSource) === RuntimeFrameStack.prototype) {
+      return new RuntimeExactObserver(recorder, this.table, MALLOC_OBSERVED);
+    }
+    return new ExactObserver(recorder, this.table, MALLOC_OBSERVED);
+  }
+
+  /**
+   * A traced allocator of the same profiler wraps this one: the outer one records the blocks
+   * (the reentrancy guard), so this one takes the code of the allocators it cannot observe.
+   */
+  private stopObserving(): void {
+    this.observing = false;
+    this.observed = this.inner;
+    this.retune();
+  }
+
+  /**
+   * `malloc` when tracing with {@link observing}: the wrapped allocator's observed `malloc`,
+   * which reports the block to the observer of the profiler's mode. Small enough (under 27 bytes
+   * of bytecode) that V8 always inlines it. Right in any mode (see {@link observed}).
+   */
+  private mallocObserved(size: number): Ptr {
+    return this.observed.malloc(size);
+  }
+
+  /** `free` when tracing with {@link observing} (see {@link mallocObserved}). */
+  private freeObserved(ptr: Ptr): void {
+    this.observed.free(ptr);
   }
 
   /** `malloc` when not tracing: the wrapped `malloc`. */
@@ -408,6 +486,7 @@ function picks(recorder: TraceRecorder, size: number): boolean {
 }
 
 // The methods a user calls: a JS stack capture is cut there, so the first frame is the caller's.
+const MALLOC_OBSERVED = (TracedAllocator.prototype as unknown as Record<string, StackCutoff>).mallocObserved!;
 const MALLOC_EXACT = (TracedAllocator.prototype as unknown as Record<string, StackCutoff>).mallocExact!;
 const MALLOC_SAMPLED = (TracedAllocator.prototype as unknown as Record<string, StackCutoff>).mallocSampled!;
 const TRACED_CALLOC = TracedAllocator.prototype.calloc;
