@@ -32,7 +32,10 @@ class CountingArena extends ArenaAllocator {
 
 describe('the observed path (a wrapped allocator that offers observe)', () => {
   it('goes through the observed malloc and free while tracing only, with the same traces', () => {
-    const frames = new RuntimeFrameStack();
+    // A subclass: its capture might allocate, so the observer keeps the guard (a plain
+    // RuntimeFrameStack takes the unguarded exact path instead: see the next test).
+    class Frames extends RuntimeFrameStack {}
+    const frames = new Frames();
     const profiler = new Profiler({ frameSource: frames });
     const arena = new CountingArena();
     const heap = profiler.wrap(arena);
@@ -56,6 +59,24 @@ describe('the observed path (a wrapped allocator that offers observe)', () => {
     profiler.stop();
     heap.free(q);
     expect(arena.observedCalls).toBe(4);
+  });
+
+  it('traces every block with a plain RuntimeFrameStack without a view (no guard needed), the same way', () => {
+    const frames = new RuntimeFrameStack();
+    const profiler = new Profiler({ frameSource: frames });
+    const arena = new CountingArena();
+    const heap = profiler.wrap(arena);
+    frames.push(frames.registerFile('main.py'), 1);
+    profiler.start();
+    const p = heap.malloc(100);
+    frames.setLine(2);
+    const q = heap.malloc(200);
+    heap.free(p);
+    expect(arena.views).toBe(0);
+    expect(profiler.getTracedMemory()).toEqual([200, 300]);
+    expect(profiler.getObjectTraceback(q)!.mostRecent.lineno).toBe(2);
+    expect(arena.malloc(8)).not.toBe(0); // not traced
+    expect(profiler.getTracedMemory()).toEqual([200, 300]);
   });
 
   it('keeps the reentrancy guard for a frame source that allocates, a RuntimeFrameStack subclass included', () => {

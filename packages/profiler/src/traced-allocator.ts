@@ -31,26 +31,18 @@
  * every double stored in it: the sampler's countdown allocated a heap number per `malloc`).
  *
  * The observed path: over an allocator that offers `Allocator.observe` (ArenaAllocator), while
- * tracing, `malloc` and `free` are one-line forwarders (always inlined) to the allocator's
- * observed `malloc` and `free`, which call an observer of the profiler's mode right after the
- * allocator's own work (see `observers.ts`): no try/finally, and with a plain RuntimeFrameStack
- * no guard at all. The wrapper code below is for the other allocators, and for a traced
- * allocator that another traced allocator of the same profiler wraps.
+ * tracing, every block with a plain RuntimeFrameStack: the wrapped `malloc` then the record, no
+ * guard (neither can reenter: `mallocUnguarded`); in the other modes, one-line forwarders to the
+ * allocator's observed `malloc` and `free`, which call an observer of the mode right after the
+ * allocator's own work (see `observers.ts`).
  *
- * What decides the cost is V8's inlining budget (V8 11.3): a caller's optimized code inlines
- * callees until 920 bytes of their bytecode are used; a callee that already has optimized code
- * of its own counts with everything that code inlined (x1.2) when considered, and functions of at
- * most 27 bytes are always inlined. The ArenaAllocator's fast paths come to about 860 bytes, so
- * the allocator and the trace record do not all fit in the caller's loop: on the observed path
- * the bench's loop inlines the allocator's `malloc` and `free` and the trace table's `remove`,
- * and calls the observer's `allocated` (the frame stack's capture and the table's insert).
- * `--trace-turbo-inlining` on the bench's loop shows what went where; slow paths a function
- * called often while it warmed up (a table filling) stay in its optimized code and count
- * against every caller's budget, so the fast paths here answer the common cases themselves.
- *
- * Measured (Node 20, V8 11.3), instructions a step under cachegrind (`node --single-threaded`,
- * the bench's churn, every mode warmed in one process): see the commit that added the observed
- * path for the figures and the commands.
+ * What decides the cost is V8's inlining budget (V8 11.3): a caller inlines callees until 920
+ * bytes of their bytecode are used (a callee with optimized code of its own counts with all it
+ * inlined, x1.2; functions of at most 27 bytes always go in). The ArenaAllocator's fast paths
+ * take ~860, so the allocator and the trace record do not all fit in a caller's loop, and slow
+ * paths a function called often while it warmed up (a table filling) stay in its optimized code
+ * and count against every caller: the fast paths here answer the common cases themselves.
+ * `--trace-turbo-inlining` shows what went where. Figures: the commits of the observed path.
  */
 import {
   type AllocationObserver,
@@ -194,7 +186,10 @@ export class TracedAllocator implements Allocator {
    */
   retune(): void {
     const recorder = this.recorder;
-    if (this.observing && recorder.tracing) {
+    if (this.observing && recorder.tracing && recorder.sampler === null && plainRuntimeFrames(recorder)) {
+      this.malloc = this.mallocUnguarded;
+      this.free = this.freeExact;
+    } else if (this.observing && recorder.tracing) {
       // Not the untraced code: the untraced wrapped `malloc` is another function, and one call
       // site that saw both inlines both.
       this.observed = this.inner.observe!(this.observerForMode());
@@ -218,8 +213,7 @@ export class TracedAllocator implements Allocator {
     if (recorder.sampler !== null) {
       return new SampledObserver(recorder, this.table, this.countdown, MALLOC_OBSERVED);
     }
-    // A RuntimeFrameStack's capture (not a subclass's) never allocates or throws: no guard.
-    if (Object.getPrototypeOf(recorder.frameSource) === RuntimeFrameStack.prototype) {
+    if (plainRuntimeFrames(recorder)) {
       return new RuntimeExactObserver(recorder, this.table, MALLOC_OBSERVED);
     }
     return new ExactObserver(recorder, this.table, MALLOC_OBSERVED);
@@ -247,6 +241,17 @@ export class TracedAllocator implements Allocator {
   /** `free` when tracing with {@link observing} (see {@link mallocObserved}). */
   private freeObserved(ptr: Ptr): void {
     this.observed.free(ptr);
+  }
+
+  /**
+   * `malloc` when every block is traced with a plain RuntimeFrameStack over an allocator that
+   * offers `observe` (which promises its `malloc` never calls into another allocator): the
+   * exact path with no guard, since neither the wrapped call nor the capture can reenter.
+   */
+  private mallocUnguarded(size: number): Ptr {
+    const ptr = this.inner.malloc(size);
+    if (ptr !== 0 && !this.recorder.busy) this.recorder.recordExact(this.table, ptr, size, MALLOC_UNGUARDED);
+    return ptr;
   }
 
   /** `malloc` when not tracing: the wrapped `malloc`. */
@@ -474,6 +479,11 @@ export class TracedAllocator implements Allocator {
   }
 }
 
+/** A RuntimeFrameStack's capture (not a subclass's) never allocates or throws: no guard needed. */
+function plainRuntimeFrames(recorder: TraceRecorder): boolean {
+  return Object.getPrototypeOf(recorder.frameSource) === RuntimeFrameStack.prototype;
+}
+
 /**
  * Whether a new block of `size` bytes is traced, inside a traced call (`recorder.busy`): always
  * when not sampling; when sampling, when the sampler's byte countdown (parked in
@@ -486,6 +496,8 @@ function picks(recorder: TraceRecorder, size: number): boolean {
 }
 
 // The methods a user calls: a JS stack capture is cut there, so the first frame is the caller's.
+const MALLOC_UNGUARDED = (TracedAllocator.prototype as unknown as Record<string, StackCutoff>)
+  .mallocUnguarded!;
 const MALLOC_OBSERVED = (TracedAllocator.prototype as unknown as Record<string, StackCutoff>).mallocObserved!;
 const MALLOC_EXACT = (TracedAllocator.prototype as unknown as Record<string, StackCutoff>).mallocExact!;
 const MALLOC_SAMPLED = (TracedAllocator.prototype as unknown as Record<string, StackCutoff>).mallocSampled!;
