@@ -6,10 +6,10 @@
  * guard around the allocator's work and no try/finally on the hot path (see
  * `traced-allocator.ts` for what that costs and saves).
  *
- * One class per mode (every block traced with a `RuntimeFrameStack`, every block traced with
- * any other frame source, sampling), so that each call site has one target and its own V8 type
- * feedback. All of them skip a block reported while the profiler is busy: a traced call of the
- * same profiler around the allocator's (a traced `calloc`, `realloc`, a traced allocator
+ * One class per mode (every block traced, sampling). Every block traced with a plain
+ * `RuntimeFrameStack` needs no observer: the traced allocator calls the wrapped `malloc` and then
+ * records, with no guard (see `TracedAllocator.mallocUnguarded`). Both skip a block reported
+ * while the profiler is busy: a traced call of the same profiler around the allocator's (a traced `calloc`, `realloc`, a traced allocator
  * wrapping this one, a frame source that allocates) records it itself, once.
  */
 import type { AllocationObserver, Ptr } from '@heapkit/memory';
@@ -18,29 +18,8 @@ import type { TraceTable } from './trace-table.js';
 import type { Countdown, TraceRecorder } from './traced-allocator.js';
 
 /**
- * Every block traced, frames from a plain `RuntimeFrameStack`, whose capture never allocates
- * and never throws: no guard around it. Cost of a `malloc`: the busy flag, the frame stack's
- * line memo, the table's insert and the counters; of a `free`: the table's remove.
- */
-export class RuntimeExactObserver implements AllocationObserver {
-  constructor(
-    private readonly recorder: TraceRecorder,
-    private readonly table: TraceTable,
-    private readonly entry: StackCutoff,
-  ) {}
-
-  allocated(ptr: Ptr, size: number): void {
-    if (this.recorder.busy) return;
-    this.recorder.recordExact(this.table, ptr, size, this.entry);
-  }
-
-  freed(ptr: Ptr): void {
-    this.recorder.recordFreeExact(this.table, ptr);
-  }
-}
-
-/**
- * Every block traced, frames from any other source (the JS stack, a runtime's own source),
+ * Every block traced, frames from any source but a plain `RuntimeFrameStack` (the JS stack, a
+ * runtime's own source),
  * which may allocate or throw: the reentrancy guard around the capture and the record.
  */
 export class ExactObserver implements AllocationObserver {

@@ -53,7 +53,7 @@ import {
   type Ptr,
 } from '@heapkit/memory';
 import type { FrameSource, StackCutoff } from './frame-source.js';
-import { ExactObserver, RuntimeExactObserver, SampledObserver } from './observers.js';
+import { ExactObserver, SampledObserver } from './observers.js';
 import { RuntimeFrameStack } from './runtime-frame-stack.js';
 import type { PoissonSampler } from './sampler.js';
 import type { TraceTable } from './trace-table.js';
@@ -212,9 +212,6 @@ export class TracedAllocator implements Allocator {
     const recorder = this.recorder;
     if (recorder.sampler !== null) {
       return new SampledObserver(recorder, this.table, this.countdown, MALLOC_OBSERVED);
-    }
-    if (plainRuntimeFrames(recorder)) {
-      return new RuntimeExactObserver(recorder, this.table, MALLOC_OBSERVED);
     }
     return new ExactObserver(recorder, this.table, MALLOC_OBSERVED);
   }
