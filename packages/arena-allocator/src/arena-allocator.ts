@@ -1,4 +1,11 @@
-import { type Allocator, InvalidSizeError, Memory, type Ptr } from '@heapkit/memory';
+import {
+  type AllocationObserver,
+  type Allocator,
+  InvalidSizeError,
+  Memory,
+  type ObservedAllocator,
+  type Ptr,
+} from '@heapkit/memory';
 import { BlockCache } from './block-cache.js';
 import {
   BlockStates,
@@ -15,6 +22,7 @@ import {
 } from './config.js';
 import { checkDebugBlock } from './debug-guards.js';
 import { debugFree, debugInnerOf, debugMalloc, debugRealloc } from './debug-mode.js';
+import { observe } from './observed.js';
 import { liveStateOf, viewsWereStale } from './pointer-errors.js';
 import { FOREIGN, Pools } from './pools.js';
 import { RemoteBatches } from './remote-batches.js';
@@ -388,6 +396,15 @@ export class ArenaAllocator implements Allocator {
    */
   onReclaim(listener: (ptr: Ptr) => void): () => void {
     return addReclaimListener(this, listener);
+  }
+
+  /**
+   * This allocator's `malloc` and `free` reporting each block to `observer` (see
+   * `Allocator.observe` in `@heapkit/memory`): what `@heapkit/profiler` allocates through, so
+   * that a traced `malloc` is one call. Calls made on the allocator itself report nothing.
+   */
+  observe(observer: AllocationObserver): ObservedAllocator {
+    return observe(this, observer);
   }
 
   /** @internal True when ptr's remote-free bit is set (another worker freed it; not yet taken back). */

@@ -54,4 +54,47 @@ export interface Allocator {
    * Returns a function that removes the listener.
    */
   onReclaim?(listener: (ptr: Ptr) => void): () => void;
+  /**
+   * Optional, for allocator-level tools that must cost little (a tracer such as
+   * `@heapkit/profiler`'s): returns this allocator's `malloc` and `free` with `observer`'s calls
+   * joined to them. A block the returned `malloc` allocates is reported to
+   * `observer.allocated(ptr, size)` and a block the returned `free` frees to
+   * `observer.freed(ptr)`, from inside those calls, once the block is chosen or freed; a call
+   * that throws or returns 0 reports nothing, nor does `free(0)`. Calls made on the allocator
+   * itself report nothing. By offering it, an allocator also promises that its `malloc` and
+   * `free` never call back into other allocators (so a tool needs no reentrancy guard around
+   * them). Throws `ConfigurationError` for anything but an {@link AllocationObserver}.
+   */
+  observe?(observer: AllocationObserver): ObservedAllocator;
+}
+
+/**
+ * What {@link Allocator.observe} reports to. Both methods are called on the allocator's hot
+ * paths, after its own work: keep them small.
+ */
+export interface AllocationObserver {
+  /** Block `ptr` was just allocated for a request of `size` bytes (what the caller asked for). */
+  allocated(ptr: Ptr, size: number): void;
+  /** Block `ptr` (not 0) was just freed. */
+  freed(ptr: Ptr): void;
+}
+
+/** An allocator's `malloc` and `free` that report to an observer (see {@link Allocator.observe}). */
+export interface ObservedAllocator {
+  /** The allocator's `malloc`, then `observer.allocated` for the block (unless 0). */
+  malloc(size: number): Ptr;
+  /** The allocator's `free`, then `observer.freed` for the block (unless 0). */
+  free(ptr: Ptr): void;
+}
+
+/**
+ * What {@link Allocator.observe} reports to. Both methods are called on the allocator's hot
+ * paths, after its own work: keep them small, and do not allocate from or free to the observed
+ * allocator in them without a guard of your own (they would report again).
+ */
+export interface AllocationObserver {
+  /** Block `ptr` was just allocated for a request of `size` bytes (what the caller asked for). */
+  allocated(ptr: Ptr, size: number): void;
+  /** Block `ptr` (not 0) was just freed. */
+  freed(ptr: Ptr): void;
 }

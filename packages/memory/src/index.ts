@@ -3,7 +3,7 @@
  * {@link Ptr} type, the {@link Allocator} interface and the error classes.
  * @packageDocumentation
  */
-export type { Allocator } from './allocator.js';
+export type { AllocationObserver, Allocator, ObservedAllocator } from './allocator.js';
 export { checkBoolean, checkInteger, checkOptions, describeValue } from './arguments.js';
 export {
   ConfigurationError,

@@ -265,7 +265,13 @@ export class Profiler implements TraceRecorder {
   /** {@link recordExact} for a `RuntimeFrameStack`. */
   private recordExactRuntime(table: TraceTable, ptr: Ptr, size: number, entry: StackCutoff): void {
     const traceback = this.frameSource.capture(this.tracebacks, this.nframe, entry);
-    if (this.tracing) this.addTrace(table, ptr, size, traceback); // unless the frame source stopped it
+    if (!this.tracing) return; // the frame source stopped the profiler
+    // addTrace, written out: one call less on the hot path of a traced ArenaAllocator's malloc.
+    const replaced = table.insert(ptr, size, traceback);
+    let current = this.current + size;
+    if (replaced >= 0) current -= replaced;
+    this.current = current;
+    if (current > this.peak) this.peak = current;
   }
 
   /** {@link recordExact} for any other frame source (the same code). */

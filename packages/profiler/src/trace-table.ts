@@ -121,7 +121,8 @@ export class TraceTable {
     if ((ptr & 15) === 0 && index < directory.length && !this.releasePages) {
       const at = (directory[index]! << WORDS_SHIFT) | ((ptr >>> GRANULE_SHIFT) & WORD_MASK);
       const word = this.store[at]!;
-      if (word !== 0 && word < SIDE_WORD) {
+      if (word === 0) return -1; // no trace (an aligned block is in `side` only under SIDE_WORD)
+      if (word < SIDE_WORD) {
         this.store[at] = 0;
         return word & 0xffff;
       }

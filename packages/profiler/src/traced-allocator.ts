@@ -30,27 +30,31 @@
  * value would otherwise start as `undefined`, which makes V8 forget the field's type (and box
  * every double stored in it: the sampler's countdown allocated a heap number per `malloc`).
  *
- * What decides the cost is V8's inlining budget (V8 11.3): a caller's optimized code inlines
- * callees until 920 bytes of their bytecode are used; a callee that already has optimized code
- * of its own counts with everything that code inlined (x1.2) when considered, and functions of at
- * most 27 bytes are always inlined. The ArenaAllocator's fast paths come to about 860 bytes, and
- * its `malloc` once optimized by itself needs ~650 of the 920 to be inlined anywhere; so every
- * byte of the hot paths here costs the caller some of the allocator's code (a call instead). Hence
- * the small hot paths, the rare cases out of line, and one own-property variant per mode.
- * `--trace-turbo-inlining` on the bench's loop shows what went where.
+ * The observed path: over an allocator that offers `Allocator.observe` (ArenaAllocator), while
+ * tracing, every block with a plain RuntimeFrameStack: the wrapped `malloc` then the record, no
+ * guard (neither can reenter: `mallocUnguarded`); in the other modes, one-line forwarders to the
+ * allocator's observed `malloc` and `free`, which call an observer of the mode right after the
+ * allocator's own work (see `observers.ts`).
  *
- * Measured (Node 20, V8 11.3, 2 cores shared with other agents at load 3 to 9: wall-clock figures
- * move by 2x between runs; the bench's churn over an ArenaAllocator, in one process with the
- * cases interleaved, old and new code side by side; the two runs at load 3): every block traced
- * with a RuntimeFrameStack at nframe 1, 3.5-3.6x before these hot paths, 3.1-3.2x after (about
- * 10% less time a step); sampling at 512 KiB, 1.8-1.9x before and after (within the noise); a
- * sample, a JS stack capture of 5-10 us, one per ~2,000 steps. Instructions a step
- * (cachegrind, steady state): untraced 273, exact 717 (720 after), sampled ~430 whether or not
- * a sample is ever drawn, against 323 for the same exact trace work written by hand into the
- * loop (a flat table, a line memo, the counters): the gap is calls and checks, not the work.
+ * What decides the cost is V8's inlining budget (V8 11.3): a caller inlines callees until 920
+ * bytes of their bytecode are used (a callee with optimized code of its own counts with all it
+ * inlined, x1.2; functions of at most 27 bytes always go in). The ArenaAllocator's fast paths
+ * take ~860, so the allocator and the trace record do not all fit in a caller's loop, and slow
+ * paths a function called often while it warmed up (a table filling) stay in its optimized code
+ * and count against every caller: the fast paths here answer the common cases themselves.
+ * `--trace-turbo-inlining` shows what went where. Figures: the commits of the observed path.
  */
-import { type Allocator, ConfigurationError, type Memory, type Ptr } from '@heapkit/memory';
-import type { StackCutoff } from './frame-source.js';
+import {
+  type AllocationObserver,
+  type Allocator,
+  ConfigurationError,
+  type Memory,
+  type ObservedAllocator,
+  type Ptr,
+} from '@heapkit/memory';
+import type { FrameSource, StackCutoff } from './frame-source.js';
+import { ExactObserver, SampledObserver } from './observers.js';
+import { RuntimeFrameStack } from './runtime-frame-stack.js';
 import type { PoissonSampler } from './sampler.js';
 import type { TraceTable } from './trace-table.js';
 
@@ -73,6 +77,8 @@ export interface TraceRecorder {
   readonly busy: boolean;
   /** The sampler when sampling, else null. */
   readonly sampler: PoissonSampler | null;
+  /** Where tracebacks come from. */
+  readonly frameSource: FrameSource;
   /** The countdown of `malloc`'s fast path (see {@link Countdown}). */
   readonly countdown: Countdown;
   /**
@@ -119,6 +125,20 @@ export class TracedAllocator implements Allocator {
   private readonly direct: Allocator;
   /** The block resolvers registered by layers above (see {@link addBlockResolver}). */
   private readonly resolvers: ((ptr: Ptr) => Ptr)[] = [];
+  /**
+   * Whether this traced allocator allocates through the wrapped allocator's observed `malloc`
+   * and `free` when tracing (`Allocator.observe`: ArenaAllocator offers it): then the wrapped
+   * allocator calls an observer of the profiler's mode from inside them (see `observers.ts`),
+   * with no wrapper code between. False for an allocator without `observe`, and once a traced
+   * allocator of the same profiler wraps this one (see {@link stopObserving}).
+   */
+  private observing: boolean;
+  /**
+   * With {@link observing}, since the first `start()`: the wrapped allocator's observed `malloc`
+   * and `free` (kept after `stop()`: its observer then records nothing). Once a traced
+   * allocator of the same profiler wraps this one, the wrapped allocator itself.
+   */
+  private observed: ObservedAllocator;
 
   /**
    * The wrapped allocator's `malloc`; the block is traced (or, when sampling, maybe traced).
@@ -141,7 +161,11 @@ export class TracedAllocator implements Allocator {
     this.table = table;
     this.recorder = recorder;
     this.countdown = recorder.countdown;
-    this.direct = inner instanceof TracedAllocator && inner.recorder === recorder ? inner.direct : inner;
+    const nested = inner instanceof TracedAllocator && inner.recorder === recorder;
+    if (nested) inner.stopObserving();
+    this.direct = nested ? inner.direct : inner;
+    this.observing = typeof inner.observe === 'function';
+    this.observed = inner;
     this.malloc = this.mallocUntraced;
     this.free = this.freeUntraced;
     this.retune();
@@ -156,10 +180,22 @@ export class TracedAllocator implements Allocator {
     });
   }
 
-  /** @internal Points `malloc` and `free` at the code for the profiler's mode. */
+  /**
+   * @internal Points `malloc` and `free` at the code for the profiler's mode, or, when the
+   * wrapped allocator is observed, hands it the observer for the mode (null when not tracing).
+   */
   retune(): void {
     const recorder = this.recorder;
-    if (!recorder.tracing) {
+    if (this.observing && recorder.tracing && recorder.sampler === null && plainRuntimeFrames(recorder)) {
+      this.malloc = this.mallocUnguarded;
+      this.free = this.freeExact;
+    } else if (this.observing && recorder.tracing) {
+      // Not the untraced code: the untraced wrapped `malloc` is another function, and one call
+      // site that saw both inlines both.
+      this.observed = this.inner.observe!(this.observerForMode());
+      this.malloc = this.mallocObserved;
+      this.free = this.freeObserved;
+    } else if (!recorder.tracing) {
       this.malloc = this.mallocUntraced;
       this.free = this.freeUntraced;
     } else if (recorder.sampler === null) {
@@ -169,6 +205,50 @@ export class TracedAllocator implements Allocator {
       this.malloc = this.mallocSampled;
       this.free = this.freeSampled;
     }
+  }
+
+  /** The observer for the profiler's mode (tracing): see `observers.ts`. */
+  private observerForMode(): AllocationObserver {
+    const recorder = this.recorder;
+    if (recorder.sampler !== null) {
+      return new SampledObserver(recorder, this.table, this.countdown, MALLOC_OBSERVED);
+    }
+    return new ExactObserver(recorder, this.table, MALLOC_OBSERVED);
+  }
+
+  /**
+   * A traced allocator of the same profiler wraps this one: the outer one records the blocks
+   * (the reentrancy guard), so this one takes the code of the allocators it cannot observe.
+   */
+  private stopObserving(): void {
+    this.observing = false;
+    this.observed = this.inner;
+    this.retune();
+  }
+
+  /**
+   * `malloc` when tracing with {@link observing}: the wrapped allocator's observed `malloc`,
+   * which reports the block to the observer of the profiler's mode. Small enough (under 27 bytes
+   * of bytecode) that V8 always inlines it. Right in any mode (see {@link observed}).
+   */
+  private mallocObserved(size: number): Ptr {
+    return this.observed.malloc(size);
+  }
+
+  /** `free` when tracing with {@link observing} (see {@link mallocObserved}). */
+  private freeObserved(ptr: Ptr): void {
+    this.observed.free(ptr);
+  }
+
+  /**
+   * `malloc` when every block is traced with a plain RuntimeFrameStack over an allocator that
+   * offers `observe` (which promises its `malloc` never calls into another allocator): the
+   * exact path with no guard, since neither the wrapped call nor the capture can reenter.
+   */
+  private mallocUnguarded(size: number): Ptr {
+    const ptr = this.inner.malloc(size);
+    if (ptr !== 0 && !this.recorder.busy) this.recorder.recordExact(this.table, ptr, size, MALLOC_UNGUARDED);
+    return ptr;
   }
 
   /** `malloc` when not tracing: the wrapped `malloc`. */
@@ -396,6 +476,11 @@ export class TracedAllocator implements Allocator {
   }
 }
 
+/** A RuntimeFrameStack's capture (not a subclass's) never allocates or throws: no guard needed. */
+function plainRuntimeFrames(recorder: TraceRecorder): boolean {
+  return Object.getPrototypeOf(recorder.frameSource) === RuntimeFrameStack.prototype;
+}
+
 /**
  * Whether a new block of `size` bytes is traced, inside a traced call (`recorder.busy`): always
  * when not sampling; when sampling, when the sampler's byte countdown (parked in
@@ -408,6 +493,9 @@ function picks(recorder: TraceRecorder, size: number): boolean {
 }
 
 // The methods a user calls: a JS stack capture is cut there, so the first frame is the caller's.
+const MALLOC_UNGUARDED = (TracedAllocator.prototype as unknown as Record<string, StackCutoff>)
+  .mallocUnguarded!;
+const MALLOC_OBSERVED = (TracedAllocator.prototype as unknown as Record<string, StackCutoff>).mallocObserved!;
 const MALLOC_EXACT = (TracedAllocator.prototype as unknown as Record<string, StackCutoff>).mallocExact!;
 const MALLOC_SAMPLED = (TracedAllocator.prototype as unknown as Record<string, StackCutoff>).mallocSampled!;
 const TRACED_CALLOC = TracedAllocator.prototype.calloc;
