@@ -53,7 +53,7 @@ import {
   type Ptr,
 } from '@heapkit/memory';
 import type { FrameSource, StackCutoff } from './frame-source.js';
-import { ExactObserver, SampledObserver } from './observers.js';
+import { ExactObserver } from './observers.js';
 import { RuntimeFrameStack } from './runtime-frame-stack.js';
 import type { PoissonSampler } from './sampler.js';
 import type { TraceTable } from './trace-table.js';
@@ -189,7 +189,7 @@ export class TracedAllocator implements Allocator {
     if (this.observing && recorder.tracing && recorder.sampler === null && plainRuntimeFrames(recorder)) {
       this.malloc = this.mallocUnguarded;
       this.free = this.freeExact;
-    } else if (this.observing && recorder.tracing) {
+    } else if (this.observing && recorder.tracing && recorder.sampler === null) {
       // Not the untraced code: the untraced wrapped `malloc` is another function, and one call
       // site that saw both inlines both.
       this.observed = this.inner.observe!(this.observerForMode());
@@ -209,11 +209,7 @@ export class TracedAllocator implements Allocator {
 
   /** The observer for the profiler's mode (tracing): see `observers.ts`. */
   private observerForMode(): AllocationObserver {
-    const recorder = this.recorder;
-    if (recorder.sampler !== null) {
-      return new SampledObserver(recorder, this.table, this.countdown, MALLOC_OBSERVED);
-    }
-    return new ExactObserver(recorder, this.table, MALLOC_OBSERVED);
+    return new ExactObserver(this.recorder, this.table, MALLOC_OBSERVED);
   }
 
   /**
