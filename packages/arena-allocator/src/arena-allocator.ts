@@ -24,8 +24,9 @@ import { checkDebugBlock } from './debug-guards.js';
 import { debugFree, debugInnerOf, debugMalloc, debugRealloc } from './debug-mode.js';
 import { observe } from './observed.js';
 import { liveStateOf, viewsWereStale } from './pointer-errors.js';
-import { FOREIGN, Pools } from './pools.js';
+import { Pools } from './pools.js';
 import { RemoteBatches } from './remote-batches.js';
+import { sharedArenaAllocatorPrototype } from './shared-arena-allocator.js';
 import { remoteBit, remoteWord, type SharedHeap } from './shared-heap.js';
 import {
   addReclaimListener,
@@ -45,18 +46,18 @@ import {
 } from './shared-owner.js';
 import { type AllocatorStats, collectStats, formatStats } from './stats.js';
 import { MAX_BLOCK, Tlsf } from './tlsf.js';
+import { isU32 as isU32Value } from './u32.js';
 import { validateHeap } from './validate.js';
 import { validateShared } from './validate-shared.js';
 
 // The fast paths' constants and predicate as this module's own `const` bindings: V8 folds those
 // into the code, while an imported binding is read through its module cell at every use (a load,
-// a hole check and a Smi check) and a function declaration is a mutable binding whose identity
-// is checked before it is inlined. Measured: about 30 instructions a churn step (of ~300).
+// a hole check and a Smi check) and a called import has its identity checked before it is
+// inlined. Measured: about 30 instructions a churn step (of ~300).
 const LIVE_SMALL = LIVE_SMALL_STATE;
 const SMALL_FLIP = SMALL_FLIP_BITS;
 const ALIGNMENT_SHIFT = ALIGNMENT_SHIFT_BITS;
-/** A number that is an integer from 0 to 2^32-1: a well-formed pointer or size. Never throws (a BigInt is false). */
-const isU32 = (x: unknown): x is number => typeof x === 'number' && x >>> 0 === x;
+const isU32 = isU32Value;
 
 /**
  * CPython's small-object allocator (pymalloc) with a TLSF allocator for large blocks, over a
@@ -184,9 +185,10 @@ export class ArenaAllocator implements Allocator {
       if (this.sharedHeap !== undefined) this.remoteBits = this.sharedHeap.remoteBits;
       if (!this.debug && !this.detached) this.fastEnd = memory.byteLength;
     });
-    // A shared heap's allocator takes its `free` from SharedArenaAllocator (below), so that the
-    // private fast path carries none of its checks: one public class, two fast paths.
-    if (this.sharedHeap !== undefined) Object.setPrototypeOf(this, SharedArenaAllocator.prototype);
+    // A shared heap's allocator takes its `malloc` and `free` from SharedArenaAllocator
+    // (`shared-arena-allocator.ts`), so that the private fast paths carry none of its checks: one
+    // public class, two fast paths.
+    if (this.sharedHeap !== undefined) Object.setPrototypeOf(this, SHARED_PROTOTYPE);
   }
 
   /**
@@ -245,7 +247,7 @@ export class ArenaAllocator implements Allocator {
     // class (one byte), then the block cache (its count and slot) or, when that is full, two
     // pool-header words and the block's link word. A pointer of another allocator is never
     // LIVE_SMALL in this private map, so regions cost nothing on this path either. (A shared
-    // heap's allocator is a SharedArenaAllocator, whose `free` adds two checks: see below.)
+    // heap's allocator is a SharedArenaAllocator, whose `free` adds two checks.)
     if (isU32(ptr) && ptr < this.fastEnd && (ptr & 15) === 0) {
       const bits = this.stateBits;
       const w = ptr >>> 8;
@@ -486,68 +488,5 @@ export class ArenaAllocator implements Allocator {
   }
 }
 
-/**
- * The prototype of an ArenaAllocator in a shared heap (`new ArenaAllocator({ memory, shared:
- * true })` sets it): the same allocator, with the `free` fast path a shared heap needs. Never
- * constructed itself, and not exported: use ArenaAllocator.
- */
-class SharedArenaAllocator extends ArenaAllocator {
-  // The shared heap's block map interleaves state and remote-free words (see `shared-heap.ts`):
-  // the fast paths below are the private ones with that map's word index, inlined.
-
-  /** Allocates `size` bytes (`PyObject_Malloc`): the private fast path, over the block map. */
-  override malloc(size: number): Ptr {
-    if (isU32(size) && size <= this.fastSmallLimit) {
-      const p = this.smallMalloc(size === 0 ? 0 : (size - 1) >>> ALIGNMENT_SHIFT);
-      if (p !== 0) return p;
-    }
-    return this.mallocSlow(size);
-  }
-
-  /** Frees a block (`PyObject_Free`); another allocator's block of the heap is freed remotely. */
-  override free(ptr: Ptr): void {
-    // Fast path: a live block of one of our pools. Cost: the private fast path's, plus two
-    // checks: the pool's class is not FOREIGN (one byte, read anyway: the pool is ours), and the
-    // block's remote-free bit is clear (a word in the same cache line as its state word: no
-    // other worker freed it already). Plain loads and stores only: no atomics, no lock. A live
-    // block of another worker's pool goes straight to `remoteFree` (one atomic OR, then into a
-    // batch); anything else (a large block, an error) takes the slow path.
-    if (isU32(ptr) && ptr < this.fastEnd && (ptr & 15) === 0) {
-      const bits = this.stateBits;
-      const line = (ptr >>> 11) << 4;
-      const w = line | ((ptr >>> 8) & 7); // stateWord(ptr)
-      const shift = (ptr >>> 3) & 30;
-      const word = bits[w]!;
-      const c = this.poolClass[ptr >>> this.poolShift]!;
-      if (((word >>> shift) & 3) === LIVE_SMALL) {
-        if (c === FOREIGN) {
-          // Another worker's pool block: freed remotely, without freeSlow's general checks.
-          remoteFree(this, ptr, LIVE_SMALL, 'free');
-          return;
-        }
-        if (((bits[line | 8 | ((ptr >>> 9) & 3)]! >>> ((ptr >>> 4) & 31)) & 1) === 0) {
-          // remoteWord, remoteBit: clear, no other worker freed it already.
-          bits[w] = word ^ (SMALL_FLIP << shift);
-          this.cacheOrRelease(ptr, c);
-          return;
-        }
-      }
-    }
-    this.freeSlow(ptr);
-  }
-
-  /** The private `smallMalloc` with the block map's word index. */
-  protected override smallMalloc(c: number): Ptr {
-    const words = this.cacheWords;
-    const s = c << this.cacheStripeShift;
-    const n = words[s]!;
-    if (n !== 0) {
-      words[s] = n - 1;
-      const p = words[s + n]!;
-      const w = ((p >>> 11) << 4) | ((p >>> 8) & 7); // stateWord(p)
-      this.stateBits[w] = this.stateBits[w]! ^ (SMALL_FLIP << ((p >>> 3) & 30)); // FREED -> LIVE_SMALL
-      return p;
-    }
-    return this.smallFromPools(c);
-  }
-}
+/** The prototype a shared heap's allocators take (see `shared-arena-allocator.ts`). */
+const SHARED_PROTOTYPE = sharedArenaAllocatorPrototype(ArenaAllocator);

@@ -11,6 +11,7 @@ import { FREED, LIVE_LARGE, LIVE_SMALL } from './block-states.js';
 import { POOL_HEADER_BYTES } from './config.js';
 import { FOREIGN } from './pools.js';
 import { sharedStateOf } from './shared-owner.js';
+import { isU32 } from './u32.js';
 
 /**
  * The state of `ptr`, which must be a live block of `heap` (or, in a shared heap, of another
@@ -113,9 +114,4 @@ export function explainPointer(heap: ArenaAllocator, ptr: unknown, operation: st
 /** How messages call an allocator. */
 function nameOf(heap: ArenaAllocator): string {
   return `this ArenaAllocator (owner ${heap.owner})`;
-}
-
-/** A number that is an integer from 0 to 2^32-1. */
-function isU32(x: unknown): x is number {
-  return typeof x === 'number' && x >>> 0 === x;
 }

@@ -104,8 +104,18 @@ describe('the observed path (a wrapped allocator that offers observe)', () => {
     ).toEqual([5, 7].sort());
   });
 
-  it('counts a block once when a traced allocator of the same profiler wraps an observed one', () => {
+  it('samples through its own path, with no view (its countdown runs before the wrapped malloc)', () => {
     const profiler = new Profiler({ sampling: { meanInterval: 64, seed: 3 } });
+    const arena = new CountingArena();
+    const heap = profiler.wrap(arena);
+    profiler.start();
+    for (let i = 0; i < 200; i++) heap.free(heap.malloc(32));
+    expect(arena.views).toBe(0);
+    expect(arena.observedCalls).toBe(0);
+  });
+
+  it('counts a block once when a traced allocator of the same profiler wraps an observed one', () => {
+    const profiler = new Profiler(); // every block, from the JS stack: the mode that observes
     const arena = new CountingArena();
     const inner = profiler.wrap(arena);
     const outer = profiler.wrap(inner);

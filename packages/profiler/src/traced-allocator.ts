@@ -45,7 +45,6 @@
  * `--trace-turbo-inlining` shows what went where. Figures: the commits of the observed path.
  */
 import {
-  type AllocationObserver,
   type Allocator,
   ConfigurationError,
   type Memory,
@@ -192,7 +191,7 @@ export class TracedAllocator implements Allocator {
     } else if (this.observing && recorder.tracing && recorder.sampler === null) {
       // Not the untraced code: the untraced wrapped `malloc` is another function, and one call
       // site that saw both inlines both.
-      this.observed = this.inner.observe!(this.observerForMode());
+      this.observed = this.inner.observe!(new ExactObserver(recorder, this.table, MALLOC_OBSERVED));
       this.malloc = this.mallocObserved;
       this.free = this.freeObserved;
     } else if (!recorder.tracing) {
@@ -205,11 +204,6 @@ export class TracedAllocator implements Allocator {
       this.malloc = this.mallocSampled;
       this.free = this.freeSampled;
     }
-  }
-
-  /** The observer for the profiler's mode (tracing): see `observers.ts`. */
-  private observerForMode(): AllocationObserver {
-    return new ExactObserver(this.recorder, this.table, MALLOC_OBSERVED);
   }
 
   /**
