@@ -6,7 +6,7 @@
  *
  * ```
  *   node ──► ┌───────────┬───────────┬──────────────────────┬───────────┐
- *            │ GC_NEXT   │ GC_PREV   │ GC_REFS              │ (flags)   │  GC pre-header (16 B)
+ *            │ GC_NEXT   │ GC_PREV   │ GC_REFS              │ (reserved)│  GC pre-header (16 B)
  *            ├───────────┼───────────┴──────────────────────┴───────────┘
  *   obj ───► │ OBJ_REFS  │ OBJ_TYPE (type id, FINALIZED, HAS_WEAKREFS)  │  object header
  *            └───────────┴───────────────────────────────────────────────┘

@@ -59,6 +59,8 @@ export const VAR_PAYLOAD_WORD = (HEADER_BYTES + VAR_HEADER_BYTES) >>> 2;
 export const GC_NEXT_WORD = 0;
 export const GC_PREV_WORD = 1;
 export const GC_REFS_WORD = 2;
+/** The fourth pre-header word: reserved, zeroed by alloc, read by nothing. */
+export const GC_RESERVED_WORD = 3;
 
 /** Bits of the type word holding the type id. */
 export const TYPE_ID_MASK = 0x00ff_ffff;
