@@ -371,12 +371,17 @@ export class TracedAllocator implements Allocator {
   }
 
   /**
-   * `free` when sampling: the wrapped `free`, then one directory load rules out most blocks
-   * (`TraceTable.mayHold`: when sampling, few pages hold a trace).
+   * `free` when sampling: one directory load rules out most blocks (`TraceTable.mayHold`: when
+   * sampling, few pages hold a trace), then the wrapped `free`, then the trace goes if there may
+   * be one. The load comes first on purpose: read after the inlined `free`, whose fast and slow
+   * ways each return on their own, it cost about 65 instructions a churn step more (cachegrind,
+   * 324 against 259 with no sample taken; the untraced step is 219). The free cannot add a
+   * trace, so the early answer still holds; a free that throws forgets nothing.
    */
   private freeSampled(ptr: Ptr): void {
+    const maybe = this.table.mayHold(ptr);
     this.inner.free(ptr);
-    if (this.table.mayHold(ptr)) this.forget(ptr);
+    if (maybe) this.forget(ptr);
   }
 
   /** Forgets the trace of `ptr`, if it has one (out of line, as {@link mallocSample}). */
