@@ -422,7 +422,7 @@ function measureMemory(ctx: SuiteContext): MemoryReport {
 
   const figures: MemoryFigure[] = [
     // heapkit's own errors propagate: only the peers' (a refused ArrayBuffer, say) become n/a.
-    figure(HEAPKIT, requested, HEAPKIT_MAX_MEMORY_RATIO, heapkitFootprint(sizes)),
+    figure(HEAPKIT, requested, HEAPKIT_MAX_MEMORY_RATIO, heapkitFootprint(sizes, capacity)),
     {
       case: V8_OBJECT,
       footprintBytes: null,
@@ -483,8 +483,14 @@ function figure(
   };
 }
 
-function heapkitFootprint(sizes: Uint32Array): Footprint {
-  const allocator = new ArenaAllocator();
+/**
+ * heapkit's footprint (its arenas and metadata, not the memory's size). Its memory starts at the
+ * fixed-size peers' `capacity`, so the measurement grows no `WebAssembly.Memory`: a growth would
+ * detach a buffer, which slows every typed-array access in this process from then on (see
+ * `DEFAULT_INITIAL_BYTES` in @heapkit/memory), and the suites after this one run in it.
+ */
+function heapkitFootprint(sizes: Uint32Array, capacity: number): Footprint {
+  const allocator = new ArenaAllocator({ memory: new Memory({ initialBytes: capacity }) });
   for (let i = 0; i < sizes.length; i++) {
     if (allocator.malloc(sizes[i]!) === 0) {
       return { bytes: null, note: `n/a: memory exhausted after ${i} blocks` };

@@ -423,7 +423,8 @@ describe('bad sizes', () => {
 describe('frees after the memory grew', () => {
   for (const debug of [false, true]) {
     it(`frees blocks allocated before a growth, and still rejects them twice${debug ? ' (debug mode)' : ''}`, () => {
-      const heap = new ArenaAllocator({ debug });
+      // A 1 MiB start (the default is 16 MiB) so that the blocks below make it grow.
+      const heap = new ArenaAllocator({ debug, memory: new Memory({ initialBytes: 1 << 20 }) });
       const live = new LiveBlocks(heap);
       const early = [8, 64, 64, 300, 512, 513, 2000, 20000, 70000].map((size) =>
         live.add(heap.malloc(size), size),

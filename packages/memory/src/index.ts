@@ -14,7 +14,14 @@ export {
   InvalidSizeError,
   MemoryError,
 } from './errors.js';
-export { type GrowListener, Memory, type MemoryBacking, type MemoryOptions, PAGE_BYTES } from './memory.js';
+export {
+  DEFAULT_INITIAL_BYTES,
+  type GrowListener,
+  Memory,
+  type MemoryBacking,
+  type MemoryOptions,
+  PAGE_BYTES,
+} from './memory.js';
 export { alignUp, formatPtr, isPtr, MAX_MEMORY_BYTES, NULL, type Ptr } from './ptr.js';
 export {
   describeRegion,

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError, HeapkitError, InvalidSizeError } from './errors.js';
-import { Memory, type MemoryBacking, PAGE_BYTES } from './memory.js';
+import { DEFAULT_INITIAL_BYTES, Memory, type MemoryBacking, PAGE_BYTES } from './memory.js';
 import { MAX_MEMORY_BYTES } from './ptr.js';
 
 const KiB = 1024;
@@ -23,15 +23,29 @@ function expectViewsCoverMemory(memory: Memory): void {
 }
 
 describe('Memory: default backing', () => {
-  it('is a non-shared WebAssembly.Memory of 1 MiB that may grow to 4 GiB', () => {
+  it('is a non-shared WebAssembly.Memory of 16 MiB that may grow to 4 GiB', () => {
     const memory = new Memory();
     expect(memory.wasmMemory).toBeInstanceOf(WebAssembly.Memory);
     expect(memory.buffer).toBe(memory.wasmMemory!.buffer);
     expect(memory.buffer).toBeInstanceOf(ArrayBuffer);
     expect(memory.shared).toBe(false);
-    expect(memory.byteLength).toBe(1 * MiB);
+    expect(DEFAULT_INITIAL_BYTES).toBe(16 * MiB);
+    expect(memory.byteLength).toBe(DEFAULT_INITIAL_BYTES);
     expect(memory.maxBytes).toBe(MAX_MEMORY_BYTES);
     expectViewsCoverMemory(memory);
+  });
+
+  it('starts at maxBytes (in whole pages) when that is below the default, so it never grows', () => {
+    const memory = new Memory({ maxBytes: 2 * MiB + 100 });
+    expect(memory.byteLength).toBe(2 * MiB);
+    expect(memory.maxBytes).toBe(2 * MiB);
+    expect(memory.growTo(2 * MiB + PAGE_BYTES)).toBe(false);
+    expect(new Memory({ maxBytes: PAGE_BYTES, shared: true }).byteLength).toBe(PAGE_BYTES);
+  });
+
+  it('takes initialBytes below the default as given (rounded up to pages)', () => {
+    expect(new Memory({ initialBytes: 1 }).byteLength).toBe(PAGE_BYTES);
+    expect(new Memory({ initialBytes: MiB }).byteLength).toBe(MiB);
   });
 
   it('starts zeroed, and its views alias the same little-endian bytes', () => {

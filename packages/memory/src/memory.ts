@@ -21,12 +21,28 @@ import {
 /** WebAssembly's page size; every {@link Memory} grows in whole pages. */
 export const PAGE_BYTES = 65536;
 
+/**
+ * The default `initialBytes`: 16 MiB. Growing a `WebAssembly.Memory` that is not shared detaches
+ * its old `ArrayBuffer`, and V8 (Node 20's 11.3) then drops, for the whole process and for
+ * good, the assumption that no buffer is ever detached: from then on every typed-array access
+ * in the program (ours, the user's, any library's) also checks for detachment. Measured with
+ * cachegrind on the churn suite's steps: 223 instructions a step after one growth against 156
+ * when the memory never grew (a bare typed-array free list: 168 against 127). So the default
+ * starts large enough that a small heap never grows: the pages cost address space, not memory,
+ * until they are written (the operating system maps them on first touch), and the allocators
+ * only touch what they hand out.
+ */
+export const DEFAULT_INITIAL_BYTES = 16 << 20;
+
 /** What a {@link Memory} can be built over. */
 export type MemoryBacking = ArrayBuffer | SharedArrayBuffer | WebAssembly.Memory;
 
 /** Options of {@link Memory}. */
 export interface MemoryOptions {
-  /** Bytes at start, rounded up to 64 KiB pages. Default 1 MiB. Not with `buffer`. */
+  /**
+   * Bytes at start, rounded up to 64 KiB pages. Default {@link DEFAULT_INITIAL_BYTES} (16 MiB),
+   * or `maxBytes` when that is smaller. Not with `buffer`.
+   */
   initialBytes?: number;
   /**
    * Growth stops at this many bytes (rounded down to 64 KiB pages); allocators then report
@@ -99,8 +115,8 @@ export class Memory {
     const { buffer } = options;
     const requestedMax = options.maxBytes ?? MAX_MEMORY_BYTES;
     if (buffer === undefined) {
-      const initial = options.initialBytes ?? 1 << 20;
       const maxPages = Math.floor(Math.min(requestedMax, MAX_MEMORY_BYTES) / PAGE_BYTES);
+      const initial = options.initialBytes ?? Math.min(DEFAULT_INITIAL_BYTES, maxPages * PAGE_BYTES);
       const initialPages = Math.ceil(initial / PAGE_BYTES);
       if (initialPages > maxPages) {
         throw new ConfigurationError(`Memory: initialBytes ${initial} exceeds maxBytes ${requestedMax}`);
