@@ -2,6 +2,7 @@ import {
   type AllocationObserver,
   type Allocator,
   InvalidSizeError,
+  isPtr,
   Memory,
   type ObservedAllocator,
   type Ptr,
@@ -46,7 +47,6 @@ import {
 } from './shared-owner.js';
 import { type AllocatorStats, collectStats, formatStats } from './stats.js';
 import { MAX_BLOCK, Tlsf } from './tlsf.js';
-import { isU32 as isU32Value } from './u32.js';
 import { validateHeap } from './validate.js';
 import { validateShared } from './validate-shared.js';
 
@@ -57,7 +57,7 @@ import { validateShared } from './validate-shared.js';
 const LIVE_SMALL = LIVE_SMALL_STATE;
 const SMALL_FLIP = SMALL_FLIP_BITS;
 const ALIGNMENT_SHIFT = ALIGNMENT_SHIFT_BITS;
-const isU32 = isU32Value;
+const isU32 = isPtr; // @heapkit/memory's predicate, bound here so V8 folds it into the fast paths
 
 /**
  * CPython's small-object allocator (pymalloc) with a TLSF allocator for large blocks, over a

@@ -3,6 +3,7 @@ import {
   describeRegion,
   formatPtr,
   InvalidPointerError,
+  isPtr as isU32,
   type Memory,
   type Ptr,
 } from '@heapkit/memory';
@@ -11,7 +12,6 @@ import { FREED, LIVE_LARGE, LIVE_SMALL } from './block-states.js';
 import { POOL_HEADER_BYTES } from './config.js';
 import { FOREIGN } from './pools.js';
 import { sharedStateOf } from './shared-owner.js';
-import { isU32 } from './u32.js';
 
 /**
  * The state of `ptr`, which must be a live block of `heap` (or, in a shared heap, of another

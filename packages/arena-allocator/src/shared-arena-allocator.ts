@@ -9,18 +9,18 @@
  * this module imports ArenaAllocator's type only, so the two modules do not load each other.
  */
 import type { Ptr } from '@heapkit/memory';
+import { isPtr } from '@heapkit/memory';
 import type { ArenaAllocator } from './arena-allocator.js';
 import { LIVE_SMALL as LIVE_SMALL_STATE, SMALL_FLIP as SMALL_FLIP_BITS } from './block-states.js';
 import { ALIGNMENT_SHIFT as ALIGNMENT_SHIFT_BITS } from './config.js';
 import { FOREIGN } from './pools.js';
 import { remoteFree } from './shared-owner.js';
-import { isU32 as isU32Value } from './u32.js';
 
 // This module's own bindings of the fast paths' constants and predicate (why: `u32.ts`).
 const LIVE_SMALL = LIVE_SMALL_STATE;
 const SMALL_FLIP = SMALL_FLIP_BITS;
 const ALIGNMENT_SHIFT = ALIGNMENT_SHIFT_BITS;
-const isU32 = isU32Value;
+const isU32 = isPtr; // bound here so V8 folds it (see arena-allocator.ts)
 
 /** The shared heap's prototype, a subclass of `Base` (ArenaAllocator). Called once. */
 export function sharedArenaAllocatorPrototype(Base: typeof ArenaAllocator): ArenaAllocator {
