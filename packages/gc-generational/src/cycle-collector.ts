@@ -3,6 +3,7 @@
  * with its API in camelCase. This class is the front: it owns the generation lists, the settings
  * and `garbage`/`callbacks`, and hands the work to the parts:
  *
+ *   tracking.ts        the space's hooks: every GC object's birth and death (the fast path)
  *   scheduler.ts       counts, thresholds, when automatic collections run and which generation
  *   collection.ts      one collection as numbered steps over a per-run state (run-state.ts)
  *   reachability.ts    update / subtract refs, move unreachable (the analysis)
@@ -37,6 +38,7 @@ import {
   GENERATIONS,
 } from './settings.js';
 import { SpacePort } from './space-port.js';
+import { Tracker } from './tracking.js';
 import { TypeTable } from './type-table.js';
 
 export type { CollectionCallback, CollectionInfo, CollectionPhase, GenerationStats };
@@ -118,7 +120,9 @@ export class CycleCollector {
       output: this.output,
       run: new CollectionRun(space, port, table, working, new Scratch()),
     };
-    port.attach({ onAlloc: (obj) => this.onAlloc(obj), onFree: (obj) => this.onFree(obj) });
+    port.attach(
+      new Tracker(space.memory, this.generationHeads[0]!, this.scheduler, () => this.thresholdPassed()),
+    );
   }
 
   // --- the gc module ---------------------------------------------------------------------------
@@ -155,8 +159,7 @@ export class CycleCollector {
    * the last collection of the next one.
    */
   getCount(): [number, number, number] {
-    const c = this.scheduler.counts;
-    return [c[0]!, c[1]!, c[2]!];
+    return this.scheduler.counts();
   }
 
   /** The collection thresholds (`gc.get_threshold`). */
@@ -173,7 +176,7 @@ export class CycleCollector {
     const t = this.scheduler.thresholds;
     const next: [number, number, number] = [threshold0, threshold1 ?? t[1], threshold2 ?? t[2]];
     checkThresholds(next, 'setThreshold');
-    [t[0], t[1], t[2]] = next;
+    this.scheduler.setThresholds(next);
   }
 
   /**
@@ -257,7 +260,7 @@ export class CycleCollector {
   freeze(): void {
     const u32 = this.space.memory.u32;
     for (const head of this.generationHeads) listMerge(u32, head, this.permanent);
-    this.scheduler.counts[0] = 0;
+    this.scheduler.young = 0;
   }
 
   /** Moves the permanent generation back into the oldest one (`gc.unfreeze`). */
@@ -304,22 +307,11 @@ export class CycleCollector {
 
   // --- tracking (the space's hooks) ------------------------------------------------------------
 
-  private onAlloc(obj: Ptr): void {
-    // Newest first: objects mostly refer to older ones, so a scan that meets an object before
-    // what it refers to rarely has to move anything (see moveUnreachable).
-    listPrepend(this.space.memory.u32, nodeOf(obj), this.generationHeads[0]!);
-    if (this.scheduler.allocated()) {
-      if (this.automatic === 'allocation') this.collectAutomatically();
-      else this.scheduler.due = true;
-    }
-  }
-
-  private onFree(obj: Ptr): void {
-    const u32 = this.space.memory.u32;
-    const node = nodeOf(obj);
-    if (!isLinked(u32, node)) return; // untracked
-    listRemove(u32, node);
-    this.scheduler.freed();
+  // The hooks themselves are `tracking.ts`'s Tracker; this is its way back when an allocation
+  // passes the young threshold.
+  private thresholdPassed(): void {
+    if (this.automatic === 'allocation') this.collectAutomatically();
+    else this.scheduler.due = true;
   }
 
   // --- a collection ----------------------------------------------------------------------------

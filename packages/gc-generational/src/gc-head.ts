@@ -68,45 +68,55 @@ export const REFS_ONE = 4;
 /** Counts are capped here (far above any number of references a collection can subtract). */
 export const MAX_GC_REFS = 1 << 28;
 
+// The functions below read unexported copies: V8 keeps an exported binding in a cell, which it
+// loads and checks for the hole at every read, even inside its own module.
+const HEAD_BYTES = GC_HEAD_BYTES;
+const NEXT = GC_NEXT;
+const REFS = GC_REFS;
+const NODE_TYPE = OBJ_TYPE;
+const ID_MASK = TYPE_ID_MASK;
+const IS_CANDIDATE = COLLECTING;
+const ONE_REF = REFS_ONE;
+const MAX_REFS = MAX_GC_REFS;
+
 /**
  * A candidate's gc refs word at the start of a collection: its refcount as gc refs, capped, and
  * COLLECTING. A count of 0 (an object whose deallocation the collection interrupted) counts as
  * 1: referenced from outside, so neither it nor what it holds is touched.
  */
 export function candidateRefs(refcount: number): number {
-  const refs =
-    refcount <= 0 ? REFS_ONE : refcount >= MAX_GC_REFS ? MAX_GC_REFS * REFS_ONE : refcount * REFS_ONE;
-  return refs | COLLECTING;
+  const refs = refcount <= 0 ? ONE_REF : refcount >= MAX_REFS ? MAX_REFS * ONE_REF : refcount * ONE_REF;
+  return refs | IS_CANDIDATE;
 }
 
 /** The node (pre-header block) of a GC object. */
 export function nodeOf(obj: Ptr): number {
-  return obj - GC_HEAD_BYTES;
+  return obj - HEAD_BYTES;
 }
 
 /** The object of a node. */
 export function objectOf(node: number): Ptr {
-  return node + GC_HEAD_BYTES;
+  return node + HEAD_BYTES;
 }
 
 /** True when the node is on one of the collector's lists. */
 export function isLinked(u32: Uint32Array, node: number): boolean {
-  return u32[(node >>> 2) + GC_NEXT] !== 0;
+  return u32[(node >>> 2) + NEXT] !== 0;
 }
 
 /** The node's type id. */
 export function typeIdOf(u32: Uint32Array, node: number): number {
-  return u32[(node >>> 2) + OBJ_TYPE]! & TYPE_ID_MASK;
+  return u32[(node >>> 2) + NODE_TYPE]! & ID_MASK;
 }
 
 /** Sets the gc refs word of every node of `head`'s list to 0 (no longer a candidate). */
 export function clearCollectionFlags(u32: Uint32Array, head: number): void {
-  for (let node = u32[(head >>> 2) + GC_NEXT]!; node !== head; node = u32[(node >>> 2) + GC_NEXT]!)
-    u32[(node >>> 2) + GC_REFS] = 0;
+  for (let node = u32[(head >>> 2) + NEXT]!; node !== head; node = u32[(node >>> 2) + NEXT]!)
+    u32[(node >>> 2) + REFS] = 0;
 }
 
 /** Marks every node of `head`'s list a candidate again, with no gc refs. */
 export function markCollecting(u32: Uint32Array, head: number): void {
-  for (let node = u32[(head >>> 2) + GC_NEXT]!; node !== head; node = u32[(node >>> 2) + GC_NEXT]!)
-    u32[(node >>> 2) + GC_REFS] = COLLECTING;
+  for (let node = u32[(head >>> 2) + NEXT]!; node !== head; node = u32[(node >>> 2) + NEXT]!)
+    u32[(node >>> 2) + REFS] = IS_CANDIDATE;
 }

@@ -16,7 +16,11 @@
  *   UNREACHABLE (tentatively unreachable).
  * ```
  */
-import { GC_NEXT_WORD, GC_PREV_WORD } from '@heapkit/refcount';
+import * as header from '@heapkit/refcount';
+
+// Module-local copies: V8 folds a module's own constants into the code of a function it inlines,
+// but reads an imported binding through its cell (a load and a hole check) at every use.
+const { GC_NEXT_WORD, GC_PREV_WORD } = header;
 
 /** Makes `head` an empty list. */
 export function listInit(u32: Uint32Array, head: number): void {

@@ -8,10 +8,18 @@
 import { GENERATIONS } from './settings.js';
 
 export class Scheduler {
-  /** `gc.get_count()`. */
-  readonly counts = [0, 0, 0];
-  /** `gc.get_threshold()`. */
-  readonly thresholds: [number, number, number];
+  /**
+   * Count 0 of `gc.get_count()`: tracked allocations minus deallocations since the last
+   * collection. A field of its own (not an array element): every tracked allocation and
+   * deallocation updates it.
+   */
+  young = 0;
+  /** Counts 1 and 2 of `gc.get_count()`: collections of the generation below since this one's last. */
+  private readonly older = [0, 0];
+  /** `gc.get_threshold()`; change it with {@link setThresholds}. */
+  thresholds: readonly [number, number, number];
+  /** Threshold 0, read by every tracked allocation. */
+  private youngThreshold: number;
   /** `gc.isenabled()`. */
   enabled = true;
   /** A collection is running (its callbacks included): nested and automatic ones return 0. */
@@ -28,7 +36,19 @@ export class Scheduler {
     /** See `CycleCollectorOptions.scaleYoungThreshold`. */
     private readonly scaleYoung: boolean,
   ) {
-    this.thresholds = thresholds;
+    this.thresholds = [...thresholds];
+    this.youngThreshold = thresholds[0];
+  }
+
+  /** `gc.get_count()`. */
+  counts(): [number, number, number] {
+    return [this.young, this.older[0]!, this.older[1]!];
+  }
+
+  /** Sets the three thresholds (already checked). */
+  setThresholds(thresholds: readonly [number, number, number]): void {
+    this.thresholds = [...thresholds];
+    this.youngThreshold = thresholds[0];
   }
 
   /**
@@ -36,8 +56,8 @@ export class Scheduler {
    * threshold 0 (non-zero), collection is enabled and none is running.
    */
   allocated(): boolean {
-    const count = ++this.counts[0]!;
-    const threshold = this.thresholds[0];
+    const count = ++this.young;
+    const threshold = this.youngThreshold;
     if (count <= threshold || threshold === 0 || !this.enabled || this.collecting) return false;
     // With `scaleYoungThreshold`, the young threshold scales with the live heap: at least a
     // quarter of what the last full collection kept must have accumulated (`gc_should_collect`
@@ -48,17 +68,18 @@ export class Scheduler {
 
   /** A tracked object was freed. */
   freed(): void {
-    if (this.counts[0]! > 0) this.counts[0]!--;
+    if (this.young > 0) this.young--;
   }
 
   /** `n` tracked objects were freed at once (a collection's bulk path). */
   freedMany(n: number): void {
-    this.counts[0] = Math.max(this.counts[0]! - n, 0);
+    this.young = Math.max(this.young - n, 0);
   }
 
   /** The generation an automatic collection should collect, or -1 for none. */
   chooseGeneration(): number {
-    const { counts, thresholds } = this;
+    const counts = this.counts();
+    const thresholds = this.thresholds;
     for (let g = GENERATIONS - 1; g >= 0; g--) {
       if (counts[g]! > thresholds[g]!) {
         if (g === GENERATIONS - 1 && this.longLivedPending < this.longLivedTotal / 4) continue;
@@ -70,8 +91,10 @@ export class Scheduler {
 
   /** A collection of `generation` starts: the counts move on. */
   started(generation: number): void {
-    if (generation + 1 < GENERATIONS) this.counts[generation + 1]!++;
-    for (let g = 0; g <= generation; g++) this.counts[g] = 0;
+    // older[g - 1] is count g.
+    if (generation + 1 < GENERATIONS) this.older[generation]!++;
+    this.young = 0;
+    for (let g = 1; g <= generation; g++) this.older[g - 1] = 0;
   }
 
   /** A collection of `generation` examined `candidates` objects and `survivors` stayed. */
