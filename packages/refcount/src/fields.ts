@@ -8,25 +8,21 @@
  * fixed-size type) tests the slot against the type's `refBits` (or `valueBits`) row: one load.
  */
 import { formatPtr, HeapCorruptionError, type Ptr } from '@heapkit/memory';
-import {
-  checkedLiveTypeId,
-  checkedTypeId,
-  increment,
-  isLive,
-  payloadBytes,
-  payloadWord,
-  type SpaceCore,
-} from './core.js';
+import type { SpaceCore } from './core.js';
+import * as core from './core.js';
 import { InvalidLengthError } from './errors.js';
 import * as header from './header.js';
 import { checkOffset, nameOf, slotError } from './raise.js';
-import { decref } from './refcounts.js';
+import * as refcounts from './refcounts.js';
 import * as typeDefs from './types.js';
 
 // Module-local copies of imported constants: V8 folds a module's own constants into optimized
 // code, but loads an imported binding (and checks it for the TDZ hole) at every use.
 const { PAYLOAD_WORD, REFCOUNT_WORD, TYPE_ID_MASK, TYPE_WORD } = header;
 const { REF_SLOT, T_ITEM_REFS, VALUE_SLOT } = typeDefs;
+// The same for functions (an imported one is loaded through its cell and checked at every call).
+const { checkedLiveTypeId, checkedTypeId, increment, isLive, payloadBytes, payloadWord } = core;
+const { decref } = refcounts;
 
 /**
  * The word index of slot `offset` of `obj` when the fast path applies (a live object, release

@@ -5,22 +5,13 @@
  * written, so a pointer that is not a live object is a typed error, never a silent corruption.
  */
 import { type Allocator, ConfigurationError, type Memory, type Ptr } from '@heapkit/memory';
-import { alloc } from './allocation.js';
+import * as allocation from './allocation.js';
 import { cacheTypeTables, isLive, registerCore, SpaceCore, syncViews } from './core.js';
-import {
-  checkScalar,
-  fieldAddress,
-  getRef,
-  getValue,
-  rangeAddress,
-  setRef,
-  setRefSteal,
-  setValue,
-} from './fields.js';
+import * as fields from './fields.js';
 import * as info from './introspection.js';
 import { checkOptions, type ObjectSpaceOptions } from './options.js';
 import { checkTypeId } from './raise.js';
-import { decref, incref, isImmortal, makeImmortal } from './refcounts.js';
+import * as refcounts from './refcounts.js';
 import { clearRefs, forEachReferent } from './referents.js';
 import { resize } from './resizing.js';
 import type { ObjectType, TypeSpec, Visit } from './types.js';
@@ -28,6 +19,13 @@ import type { UnraisableHook } from './unraisable.js';
 import { validate } from './validation.js';
 import * as weak from './weakref-api.js';
 import type { WeakrefCallback } from './weakrefs.js';
+
+// Module-local copies of the functions the front delegates to: an imported function is loaded
+// through its cell, checked for the hole and compared with the one V8 inlined at every call; a
+// module's own binding is folded into the caller that inlines the method.
+const { alloc } = allocation;
+const { checkScalar, fieldAddress, getRef, getValue, rangeAddress, setRef, setRefSteal, setValue } = fields;
+const { decref, incref, isImmortal, makeImmortal } = refcounts;
 
 /**
  * Objects with CPython's memory model in a heapkit memory: typed objects with reference counts,

@@ -3,14 +3,19 @@
  * here; what happens when a count reaches zero is `deallocation.ts`.
  */
 import type { Ptr } from '@heapkit/memory';
-import { checkedLiveTypeId, checkedTypeId, decrement, increment, isLive, type SpaceCore } from './core.js';
-import { release } from './deallocation.js';
+import type { SpaceCore } from './core.js';
+import * as core from './core.js';
+import * as deallocation from './deallocation.js';
 import * as header from './header.js';
 import { zeroCount } from './raise.js';
 
 // Module-local copies of imported constants: V8 folds a module's own constants into optimized
 // code, but loads an imported binding (and checks it for the TDZ hole) at every use.
 const { IMMORTAL_REFCOUNT, REFCOUNT_WORD } = header;
+// The same for functions: an imported function is loaded through its cell, checked for the hole
+// and compared with the one V8 inlined at every call; a module's own binding is folded.
+const { checkedLiveTypeId, checkedTypeId, decrement, increment, isLive } = core;
+const { release } = deallocation;
 
 /**
  * `Py_INCREF`. Cost on the fast path: the liveness test, one load, one store.
