@@ -78,10 +78,9 @@ export class Scheduler {
 
   /** The generation an automatic collection should collect, or -1 for none. */
   chooseGeneration(): number {
-    const counts = this.counts();
     const thresholds = this.thresholds;
     for (let g = GENERATIONS - 1; g >= 0; g--) {
-      if (counts[g]! > thresholds[g]!) {
+      if ((g === 0 ? this.young : this.older[g - 1]!) > thresholds[g]!) {
         if (g === GENERATIONS - 1 && this.longLivedPending < this.longLivedTotal / 4) continue;
         return g;
       }
