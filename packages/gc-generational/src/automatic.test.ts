@@ -27,6 +27,25 @@ describe('automatic collection', () => {
     expect(gc.getCount()).toEqual([0, 1, 0]);
   });
 
+  it('setThreshold moves the point where the next automatic collection runs (gc.set_threshold)', () => {
+    const world = makeWorld({ enabled: true, thresholds: [10, 10, 10] });
+    const { gc } = world;
+    const starts: number[] = [];
+    gc.callbacks.push((phase, info) => {
+      if (phase === 'start') starts.push(info.generation);
+    });
+    gc.setThreshold(3);
+    expect(gc.getThreshold()).toEqual([3, 10, 10]);
+    garbage(world, 3);
+    expect(starts).toEqual([]); // count 3 is not above threshold 3
+    garbage(world, 1);
+    expect(starts).toEqual([0]);
+    gc.setThreshold(50);
+    garbage(world, 20);
+    expect(starts).toEqual([0]); // the old threshold no longer applies
+    expect(gc.getCount()[0]).toBe(20);
+  });
+
   it("'safepoint' mode: collections wait for the runtime's safe point", () => {
     const world = makeWorld({ enabled: true, automatic: 'safepoint', thresholds: [10, 10, 10] });
     const { gc, space } = world;
