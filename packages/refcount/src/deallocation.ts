@@ -75,8 +75,8 @@ export function drain(c: SpaceCore): void {
  * byte count) does deopt this way, at the end of every long drain (334 times in a depth-16
  * binary-trees run), and V8 enters its OSR code again on the next drain. That is measured to be
  * the cheaper choice: with the store moved to the caller the deopts stop, but the regular
- * compile of this loop, which cannot fold the module's constants as the OSR code does, ran
- * binary-trees at depth 14 in 23% more instructions (cachegrind, 2,671M against 3,287M).
+ * compile of this loop then ran binary-trees at depth 14 in 23% more instructions (cachegrind,
+ * 2,671M against 3,287M; why its code is worse than the OSR code is not established).
  */
 function drainLoop(c: SpaceCore): void {
   // The count's decrement (`decrement`) through a local: an imported function called from the
