@@ -16,9 +16,9 @@ export class Scheduler {
   young = 0;
   /** Counts 1 and 2 of `gc.get_count()`: collections of the generation below since this one's last. */
   private readonly older = [0, 0];
-  /** `gc.get_threshold()`; change it with {@link setThresholds}. */
-  thresholds: readonly [number, number, number];
-  /** Threshold 0, read by every tracked allocation. */
+  /** The thresholds; `limits[0]` is also {@link youngThreshold}, so only {@link setThresholds} writes them. */
+  private limits: readonly [number, number, number];
+  /** Threshold 0, read by every tracked allocation (a field: no array load on that path). */
   private youngThreshold: number;
   /** `gc.isenabled()`. */
   enabled = true;
@@ -36,19 +36,29 @@ export class Scheduler {
     /** See `CycleCollectorOptions.scaleYoungThreshold`. */
     private readonly scaleYoung: boolean,
   ) {
-    this.thresholds = [...thresholds];
+    this.limits = thresholds;
     this.youngThreshold = thresholds[0];
+  }
+
+  /** `gc.get_threshold()`. */
+  get thresholds(): readonly [number, number, number] {
+    return this.limits;
+  }
+
+  /** Sets the three thresholds (already checked; the caller gives up the array). */
+  setThresholds(thresholds: readonly [number, number, number]): void {
+    this.limits = thresholds;
+    this.youngThreshold = thresholds[0];
+  }
+
+  /** Count `g` of `gc.get_count()`. */
+  private count(g: number): number {
+    return g === 0 ? this.young : this.older[g - 1]!;
   }
 
   /** `gc.get_count()`. */
   counts(): [number, number, number] {
-    return [this.young, this.older[0]!, this.older[1]!];
-  }
-
-  /** Sets the three thresholds (already checked). */
-  setThresholds(thresholds: readonly [number, number, number]): void {
-    this.thresholds = [...thresholds];
-    this.youngThreshold = thresholds[0];
+    return [this.count(0), this.count(1), this.count(2)];
   }
 
   /**
@@ -63,7 +73,7 @@ export class Scheduler {
     // quarter of what the last full collection kept must have accumulated (`gc_should_collect`
     // of CPython 3.13+'s free-threaded build, which avoids quadratic behaviour while a large
     // structure is built). As in CPython, threshold 1 = 0 asks for the unscaled schedule.
-    return !this.scaleYoung || count > this.longLivedTotal / 4 || this.thresholds[1] === 0;
+    return !this.scaleYoung || count > this.longLivedTotal / 4 || this.limits[1] === 0;
   }
 
   /** A tracked object was freed. */
@@ -78,9 +88,9 @@ export class Scheduler {
 
   /** The generation an automatic collection should collect, or -1 for none. */
   chooseGeneration(): number {
-    const thresholds = this.thresholds;
+    const thresholds = this.limits;
     for (let g = GENERATIONS - 1; g >= 0; g--) {
-      if ((g === 0 ? this.young : this.older[g - 1]!) > thresholds[g]!) {
+      if (this.count(g) > thresholds[g]!) {
         if (g === GENERATIONS - 1 && this.longLivedPending < this.longLivedTotal / 4) continue;
         return g;
       }

@@ -6,7 +6,8 @@
  */
 import { type Allocator, ConfigurationError, type Memory, type Ptr } from '@heapkit/memory';
 import * as allocation from './allocation.js';
-import { cacheTypeTables, isLive, registerCore, SpaceCore, syncViews } from './core.js';
+import * as core from './core.js';
+import { cacheTypeTables, registerCore, SpaceCore, syncViews } from './core.js';
 import * as fields from './fields.js';
 import * as info from './introspection.js';
 import { checkOptions, type ObjectSpaceOptions } from './options.js';
@@ -26,6 +27,7 @@ import type { WeakrefCallback } from './weakrefs.js';
 const { alloc } = allocation;
 const { checkScalar, fieldAddress, getRef, getValue, rangeAddress, setRef, setRefSteal, setValue } = fields;
 const { decref, incref, isImmortal, makeImmortal } = refcounts;
+const { isLive } = core;
 
 /**
  * Objects with CPython's memory model in a heapkit memory: typed objects with reference counts,
