@@ -10,7 +10,9 @@
  *  2. update refs: each candidate's gc refs = its refcount;
  *  3. subtract refs: minus the references from candidates; what stays above 0 is referenced
  *     from outside (steps 2 and 3 run as one sweep: update-subtract.ts);
- *  4. `moveUnreachable`: whatever is not reachable from those moves to `unreachable`;
+ *  4. `moveUnreachable`: whatever is not reachable from those moves to `unreachable` (when the
+ *     sweep of steps 2-3 found no reference among the candidates against its order, they form
+ *     no cycle and all are reachable: only their flags are cleared);
  *  5. the survivors move up a generation (and feed the long-lived heuristic);
  *  6. objects with a legacy finalizer, and all they reach, move to `finalizers`: uncollectable;
  *     if a `traverse` threw in steps 3-6, nothing is garbage: everything survives, and the
@@ -89,7 +91,13 @@ export function collectGeneration(
   // 2-4. the analysis
   run.candidates = updateAndSubtract(run, heads.young);
   run.trimScratch();
-  run.unreachableCount = moveUnreachable(run, heads.young, heads.unreachable);
+  if (run.acyclic) {
+    // Nothing can be unreachable: the scan is only the flags to clear.
+    u32 = space.memory.u32;
+    listInit(u32, heads.unreachable);
+    clearCollectionFlags(u32, heads.young);
+    run.unreachableCount = 0;
+  } else run.unreachableCount = moveUnreachable(run, heads.young, heads.unreachable);
   run.survivors = run.candidates - run.unreachableCount;
 
   // 5. survivors up a generation (in front of the older ones: the list stays newest first)

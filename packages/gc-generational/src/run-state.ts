@@ -53,6 +53,11 @@ export class CollectionRun {
   sawComplex = false;
   /** A `traverse` threw: what it did not report may be reachable, so nothing is garbage. */
   traverseFailed = false;
+  /**
+   * Set by the sweep (update-subtract.ts): no reference from a candidate to a candidate goes
+   * against the sweep's order, so the candidates form no cycle and every one is reachable.
+   */
+  acyclic = false;
   /** Objects examined (the collected generations' size). */
   candidates = 0;
   /** Objects the first analysis found unreachable. */
@@ -92,6 +97,7 @@ export class CollectionRun {
     this.sawFinalizers = false;
     this.sawComplex = false;
     this.traverseFailed = false;
+    this.acyclic = false;
     this.candidates = 0;
     this.unreachableCount = 0;
     this.collected = 0;

@@ -11,6 +11,14 @@
  * `later` buffer and subtracts after the sweep, when every candidate is flagged. The result is
  * `subtractRefs`' exactly. If a `traverse` ran (user code, which may free objects), a noted
  * child is first checked to be a live object.
+ *
+ * The noted children also tell whether the candidates can hold a cycle. A cycle needs at least
+ * one reference against the sweep's order: to a newer candidate, or from an object to itself
+ * (an object is flagged after its fixed slots are read, so such a reference is noted too). When
+ * no noted child is a candidate and no `traverse` ran, the references among the candidates all
+ * go one way, every candidate is reachable from one that something outside refers to, and the
+ * run is marked `acyclic`: step 4 then only clears the flags (collection.ts). A young
+ * generation built bottom up (trees, lists of cons cells, tuples) takes that path.
  */
 import * as layout from './gc-head.js';
 import { walkGeneral } from './reachability.js';
@@ -64,7 +72,7 @@ export function updateAndSubtract(run: CollectionRun, head: number): number {
     const w = node >>> 2;
     let prev = u32[w + GC_PREV]!;
     const rc = u32[w + OBJ_REFS]! | 0;
-    u32[w + GC_REFS] =
+    const refs =
       (rc <= 0 ? REFS_ONE : rc >= MAX_GC_REFS ? MAX_GC_REFS * REFS_ONE : rc * REFS_ONE) | COLLECTING;
     candidates++;
     const t = u32[w + OBJ_TYPE]! & TYPE_ID_MASK;
@@ -99,6 +107,7 @@ export function updateAndSubtract(run: CollectionRun, head: number): number {
         later[noted++] = child;
       }
     } else if (shape === SHAPE_GENERAL) {
+      u32[w + GC_REFS] = refs;
       run.noted = noted;
       run.noteVisit ??= (child) => {
         if (subtractNow(space.memory.u32, table.isGc, child, -1)) return;
@@ -112,12 +121,21 @@ export function updateAndSubtract(run: CollectionRun, head: number): number {
       room = later.length;
       u32 = space.memory.u32; // user code ran: the views, and the list, may have changed
       prev = u32[w + GC_PREV]!;
+      node = prev;
+      continue;
     }
+    // Flagged after its children: a reference to itself is noted, like any against the order.
+    u32[w + GC_REFS] = refs;
     node = prev;
   }
+  // A noted child that is a candidate is a reference against the sweep's order.
+  let backwards = ranCode;
   for (let i = 0; i < noted; i++) {
     const child = later[i]!;
-    if (!ranCode || space.isAlive(child)) subtractNow(u32, isGc, child, -1);
+    if (ranCode && !space.isAlive(child)) continue;
+    // Noted children are GC objects: this one is subtracted from if, and only if, it is a candidate.
+    if (subtractNow(u32, isGc, child, -1)) backwards = true;
   }
+  run.acyclic = !backwards;
   return candidates;
 }
