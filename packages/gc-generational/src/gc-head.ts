@@ -109,23 +109,25 @@ export function typeIdOf(u32: Uint32Array, node: number): number {
   return u32[(node >>> 2) + NODE_TYPE]! & ID_MASK;
 }
 
-/**
- * Sets the gc refs word of every node of `head`'s list to 0 (no longer a candidate). The word
- * offsets are copied into locals first: read from the module's context inside the loop, each
- * costs a load, a hole check and a small-integer check per node (this function is compiled on
- * its own, not inlined), which doubled the loop's instructions.
- */
+/** Sets the gc refs word of every node of `head`'s list to 0 (no longer a candidate). */
 export function clearCollectionFlags(u32: Uint32Array, head: number): void {
-  const next = NEXT;
-  const refs = REFS;
-  for (let node = u32[(head >>> 2) + next]!; node !== head; node = u32[(node >>> 2) + next]!)
-    u32[(node >>> 2) + refs] = 0;
+  setEveryRefsWord(u32, head, 0);
 }
 
-/** Marks every node of `head`'s list a candidate again, with no gc refs (locals: see above). */
+/** Marks every node of `head`'s list a candidate again, with no gc refs. */
 export function markCollecting(u32: Uint32Array, head: number): void {
+  setEveryRefsWord(u32, head, IS_CANDIDATE);
+}
+
+/**
+ * Stores `word` in the gc refs word of every node of `head`'s list. The word offsets are copied
+ * into locals first: this loop is compiled on its own, where each read of a module constant is
+ * a context load with a hole check and a small-integer check per node (callgrind, quick gc-on:
+ * 53.4M instructions in the loop with them, 39.4M without).
+ */
+function setEveryRefsWord(u32: Uint32Array, head: number, word: number): void {
   const next = NEXT;
   const refs = REFS;
   for (let node = u32[(head >>> 2) + next]!; node !== head; node = u32[(node >>> 2) + next]!)
-    u32[(node >>> 2) + refs] = IS_CANDIDATE;
+    u32[(node >>> 2) + refs] = word;
 }

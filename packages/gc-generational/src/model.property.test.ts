@@ -8,6 +8,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { freedByRefcount, reachableFrom } from './test-support/graph-model.js';
 import { makeWorld } from './test-support/world.js';
 
 interface Graph {
@@ -61,27 +62,21 @@ function check(graph: Graph): void {
   for (const i of graph.order) if (!graph.kept[i]) space.decref(ptrs[i]!);
 
   // The model: reachable from the kept objects through the final slots.
-  const reachable = new Set<number>();
-  const stack = [...Array(n).keys()].filter((i) => graph.kept[i]);
-  while (stack.length > 0) {
-    const i = stack.pop()!;
-    if (reachable.has(i)) continue;
-    reachable.add(i);
-    for (const to of slots[i]!) if (to >= 0) stack.push(to);
-  }
+  const reachable = reachableFrom(
+    [...Array(n).keys()].filter((i) => graph.kept[i]),
+    slots,
+  );
   // ...and what reference counting alone frees: counts that reach zero, repeatedly.
   const rc = graph.kept.map((k) => (k ? 1 : 0));
   for (const s of slots) for (const to of s) if (to >= 0) rc[to]!++;
-  const freedByRefcount = new Set<number>();
-  const zero = [...Array(n).keys()].filter((i) => rc[i] === 0);
-  while (zero.length > 0) {
-    const i = zero.pop()!;
-    freedByRefcount.add(i);
-    for (const to of slots[i]!) if (to >= 0 && --rc[to]! === 0) zero.push(to);
-  }
-  for (let i = 0; i < n; i++) expect(space.isAlive(ptrs[i]!)).toBe(!freedByRefcount.has(i));
+  const freed = freedByRefcount(
+    rc,
+    slots,
+    [...Array(n).keys()].filter((i) => rc[i] === 0),
+  );
+  for (let i = 0; i < n; i++) expect(space.isAlive(ptrs[i]!)).toBe(!freed.has(i));
 
-  const cyclicGarbage = n - reachable.size - freedByRefcount.size;
+  const cyclicGarbage = n - reachable.size - freed.size;
   expect(gc.collect(2)).toBe(cyclicGarbage);
   for (let i = 0; i < n; i++) {
     expect(space.isAlive(ptrs[i]!)).toBe(reachable.has(i));

@@ -9,6 +9,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { freedByRefcount, reachableFrom } from './test-support/graph-model.js';
 import { makeWorld } from './test-support/world.js';
 
 /** Kinds of object: their number of reference slots, and whether they are GC objects. */
@@ -44,19 +45,6 @@ const graphArb: fc.Arbitrary<Graph> = fc.integer({ min: 1, max: 30 }).chain((n) 
     generation: fc.integer({ min: 0, max: 2 }),
   }),
 );
-
-/** Objects whose count reaches zero once `dropped` lose their references (a refcount model). */
-function freedByRefcount(rc: number[], slots: number[][], dropped: Iterable<number>): Set<number> {
-  const freed = new Set<number>();
-  const zero = [...dropped];
-  while (zero.length > 0) {
-    const i = zero.pop()!;
-    if (freed.has(i)) continue;
-    freed.add(i);
-    for (const to of slots[i]!) if (to >= 0 && --rc[to]! === 0) zero.push(to);
-  }
-  return freed;
-}
 
 function check(graph: Graph): void {
   const { space, gc, allocator } = makeWorld();
@@ -99,14 +87,10 @@ function check(graph: Graph): void {
   for (let g = 0; g < 3; g++) for (const obj of gc.getObjects(g)) generationOf.set(obj, g);
   const alive = [...Array(n).keys()].filter((i) => !freed.has(i));
   const isCandidate = (i: number) => (generationOf.get(ptrs[i]!) ?? 3) <= graph.generation;
-  const reachable = new Set<number>();
-  const stack = alive.filter((i) => graph.kept[i] || !isCandidate(i));
-  while (stack.length > 0) {
-    const i = stack.pop()!;
-    if (reachable.has(i)) continue;
-    reachable.add(i);
-    for (const to of slots[i]!) if (to >= 0) stack.push(to);
-  }
+  const reachable = reachableFrom(
+    alive.filter((i) => graph.kept[i] || !isCandidate(i)),
+    slots,
+  );
   const garbage = alive.filter((i) => !reachable.has(i));
   expect(gc.collect(graph.generation)).toBe(garbage.length);
 
