@@ -25,6 +25,9 @@ Options:
                      runs only with it.
   --seed N           Seed of the generated inputs (default ${DEFAULT_SEED}; the same seed gives
                      every run the same inputs).
+  --forks N          Measure each suite in N fresh processes, one after the other, and report
+                     the median of their ratios with every fork's value (default: 5 for a full
+                     run, 1 for --quick and --tiny; 1 runs everything in this process).
   -h, --help         Show this help.
 
 Environment: CI=true (or a non-TTY stderr) prints progress as plain lines; NO_COLOR turns
@@ -41,7 +44,14 @@ export interface CliOptions {
   readonly json: string | undefined;
   readonly seed: number | undefined;
   readonly publish: boolean;
+  /** `--forks N`, or undefined for the mode's default. */
+  readonly forks: number | undefined;
+  /** `--fork-child`: this process is one fork of a suite (internal: see `forks.ts`). */
+  readonly forkChild: boolean;
 }
+
+/** The most forks `--forks` takes. */
+export const MAX_FORKS = 50;
 
 /** A bad command line; the message says what was wrong. */
 export class UsageError extends Error {
@@ -70,6 +80,15 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
     }
   }
   if (values.json !== undefined && values.json === '') throw new UsageError('--json needs a path');
+  let forks: number | undefined;
+  if (values.forks !== undefined) {
+    forks = Number(values.forks);
+    if (!/^[0-9]+$/.test(values.forks) || forks < 1 || forks > MAX_FORKS) {
+      throw new UsageError(`--forks must be an integer from 1 to ${MAX_FORKS}, got '${values.forks}'`);
+    }
+  }
+  const forkChild = values['fork-child'] ?? false;
+  if (forkChild && suites.length !== 1) throw new UsageError('--fork-child runs exactly one --suite');
   return {
     mode: values.tiny ? 'tiny' : values.quick ? 'quick' : 'full',
     suites: [...new Set(suites)],
@@ -78,6 +97,8 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
     json: values.json,
     seed,
     publish: values.publish ?? false,
+    forks,
+    forkChild,
   };
 }
 
@@ -94,6 +115,8 @@ function parse(args: string[]) {
       json: { type: 'string' },
       seed: { type: 'string' },
       publish: { type: 'boolean' },
+      forks: { type: 'string' },
+      'fork-child': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });

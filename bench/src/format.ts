@@ -1,4 +1,5 @@
 /** Number formatting shared by the console report, the Markdown summary and the chart. */
+import type { RatioResult, SuiteResult } from './results.js';
 
 /** Nanoseconds, 3 significant digits, in ns, µs or ms. */
 export function formatNs(ns: number): string {
@@ -35,4 +36,21 @@ export function formatBytes(bytes: number): string {
 
 function sig3(x: number): string {
   return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2);
+}
+
+/** `, in each of N processes (forks)` for a suite run in forks, else nothing. */
+export function forksText(suite: Pick<SuiteResult, 'forks'>): string {
+  return suite.forks > 1
+    ? `, in each of ${suite.forks} processes (forks; ratios are the medians of theirs)`
+    : '';
+}
+
+/** Every fork's ratio to each peer, for a suite run in forks. */
+export function perForkText(ratios: readonly RatioResult[]): string {
+  return `Per fork: ${ratios.map((r) => `${r.peer} ${forkValues(r.perFork)}`).join('; ')}.`;
+}
+
+/** A fork's values as `1.07 1.10 1.25` (two decimals, fork order). */
+export function forkValues(values: readonly number[]): string {
+  return values.map((v) => v.toFixed(2)).join(' ');
 }

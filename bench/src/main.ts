@@ -5,11 +5,13 @@
 import { resolve } from 'node:path';
 import picocolors from 'picocolors';
 import { formatSuiteList, HELP, parseCliArgs, selectSuites, shouldPublish, UsageError } from './args.js';
-import { MODES } from './modes.js';
+import { FORK_PROGRESS, FORK_RESULT } from './forks.js';
+import { MODES, type Mode } from './modes.js';
 import { createProgress, isLiveTerminal, type ProgressStream } from './progress.js';
 import { DEFAULT_SEED } from './random.js';
 import { formatReport } from './report.js';
 import { runSuites } from './runner.js';
+import type { Suite } from './suite.js';
 import { SUITES } from './suites/index.js';
 import { DEFAULT_PUBLISH_DIR, DEFAULT_RESULTS_DIR, writeOutputs } from './write-results.js';
 
@@ -61,11 +63,14 @@ export async function main(argv: readonly string[], io: MainIo = processIo()): P
     return 0;
   }
 
+  const mode = { ...MODES[options.mode], ...(options.forks === undefined ? {} : { forks: options.forks }) };
+  if (options.forkChild) return runForkChild(suites, { ...mode, forks: 1 }, options.seed, io);
+
   const progress = createProgress(io.stderr, isLiveTerminal(io.stderr, io.env));
   try {
     const run = await runSuites({
       suites,
-      mode: MODES[options.mode],
+      mode,
       seed: options.seed ?? DEFAULT_SEED,
       onProgress: progress.update,
       env: io.env,
@@ -90,4 +95,25 @@ export async function main(argv: readonly string[], io: MainIo = processIo()): P
     io.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     return 1;
   }
+}
+
+/**
+ * One fork of a suite (`--fork-child`, started by `forks.ts`): runs it in this process and writes
+ * its progress and then its result as JSON lines on stdout, for the parent to read.
+ */
+async function runForkChild(
+  suites: readonly Suite[],
+  mode: Mode,
+  seed: number | undefined,
+  io: MainIo,
+): Promise<number> {
+  const run = await runSuites({
+    suites,
+    mode,
+    seed: seed ?? DEFAULT_SEED,
+    onProgress: (event) => io.stdout.write(`${FORK_PROGRESS}${JSON.stringify(event)}\n`),
+    env: io.env,
+  });
+  io.stdout.write(`${FORK_RESULT}${JSON.stringify(run.suites[0])}\n`);
+  return 0;
 }

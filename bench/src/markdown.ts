@@ -4,7 +4,15 @@
  * report holds: the environment, then per suite the timing table with the subject's ratio to
  * each peer against its target, and the memory table, plus the chart when there is one.
  */
-import { formatBytes, formatNs, formatRate, formatRatio } from './format.js';
+import {
+  forksText,
+  forkValues,
+  formatBytes,
+  formatNs,
+  formatRate,
+  formatRatio,
+  perForkText,
+} from './format.js';
 import type { RunResult, SuiteResult } from './results.js';
 import type { MemoryReport } from './suite.js';
 
@@ -91,7 +99,8 @@ function formatSuite(suite: SuiteResult, run: RunResult): string[] {
       ? ''
       : `${suite.subject} ÷ case = ${suite.subject} ops/s ÷ case ops/s at the medians. `) +
       `One sample = ${suite.opsPerCall} ${suite.opName}s; cases interleaved over ${run.settings.rounds} rounds after ` +
-      `${run.settings.warmupRounds} warm-up round(s); the suite took ${seconds} s.`,
+      `${run.settings.warmupRounds} warm-up round(s)${forksText(suite)}; the suite took ${seconds} s.` +
+      (suite.forks > 1 && suite.ratios.length > 0 ? ` ${perForkText(suite.ratios)}` : ''),
     '',
     '<details><summary>What each case does</summary>',
     '',
@@ -102,10 +111,12 @@ function formatSuite(suite: SuiteResult, run: RunResult): string[] {
   if (suite.slowdowns.length > 0) {
     lines.push(
       '',
-      "### Slowdown: median time per operation ÷ the baseline's",
+      suite.forks > 1
+        ? `### Slowdown: median time per operation ÷ the baseline's, the median of the ${suite.forks} forks'`
+        : "### Slowdown: median time per operation ÷ the baseline's",
       '',
-      row(['case', 'baseline', 'case ÷ baseline', 'target', 'met']),
-      row(['---', '---', '---:', '---:', '---']),
+      row(['case', 'baseline', 'case ÷ baseline', 'target', 'met', ...(suite.forks > 1 ? ['per fork'] : [])]),
+      row(['---', '---', '---:', '---:', '---', ...(suite.forks > 1 ? ['---'] : [])]),
       ...suite.slowdowns.map((s) =>
         row([
           s.case,
@@ -113,6 +124,7 @@ function formatSuite(suite: SuiteResult, run: RunResult): string[] {
           formatRatio(s.ratio),
           s.maxRatio === null ? '' : `≤ ${formatRatio(s.maxRatio)}`,
           metText(s.met),
+          ...(suite.forks > 1 ? [forkValues(s.perFork)] : []),
         ]),
       ),
     );

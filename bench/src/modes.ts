@@ -16,15 +16,48 @@ export interface Mode {
   readonly roundMs: number;
   /** tinybench's minimum samples per case per round (a slow case may overrun `roundMs`). */
   readonly minSamplesPerRound: number;
+  /**
+   * Fresh processes each suite is measured in, one after the other, every one with the warm-up
+   * and rounds above; ratios are the medians of the forks' (see `forks.ts` for why).
+   */
+  readonly forks: number;
 }
 
 export const MODES: Readonly<Record<ModeName, Mode>> = {
-  /** The default: enough rounds for stable medians, about 20 s per four-case suite. */
-  full: { name: 'full', warmupRounds: 2, warmupMs: 250, rounds: 20, roundMs: 200, minSamplesPerRound: 3 },
+  /**
+   * The default: five processes of four rounds each, about 30 s per four-case suite. Five forks
+   * of four rounds spread farther than one process of twenty: one process's steady state
+   * weighs a fifth (see `forks.ts`).
+   */
+  full: {
+    name: 'full',
+    warmupRounds: 2,
+    warmupMs: 250,
+    rounds: 4,
+    roundMs: 200,
+    minSamplesPerRound: 3,
+    forks: 5,
+  },
   /** `--quick`: the README's main command and CI's smoke run; a few seconds per suite. */
-  quick: { name: 'quick', warmupRounds: 1, warmupMs: 100, rounds: 6, roundMs: 60, minSamplesPerRound: 2 },
+  quick: {
+    name: 'quick',
+    warmupRounds: 1,
+    warmupMs: 100,
+    rounds: 6,
+    roundMs: 60,
+    minSamplesPerRound: 2,
+    forks: 1,
+  },
   /** `--tiny`: the tests' mode, a few ms per case; checks that everything runs, figures are noise. */
-  tiny: { name: 'tiny', warmupRounds: 1, warmupMs: 1, rounds: 2, roundMs: 2, minSamplesPerRound: 1 },
+  tiny: {
+    name: 'tiny',
+    warmupRounds: 1,
+    warmupMs: 1,
+    rounds: 2,
+    roundMs: 2,
+    minSamplesPerRound: 1,
+    forks: 1,
+  },
 };
 
 /** Picks the value for the mode: a suite's problem size per mode. */

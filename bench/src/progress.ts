@@ -13,6 +13,9 @@ export interface ProgressEvent {
   /** 1-based round within the phase, and how many (warm-up and measure). */
   readonly round?: number;
   readonly rounds?: number;
+  /** 1-based fork (child process) and how many, when the suite runs in forks (see `forks.ts`). */
+  readonly fork?: number;
+  readonly forks?: number;
 }
 
 export type ProgressListener = (event: ProgressEvent) => void;
@@ -36,7 +39,9 @@ export function isLiveTerminal(stream: ProgressStream, env: NodeJS.ProcessEnv): 
 }
 
 export function formatProgress(event: ProgressEvent): string {
-  const where = `[${event.suiteIndex}/${event.suiteCount}] ${event.suite}`;
+  const fork =
+    event.fork !== undefined && event.forks !== undefined ? ` fork ${event.fork}/${event.forks}` : '';
+  const where = `[${event.suiteIndex}/${event.suiteCount}] ${event.suite}${fork}`;
   const round =
     event.round !== undefined && event.rounds !== undefined ? ` ${event.round}/${event.rounds}` : '';
   return `${where}: ${event.phase}${round}`;

@@ -5,7 +5,15 @@
  */
 import Table from 'cli-table3';
 import picocolors from 'picocolors';
-import { formatBytes, formatNs, formatRate, formatRatio } from './format.js';
+import {
+  forksText,
+  forkValues,
+  formatBytes,
+  formatNs,
+  formatRate,
+  formatRatio,
+  perForkText,
+} from './format.js';
 import type { RatioResult, RunResult, SlowdownResult, SuiteResult } from './results.js';
 import type { MemoryReport } from './suite.js';
 
@@ -78,19 +86,22 @@ function formatSuite(suite: SuiteResult, run: RunResult, c: Colors): string {
     c.dim(
       ratioNote(suite) +
         `One sample = ${suite.opsPerCall} ${suite.opName}s; cases interleaved over ${run.settings.rounds} rounds ` +
-        `after ${run.settings.warmupRounds} warm-up round(s). Suite took ${(suite.durationMs / 1000).toFixed(1)} s.`,
+        `after ${run.settings.warmupRounds} warm-up round(s)${forksText(suite)}. ` +
+        `Suite took ${(suite.durationMs / 1000).toFixed(1)} s.`,
     ),
   ];
-  if (suite.slowdowns.length > 0) parts.push(formatSlowdowns(suite.slowdowns, c));
+  if (suite.forks > 1 && suite.ratios.length > 0) parts.push(c.dim(perForkText(suite.ratios)));
+  if (suite.slowdowns.length > 0) parts.push(formatSlowdowns(suite.slowdowns, suite.forks, c));
   if (suite.details.length > 0) parts.push(suite.details.join('\n'));
   if (suite.memory !== null) parts.push(formatMemory(suite.memory, c));
   return parts.join('\n');
 }
 
-function formatSlowdowns(slowdowns: readonly SlowdownResult[], c: Colors): string {
+function formatSlowdowns(slowdowns: readonly SlowdownResult[], forks: number, c: Colors): string {
+  const perFork = forks > 1 ? ['per fork'] : [];
   const table = new Table({
-    head: ['case', 'baseline', 'case ÷ baseline', 'target', ''].map((h) => c.bold(h)),
-    colAligns: ['left', 'left', 'right', 'right', 'left'],
+    head: ['case', 'baseline', 'case ÷ baseline', 'target', '', ...perFork].map((h) => c.bold(h)),
+    colAligns: ['left', 'left', 'right', 'right', 'left', 'left'],
     style: { head: [], border: [] },
     chars: COMPACT,
   });
@@ -101,9 +112,14 @@ function formatSlowdowns(slowdowns: readonly SlowdownResult[], c: Colors): strin
       formatRatio(s.ratio),
       s.maxRatio === null ? '' : `≤ ${formatRatio(s.maxRatio)}`,
       s.met === null ? '' : s.met ? c.green('met') : c.red('not met'),
+      ...(forks > 1 ? [c.dim(forkValues(s.perFork))] : []),
     ]);
   }
-  return [`Slowdown: median time per operation ÷ the baseline's`, table.toString()].join('\n');
+  const title =
+    forks > 1
+      ? `Slowdown: median time per operation ÷ the baseline's, in each fork; the median of the ${forks} forks'`
+      : `Slowdown: median time per operation ÷ the baseline's`;
+  return [title, table.toString()].join('\n');
 }
 
 function formatMemory(memory: MemoryReport, c: Colors): string {

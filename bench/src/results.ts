@@ -9,7 +9,10 @@ import type { MemoryReport, SkippedCase } from './suite.js';
 
 export const RESULTS_SCHEMA_VERSION = 1;
 
-/** One case's timing, over all its samples from every measured round. */
+/**
+ * One case's timing, over all its samples from every measured round. With several forks, the
+ * medians of the forks' figures (see `combineForks` in `forks.ts`).
+ */
 export interface CaseResult {
   readonly name: string;
   readonly description: string;
@@ -37,6 +40,8 @@ export interface RatioResult {
   readonly target: number | null;
   /** Whether the target is met, or null when there is none. */
   readonly met: boolean | null;
+  /** Each fork's ratio, in fork order (one value in a one-process run); `ratio` is their median. */
+  readonly perFork: readonly number[];
 }
 
 /** A case's median time per operation divided by its baseline's (see `Suite.slowdowns`). */
@@ -49,6 +54,8 @@ export interface SlowdownResult {
   readonly maxRatio: number | null;
   /** Whether the target is met, or null when there is none. */
   readonly met: boolean | null;
+  /** Each fork's ratio, in fork order (one value in a one-process run); `ratio` is their median. */
+  readonly perFork: readonly number[];
 }
 
 export interface SuiteResult {
@@ -57,7 +64,9 @@ export interface SuiteResult {
   readonly opName: string;
   readonly subject: string;
   readonly opsPerCall: number;
-  /** Wall-clock time of the whole suite (setup, warm-up, rounds, memory), ms. */
+  /** Processes the suite was measured in (see `forks.ts`); 1 for a one-process run. */
+  readonly forks: number;
+  /** Wall-clock time of the whole suite (setup, warm-up, rounds, memory; every fork), ms. */
   readonly durationMs: number;
   /** The measured cases: the subject first, then the peers. */
   readonly cases: readonly CaseResult[];

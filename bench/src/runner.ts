@@ -38,6 +38,7 @@
  */
 import { Bench, type Task } from 'tinybench';
 import { collectEnvironment } from './environment.js';
+import { combineForks, runFork } from './forks.js';
 import type { Mode } from './modes.js';
 import type { ProgressEvent, ProgressListener } from './progress.js';
 import {
@@ -89,7 +90,8 @@ export async function runSuites(options: RunOptions): Promise<RunResult> {
       seed: options.seed,
       env: options.env ?? process.env,
     };
-    suites.push(await runSuite(suite, options.mode, ctx, report));
+    if (options.mode.forks <= 1) suites.push(await runSuite(suite, options.mode, ctx, report));
+    else suites.push(await runInForks(suite, options, i));
   }
   return {
     schemaVersion: RESULTS_SCHEMA_VERSION,
@@ -100,6 +102,31 @@ export async function runSuites(options: RunOptions): Promise<RunResult> {
     environment,
     suites,
   };
+}
+
+/** Runs `options.suites[index]` in `options.mode.forks` child processes, one after the other. */
+async function runInForks(suite: Suite, options: RunOptions, index: number): Promise<SuiteResult> {
+  const forks: SuiteResult[] = [];
+  for (let fork = 1; fork <= options.mode.forks; fork++) {
+    const request = {
+      suite: suite.name,
+      mode: options.mode.name,
+      seed: options.seed,
+      env: options.env ?? process.env,
+    };
+    forks.push(
+      await runFork(request, (event) =>
+        options.onProgress?.({
+          ...event,
+          suiteIndex: index + 1,
+          suiteCount: options.suites.length,
+          fork,
+          forks: options.mode.forks,
+        }),
+      ),
+    );
+  }
+  return combineForks(forks);
 }
 
 type PhaseReporter = (phase: ProgressEvent['phase'], round?: number, rounds?: number) => void;
@@ -224,6 +251,7 @@ async function runSuite(
     opName: suite.opName,
     subject: suite.subject,
     opsPerCall: set.opsPerCall,
+    forks: 1,
     durationMs: performance.now() - started,
     cases,
     skipped,
@@ -314,7 +342,13 @@ function ratios(suite: Suite, cases: readonly CaseResult[]): RatioResult[] {
     .map((peer) => {
       const ratio = subject.opsPerSec / peer.opsPerSec;
       const target = suite.targets.find((t) => t.peer === peer.name)?.minRatio ?? null;
-      return { peer: peer.name, ratio, target, met: target === null ? null : ratio >= target };
+      return {
+        peer: peer.name,
+        ratio,
+        target,
+        met: target === null ? null : ratio >= target,
+        perFork: [ratio],
+      };
     });
 }
 
@@ -331,6 +365,7 @@ function slowdowns(suite: Suite, cases: readonly CaseResult[]): SlowdownResult[]
       ratio,
       maxRatio: s.maxRatio,
       met: s.maxRatio === null ? null : ratio <= s.maxRatio,
+      perFork: [ratio],
     });
   }
   return results;
