@@ -13,13 +13,14 @@ import { isPtr } from '@heapkit/memory';
 import type { ArenaAllocator } from './arena-allocator.js';
 import { LIVE_SMALL as LIVE_SMALL_STATE, SMALL_FLIP as SMALL_FLIP_BITS } from './block-states.js';
 import { ALIGNMENT_SHIFT as ALIGNMENT_SHIFT_BITS } from './config.js';
-import { FOREIGN } from './pools.js';
+import { FOREIGN as FOREIGN_CLASS } from './pools.js';
 import { remoteFree } from './shared-owner.js';
 
 // This module's own bindings of the fast paths' constants and predicate (why: `u32.ts`).
 const LIVE_SMALL = LIVE_SMALL_STATE;
 const SMALL_FLIP = SMALL_FLIP_BITS;
 const ALIGNMENT_SHIFT = ALIGNMENT_SHIFT_BITS;
+const FOREIGN = FOREIGN_CLASS;
 const isU32 = isPtr; // bound here so V8 folds it (see arena-allocator.ts)
 
 /** The shared heap's prototype, a subclass of `Base` (ArenaAllocator). Called once. */
