@@ -10,8 +10,13 @@
  * plain typed-array stores at random over 4 MiB varied by under 5% between processes, so the
  * spread is not the machine's. binary-trees with automatic collection on ÷ off, interleaved in
  * one process, gave 1.07, 1.25, 1.10, 1.25, 1.13 and 1.16 in six. Which state a process lands in
- * is not established (pinning it to one core, switching off ASLR or V8's concurrent compiler did
- * not remove the spread); more rounds in one process do not average it out, more processes do.
+ * is not established: pinning it to one core, switching off ASLR or V8's concurrent compiler did
+ * not remove the spread, and it is not only V8's code: `collect()` of 1,000,000 objects in
+ * 2-cycles, rebuilt before each call, ran for stretches of ~100 ms and then of ~62 ms a call in
+ * one process with no compile or deoptimization between (`--trace-opt --trace-deopt`) and the
+ * objects at consecutive addresses every time; the memory's arenas had been released and taken
+ * again between the calls. More rounds in one process do not average such states out; more
+ * processes do, and the report shows how far apart they are.
  *
  * So with `forks` > 1 each fork is a child process (`node dist/cli.js --fork-child …`) that runs
  * one suite exactly as a one-process run does (warm-up, interleaved rounds, the same seed), and
