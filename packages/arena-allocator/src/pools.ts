@@ -1,12 +1,21 @@
 import type { Memory } from '@heapkit/memory';
-import {
-  ALIGNMENT_SHIFT,
-  POOL_HEADER_BYTES,
-  POOL_NEXT_PENDING,
-  POOL_OWNER_SLOT,
-  POOL_XFREE,
-  type ResolvedConfig,
-} from './config.js';
+import type { ResolvedConfig } from './config.js';
+import * as layout from './config.js';
+
+// Module-local copies of the layout's constants: V8 folds a module's own constants into optimized
+// code, but loads an imported binding from its cell (with a hole check) at every use.
+const { ALIGNMENT_SHIFT, POOL_HEADER_BYTES, POOL_NEXT_PENDING, POOL_OWNER_SLOT, POOL_XFREE } = layout;
+/** Pool header words, from the pool's first word (drawn below). */
+const {
+  POOL_REF_WORD: REF,
+  POOL_FREEBLOCK_WORD: FREEBLOCK,
+  POOL_NEXTPOOL_WORD: NEXTPOOL,
+  POOL_PREVPOOL_WORD: PREVPOOL,
+  POOL_ARENA_WORD: ARENA,
+  POOL_SZIDX_WORD: SZIDX,
+  POOL_NEXTOFFSET_WORD: NEXTOFFSET,
+  POOL_MAXNEXTOFFSET_WORD: MAXNEXTOFFSET,
+} = layout;
 
 /** `poolClass` of a pool that is not carved by this allocator (never a size class). */
 export const FOREIGN = 255;
@@ -33,6 +42,10 @@ export const FOREIGN = 255;
  *   +44  u32  (reserved, 0)
  *   +48  blocks...
  * ```
+ *
+ * The first eight words are read through their names (`u32[h + FREEBLOCK]`, `h` the pool's word
+ * index), copies of config.ts's `POOL_*_WORD`: REF, FREEBLOCK, NEXTPOOL, PREVPOOL, ARENA, SZIDX,
+ * NEXTOFFSET, MAXNEXTOFFSET.
  *
  * Free blocks form a list through their own first word; never-used blocks are carved from
  * `nextoffset` only when the list runs out, so a pool's memory is touched lazily.
@@ -134,10 +147,10 @@ export class Pools {
     if (pool === 0) return this.allocFromNewPool(szidx);
     const u32 = this.memory.u32;
     const h = pool >>> 2;
-    const block = u32[h + 1]!;
-    u32[h]!++;
+    const block = u32[h + FREEBLOCK]!;
+    u32[h + REF]!++;
     const next = u32[block >>> 2]!;
-    if (next !== 0) u32[h + 1] = next;
+    if (next !== 0) u32[h + FREEBLOCK] = next;
     else this.advance(u32, pool, szidx);
     return block;
   }
@@ -150,18 +163,18 @@ export class Pools {
     const u32 = this.memory.u32;
     const pool = ptr - (ptr & (this.poolSize - 1));
     const h = pool >>> 2;
-    const lastfree = u32[h + 1]!;
+    const lastfree = u32[h + FREEBLOCK]!;
     u32[ptr >>> 2] = lastfree;
-    u32[h + 1] = ptr;
-    const ref = --u32[h]!;
+    u32[h + FREEBLOCK] = ptr;
+    const ref = --u32[h + REF]!;
     if (lastfree === 0) {
       // The pool was full, so it was in no list: it has a free block again.
-      this.linkUsedPool(u32, pool, u32[h + 5]!);
+      this.linkUsedPool(u32, pool, u32[h + SZIDX]!);
       return;
     }
     if (ref !== 0) return;
-    this.unlinkUsedPool(u32, pool, u32[h + 5]!);
-    this.poolBecameEmpty(u32, pool, u32[h + 4]!);
+    this.unlinkUsedPool(u32, pool, u32[h + SZIDX]!);
+    this.poolBecameEmpty(u32, pool, u32[h + ARENA]!);
   }
 
   /** Block size of the pool block at `ptr`. */
@@ -196,15 +209,15 @@ export class Pools {
   /** The free list ran out: carve the next never-used block, or mark the pool full. */
   private advance(u32: Uint32Array, pool: number, szidx: number): void {
     const h = pool >>> 2;
-    const offset = u32[h + 6]!;
-    if (offset <= u32[h + 7]!) {
+    const offset = u32[h + NEXTOFFSET]!;
+    if (offset <= u32[h + MAXNEXTOFFSET]!) {
       const block = pool + offset;
-      u32[h + 6] = offset + ((szidx + 1) << ALIGNMENT_SHIFT);
+      u32[h + NEXTOFFSET] = offset + ((szidx + 1) << ALIGNMENT_SHIFT);
       u32[block >>> 2] = 0;
-      u32[h + 1] = block;
+      u32[h + FREEBLOCK] = block;
       return;
     }
-    u32[h + 1] = 0;
+    u32[h + FREEBLOCK] = 0;
     this.unlinkUsedPool(u32, pool, szidx);
   }
 
@@ -224,7 +237,7 @@ export class Pools {
     let u32 = this.memory.u32;
     let pool = this.arenaFreePools[arena]!;
     if (pool !== 0) {
-      this.arenaFreePools[arena] = u32[(pool >>> 2) + 2]!;
+      this.arenaFreePools[arena] = u32[(pool >>> 2) + NEXTPOOL]!;
     } else {
       pool = this.arenaPoolAddress[arena]!;
       this.arenaPoolAddress[arena] = pool + this.poolSize;
@@ -244,17 +257,17 @@ export class Pools {
     const size = (szidx + 1) << ALIGNMENT_SHIFT;
     const h = pool >>> 2;
     const block = pool + POOL_HEADER_BYTES;
-    u32[h] = 1;
-    u32[h + 4] = arena;
-    u32[h + 5] = szidx;
-    u32[h + 6] = POOL_HEADER_BYTES + size;
-    u32[h + 7] = this.poolSize - size;
+    u32[h + REF] = 1;
+    u32[h + ARENA] = arena;
+    u32[h + SZIDX] = szidx;
+    u32[h + NEXTOFFSET] = POOL_HEADER_BYTES + size;
+    u32[h + MAXNEXTOFFSET] = this.poolSize - size;
     u32[(pool + POOL_OWNER_SLOT) >>> 2] = this.slot;
     u32[(pool + POOL_XFREE) >>> 2] = 0; // no block of an empty pool can be in flight
     u32[(pool + POOL_NEXT_PENDING) >>> 2] = 0;
     // usedpools[szidx] is empty (that is why we are here): the new pool becomes its only entry.
-    u32[h + 2] = 0;
-    u32[h + 3] = 0;
+    u32[h + NEXTPOOL] = 0;
+    u32[h + PREVPOOL] = 0;
     this.usedpools[szidx] = pool;
     this.poolClass[pool >>> this.poolShift] = szidx;
     this.advance(u32, pool, szidx);
@@ -264,24 +277,24 @@ export class Pools {
   private linkUsedPool(u32: Uint32Array, pool: number, szidx: number): void {
     const head = this.usedpools[szidx]!;
     const h = pool >>> 2;
-    u32[h + 2] = head;
-    u32[h + 3] = 0;
-    if (head !== 0) u32[(head >>> 2) + 3] = pool;
+    u32[h + NEXTPOOL] = head;
+    u32[h + PREVPOOL] = 0;
+    if (head !== 0) u32[(head >>> 2) + PREVPOOL] = pool;
     this.usedpools[szidx] = pool;
   }
 
   private unlinkUsedPool(u32: Uint32Array, pool: number, szidx: number): void {
     const h = pool >>> 2;
-    const next = u32[h + 2]!;
-    const prev = u32[h + 3]!;
-    if (next !== 0) u32[(next >>> 2) + 3] = prev;
-    if (prev !== 0) u32[(prev >>> 2) + 2] = next;
+    const next = u32[h + NEXTPOOL]!;
+    const prev = u32[h + PREVPOOL]!;
+    if (next !== 0) u32[(next >>> 2) + PREVPOOL] = prev;
+    if (prev !== 0) u32[(prev >>> 2) + NEXTPOOL] = next;
     else this.usedpools[szidx] = next;
   }
 
   /** A pool emptied: give it to its arena and keep the arena list sorted. */
   private poolBecameEmpty(u32: Uint32Array, pool: number, arena: number): void {
-    u32[(pool >>> 2) + 2] = this.arenaFreePools[arena]!;
+    u32[(pool >>> 2) + NEXTPOOL] = this.arenaFreePools[arena]!;
     this.arenaFreePools[arena] = pool;
     const nf = ++this.arenaFreePoolCount[arena]!;
     if (nf === 1) {
@@ -400,7 +413,7 @@ export class Pools {
     const id = this.newArenaRecord(address);
     for (let pool = address + this.arenaSize - this.poolSize; pool >= address; pool -= this.poolSize) {
       const h = pool >>> 2;
-      const szidx = u32[h + 5]!;
+      const szidx = u32[h + SZIDX]!;
       const size = (szidx + 1) << ALIGNMENT_SHIFT;
       // The pool's last block: blocks are walked down to the first, so its free list runs up.
       const last = pool + this.poolSize - size - ((this.poolSize - POOL_HEADER_BYTES) % size);
@@ -412,8 +425,8 @@ export class Pools {
         }
       }
       if (ref === 0) {
-        u32[h] = 0;
-        u32[h + 2] = freeList;
+        u32[h + REF] = 0;
+        u32[h + NEXTPOOL] = freeList;
         freeList = pool;
         freePools++;
         continue;
@@ -424,12 +437,12 @@ export class Pools {
         head = b;
       }
       live += ref;
-      u32[h] = ref;
-      u32[h + 1] = head;
-      u32[h + 4] = id;
+      u32[h + REF] = ref;
+      u32[h + FREEBLOCK] = head;
+      u32[h + ARENA] = id;
       // Every block counts as carved: the free list holds all that are not live.
-      u32[h + 6] = POOL_HEADER_BYTES + Math.floor((this.poolSize - POOL_HEADER_BYTES) / size) * size;
-      u32[h + 7] = this.poolSize - size;
+      u32[h + NEXTOFFSET] = POOL_HEADER_BYTES + Math.floor((this.poolSize - POOL_HEADER_BYTES) / size) * size;
+      u32[h + MAXNEXTOFFSET] = this.poolSize - size;
       u32[(pool + POOL_OWNER_SLOT) >>> 2] = this.slot;
       this.poolClass[pool >>> this.poolShift] = szidx;
       if (head !== 0) this.linkUsedPool(u32, pool, szidx);

@@ -1,6 +1,12 @@
 import { HeapCorruptionError } from '@heapkit/memory';
 import type { ArenaAllocator } from './arena-allocator.js';
-import { ALIGNMENT_SHIFT, POOL_HEADER_BYTES } from './config.js';
+import {
+  ALIGNMENT_SHIFT,
+  POOL_NEXTPOOL_WORD as NEXTPOOL,
+  POOL_HEADER_BYTES,
+  POOL_REF_WORD as REF,
+  POOL_SZIDX_WORD as SZIDX,
+} from './config.js';
 import { forEachOwnLive } from './shared-owner.js';
 import { FREE_BIT, HEADER_BYTES } from './tlsf.js';
 
@@ -122,21 +128,22 @@ export function collectStats(heap: ArenaAllocator): AllocatorStats {
     arenas.push({ id, address, totalPools: config.poolsPerArena, freePools });
     breakdown.freePools += freePools * poolSize;
     const free = new Set<number>();
-    for (let pool = pools.arenaFreePools[id]!; pool !== 0; pool = u32[(pool >>> 2) + 2]!) free.add(pool);
+    for (let pool = pools.arenaFreePools[id]!; pool !== 0; pool = u32[(pool >>> 2) + NEXTPOOL]!)
+      free.add(pool);
     for (let pool = address; pool < pools.arenaPoolAddress[id]!; pool += poolSize) {
       if (free.has(pool)) continue;
       const h = pool >>> 2;
-      const cls = sizeClasses[u32[h + 5]!]!;
+      const cls = sizeClasses[u32[h + SZIDX]!]!;
       const capacity = Math.floor((poolSize - POOL_HEADER_BYTES) / cls.blockSize);
       const cachedHere = cachedPerPool.get(pool) ?? 0;
-      const live = u32[h]! - cachedHere;
+      const live = u32[h + REF]! - cachedHere;
       cls.pools++;
       cls.blocksInUse += live;
       cls.cachedBlocks += cachedHere;
-      cls.availableBlocks += capacity - u32[h]!;
+      cls.availableBlocks += capacity - u32[h + REF]!;
       breakdown.smallInUse += live * cls.blockSize;
       breakdown.smallCached += cachedHere * cls.blockSize;
-      breakdown.smallAvailable += (capacity - u32[h]!) * cls.blockSize;
+      breakdown.smallAvailable += (capacity - u32[h + REF]!) * cls.blockSize;
       breakdown.poolHeaders += POOL_HEADER_BYTES;
       breakdown.poolQuantization += poolSize - POOL_HEADER_BYTES - capacity * cls.blockSize;
     }

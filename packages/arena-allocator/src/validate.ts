@@ -1,7 +1,18 @@
 import { HeapCorruptionError } from '@heapkit/memory';
 import type { ArenaAllocator } from './arena-allocator.js';
 import { FREED, LIVE_LARGE, LIVE_SMALL } from './block-states.js';
-import { ALIGNMENT_SHIFT, POOL_HEADER_BYTES } from './config.js';
+import {
+  ALIGNMENT_SHIFT,
+  POOL_ARENA_WORD as ARENA,
+  POOL_FREEBLOCK_WORD as FREEBLOCK,
+  POOL_MAXNEXTOFFSET_WORD as MAXNEXTOFFSET,
+  POOL_NEXTOFFSET_WORD as NEXTOFFSET,
+  POOL_NEXTPOOL_WORD as NEXTPOOL,
+  POOL_HEADER_BYTES,
+  POOL_PREVPOOL_WORD as PREVPOOL,
+  POOL_REF_WORD as REF,
+  POOL_SZIDX_WORD as SZIDX,
+} from './config.js';
 import { checkDebugBlock } from './debug-guards.js';
 import { forEachOwnLive } from './shared-owner.js';
 import { FREE_BIT, HEADER_BYTES } from './tlsf.js';
@@ -74,7 +85,7 @@ export function validateHeap(heap: ArenaAllocator): void {
       fail(address, `arena ${id} has a bad never-carved pool address ${carvedEnd}`);
     }
     const freePools = new Set<number>();
-    for (let pool = pools.arenaFreePools[id]!; pool !== 0; pool = u32[(pool >>> 2) + 2]!) {
+    for (let pool = pools.arenaFreePools[id]!; pool !== 0; pool = u32[(pool >>> 2) + NEXTPOOL]!) {
       if (pool < address || pool >= carvedEnd || pool % poolSize !== 0 || freePools.has(pool)) {
         fail(pool, `arena ${id}'s free-pool list holds a bad pool`);
       }
@@ -98,17 +109,17 @@ export function validateHeap(heap: ArenaAllocator): void {
   let listed = 0;
   for (let c = 0; c < pools.usedpools.length; c++) {
     let back = 0;
-    for (let pool = pools.usedpools[c]!; pool !== 0; pool = u32[(pool >>> 2) + 2]!) {
+    for (let pool = pools.usedpools[c]!; pool !== 0; pool = u32[(pool >>> 2) + NEXTPOOL]!) {
       if (usedPoolClass.get(pool) !== c)
         fail(pool, `usedpools[${c}] links to a pool that is not a used pool of that class`);
-      if (u32[(pool >>> 2) + 1] === 0) fail(pool, `usedpools[${c}] holds a full pool`);
-      if (u32[(pool >>> 2) + 3] !== back) fail(pool, `usedpools[${c}] has a wrong back link`);
+      if (u32[(pool >>> 2) + FREEBLOCK] === 0) fail(pool, `usedpools[${c}] holds a full pool`);
+      if (u32[(pool >>> 2) + PREVPOOL] !== back) fail(pool, `usedpools[${c}] has a wrong back link`);
       if (++listed > usedPoolClass.size) fail(pool, `usedpools[${c}] has a cycle`);
       back = pool;
     }
   }
   let withFree = 0;
-  for (const pool of usedPoolClass.keys()) if (u32[(pool >>> 2) + 1] !== 0) withFree++;
+  for (const pool of usedPoolClass.keys()) if (u32[(pool >>> 2) + FREEBLOCK] !== 0) withFree++;
   if (withFree !== listed) fail(0, `${withFree} pools have a free block but ${listed} are in usedpools`);
 
   // 5. The block-state map agrees with what the structures say is live; debug guards hold.
@@ -183,13 +194,14 @@ function checkUsedPool(
   const { memory, states, config } = heap;
   const u32 = memory.u32;
   const h = pool >>> 2;
-  const ref = u32[h]!;
-  const szidx = u32[h + 5]!;
-  if (u32[h + 4] !== arena) fail(pool, `pool names arena ${u32[h + 4]}, but lies in arena ${arena}`);
+  const ref = u32[h + REF]!;
+  const szidx = u32[h + SZIDX]!;
+  if (u32[h + ARENA] !== arena) fail(pool, `pool names arena ${u32[h + ARENA]}, but lies in arena ${arena}`);
   if (szidx >= config.sizeClasses) fail(pool, `pool has size class ${szidx}, beyond the last`);
   const size = (szidx + 1) << ALIGNMENT_SHIFT;
-  const nextoffset = u32[h + 6]!;
-  if (u32[h + 7] !== config.poolSize - size) fail(pool, 'pool maxnextoffset is wrong for its size class');
+  const nextoffset = u32[h + NEXTOFFSET]!;
+  if (u32[h + MAXNEXTOFFSET] !== config.poolSize - size)
+    fail(pool, 'pool maxnextoffset is wrong for its size class');
   if (
     nextoffset < POOL_HEADER_BYTES + size ||
     nextoffset > config.poolSize ||
@@ -200,7 +212,7 @@ function checkUsedPool(
   if (ref === 0) fail(pool, 'a used pool has no live blocks (it should be in its arena free-pool list)');
   const carved = (nextoffset - POOL_HEADER_BYTES) / size;
   let free = 0;
-  for (let b = u32[h + 1]!; b !== 0; b = u32[b >>> 2]!) {
+  for (let b = u32[h + FREEBLOCK]!; b !== 0; b = u32[b >>> 2]!) {
     const offset = b - pool - POOL_HEADER_BYTES;
     if (b < pool + POOL_HEADER_BYTES || b >= pool + nextoffset || offset % size !== 0) {
       fail(b, `pool ${pool}'s free list links to a bad block`);
