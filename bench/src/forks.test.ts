@@ -35,6 +35,7 @@ function measured(name: string, medianNs: number, samples = 10): CaseResult {
     maxNs: medianNs * 3,
     meanNs: medianNs * 1.2,
     opsPerSec: 1e9 / medianNs,
+    perForkMedianNs: [medianNs],
   };
 }
 
@@ -101,9 +102,10 @@ describe('combineForks', () => {
   });
 
   it('combines a case’s figures: medians of the forks’, min and max over all, samples summed', () => {
-    const combined = combineForks([fork(100, 50), fork(300, 50), fork(200, 50, {})]);
+    const combined = combineForks([fork(100, 50), fork(300, 50), fork(200, 50)]);
     const subject = combined.cases.find((c) => c.name === 'subject')!;
     expect(subject.medianNs).toBe(200);
+    expect(subject.perForkMedianNs).toEqual([100, 300, 200]);
     expect(subject.opsPerSec).toBe(1e9 / 200);
     expect(subject.p75Ns).toBeCloseTo(220);
     expect(subject.p99Ns).toBe(400);

@@ -93,7 +93,7 @@ export function median(values: readonly number[]): number {
 /**
  * One suite's result from its forks' (at least one, all of the same suite): a case's median,
  * p75 and p99 are the medians of the forks' (min the least, max the most, mean weighted by
- * samples, samples and operations summed); a ratio or slowdown is the median of the forks' own,
+ * samples, samples and operations summed, every fork's median in `perForkMedianNs`); a ratio or slowdown is the median of the forks' own,
  * with every fork's in `perFork`; memory and details are the first fork's. A case skipped in one
  * fork but measured in another is reported from the forks that measured it.
  */
@@ -166,6 +166,7 @@ function combineCase(each: readonly CaseResult[]): CaseResult {
     maxNs: Math.max(...each.map((c) => c.maxNs)),
     meanNs: each.reduce((sum, c) => sum + c.meanNs * c.samples, 0) / samples,
     opsPerSec: 1e9 / medianNs,
+    perForkMedianNs: each.map((c) => c.medianNs),
   };
 }
 

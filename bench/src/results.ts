@@ -29,6 +29,8 @@ export interface CaseResult {
   readonly meanNs: number;
   /** Operations per second at the median: `1e9 / medianNs`. */
   readonly opsPerSec: number;
+  /** Each fork's median time per operation, ns, in fork order (one value in a one-process run). */
+  readonly perForkMedianNs: readonly number[];
 }
 
 /** The subject's throughput ratio to one peer. */

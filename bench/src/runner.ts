@@ -332,6 +332,7 @@ function caseResult(name: string, description: string, samples: number[], opsPer
     maxNs: s.max,
     meanNs: s.mean,
     opsPerSec: 1e9 / s.p50,
+    perForkMedianNs: [s.p50],
   };
 }
 
