@@ -89,6 +89,11 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
   }
   const forkChild = values['fork-child'] ?? false;
   if (forkChild && suites.length !== 1) throw new UsageError('--fork-child runs exactly one --suite');
+  if (forkChild && (values.json !== undefined || values.publish || forks !== undefined || values.list)) {
+    throw new UsageError(
+      '--fork-child writes to stdout only: it takes no --json, --publish, --forks or --list',
+    );
+  }
   return {
     mode: values.tiny ? 'tiny' : values.quick ? 'quick' : 'full',
     suites: [...new Set(suites)],

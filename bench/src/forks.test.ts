@@ -153,10 +153,15 @@ describe('the command line', () => {
     }
   });
 
-  it('runs a fork child for exactly one suite', () => {
+  it('runs a fork child for exactly one suite, with nothing it would ignore', () => {
     expect(parseCliArgs(['--fork-child', '--suite', 'gc']).forkChild).toBe(true);
     expect(() => parseCliArgs(['--fork-child'])).toThrow('--fork-child runs exactly one --suite');
     expect(() => parseCliArgs(['--fork-child', '--suite', 'gc,churn'])).toThrow(UsageError);
+    for (const extra of [['--json', 'x.json'], ['--publish'], ['--forks', '2'], ['--list']]) {
+      expect(() => parseCliArgs(['--fork-child', '--suite', 'gc', ...extra])).toThrow(
+        '--fork-child writes to stdout only',
+      );
+    }
   });
 });
 

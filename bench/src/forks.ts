@@ -11,7 +11,9 @@
  * spread is not the machine's. binary-trees with automatic collection on ÷ off, interleaved in
  * one process, gave 1.07, 1.25, 1.10, 1.25, 1.13 and 1.16 in six. Which state a process lands in
  * is not established: pinning it to one core, switching off ASLR or V8's concurrent compiler did
- * not remove the spread, and it is not only V8's code: `collect()` of 1,000,000 objects in
+ * not remove the spread; `--single-threaded` (no background compiler or GC threads) narrowed the
+ * churn loop to 16.7-21.6 ns over eight processes, so the threads' timing is part of it; and it
+ * is not only V8's code: `collect()` of 1,000,000 objects in
  * 2-cycles, rebuilt before each call, ran for stretches of ~100 ms and then of ~62 ms a call in
  * one process with no compile or deoptimization between (`--trace-opt --trace-deopt`) and the
  * objects at consecutive addresses every time; the memory's arenas had been released and taken
