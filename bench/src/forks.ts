@@ -33,7 +33,6 @@ import { fileURLToPath } from 'node:url';
 import type { ModeName } from './modes.js';
 import type { ProgressEvent } from './progress.js';
 import type { CaseResult, RatioResult, SlowdownResult, SuiteResult } from './results.js';
-import type { SkippedCase } from './suite.js';
 
 /** The command-line flag that makes `cli.js` a fork: one suite, results as JSON lines on stdout. */
 export const FORK_CHILD_FLAG = '--fork-child';
@@ -95,53 +94,53 @@ export function median(values: readonly number[]): number {
 /**
  * One suite's result from its forks' (at least one, all of the same suite): a case's median,
  * p75 and p99 are the medians of the forks' (min the least, max the most, mean weighted by
- * samples, samples and operations summed, every fork's median in `perForkMedianNs`); a ratio or slowdown is the median of the forks' own,
- * with every fork's in `perFork`; memory and details are the first fork's. A case skipped in one
- * fork but measured in another is reported from the forks that measured it.
+ * samples, samples and operations summed, every fork's median in `perForkMedianNs`); a ratio or
+ * slowdown is the median of the forks' own, with every fork's in `perFork`; memory and details
+ * are the first fork's. A case skipped in one fork but measured in another is reported from the
+ * forks that measured it.
  */
 export function combineForks(forks: readonly SuiteResult[]): SuiteResult {
   const first = forks[0];
   if (first === undefined) throw new Error('bench: combineForks needs at least one fork');
   if (forks.some((f) => f.name !== first.name)) throw new Error('bench: forks of different suites');
-  const names = unique(forks.flatMap((f) => f.cases.map((c) => c.name)));
-  const cases = names.map((name) =>
-    combineCase(forks.flatMap((f) => f.cases.filter((c) => c.name === name))),
-  );
-  const skipped: SkippedCase[] = [];
-  for (const f of forks) {
-    for (const s of f.skipped) {
-      if (!names.includes(s.name) && !skipped.some((k) => k.name === s.name)) skipped.push(s);
-    }
-  }
-  const ratios = unique(forks.flatMap((f) => f.ratios.map((r) => r.peer))).map((peer) => {
-    const each = forks.flatMap((f) => f.ratios.filter((r) => r.peer === peer));
+  const cases = groupAcross(
+    forks,
+    (f) => f.cases,
+    (c) => c.name,
+  ).map(combineCase);
+  const names = cases.map((c) => c.name);
+  const skipped = groupAcross(
+    forks,
+    (f) => f.skipped,
+    (s) => s.name,
+  )
+    .map((each) => each[0]!)
+    .filter((s) => !names.includes(s.name));
+  const ratios = groupAcross(
+    forks,
+    (f) => f.ratios,
+    (r) => r.peer,
+  ).map((each): RatioResult => {
     const ratio = median(each.map((r) => r.ratio));
-    const target = each[0]!.target;
-    const result: RatioResult = {
+    const { peer, target } = each[0]!;
+    return {
       peer,
       ratio,
       target,
       met: target === null ? null : ratio >= target,
       perFork: each.map((r) => r.ratio),
     };
-    return result;
   });
-  const slowdowns = unique(forks.flatMap((f) => f.slowdowns.map((s) => `${s.case}\n${s.baseline}`))).map(
-    (key) => {
-      const each = forks.flatMap((f) => f.slowdowns.filter((s) => `${s.case}\n${s.baseline}` === key));
-      const ratio = median(each.map((s) => s.ratio));
-      const { maxRatio } = each[0]!;
-      const result: SlowdownResult = {
-        case: each[0]!.case,
-        baseline: each[0]!.baseline,
-        ratio,
-        maxRatio,
-        met: maxRatio === null ? null : ratio <= maxRatio,
-        perFork: each.map((s) => s.ratio),
-      };
-      return result;
-    },
-  );
+  const slowdowns = groupAcross(
+    forks,
+    (f) => f.slowdowns,
+    (s) => `${s.case}\n${s.baseline}`,
+  ).map((each): SlowdownResult => {
+    const ratio = median(each.map((s) => s.ratio));
+    const { case: name, baseline, maxRatio } = each[0]!;
+    const met = maxRatio === null ? null : ratio <= maxRatio;
+    return { case: name, baseline, ratio, maxRatio, met, perFork: each.map((s) => s.ratio) };
+  });
   return {
     ...first,
     forks: forks.length,
@@ -172,6 +171,23 @@ function combineCase(each: readonly CaseResult[]): CaseResult {
   };
 }
 
-function unique<T>(values: readonly T[]): T[] {
-  return [...new Set(values)];
+/**
+ * The rows of every fork's `list`, grouped by `key` in order of first appearance: one group per
+ * row name, holding that row from each fork that has it (in fork order).
+ */
+function groupAcross<T>(
+  forks: readonly SuiteResult[],
+  list: (fork: SuiteResult) => readonly T[],
+  key: (row: T) => string,
+): T[][] {
+  const groups = new Map<string, T[]>();
+  for (const fork of forks) {
+    for (const row of list(fork)) {
+      const k = key(row);
+      const group = groups.get(k);
+      if (group === undefined) groups.set(k, [row]);
+      else group.push(row);
+    }
+  }
+  return [...groups.values()];
 }

@@ -106,14 +106,14 @@ export async function runSuites(options: RunOptions): Promise<RunResult> {
 
 /** Runs `options.suites[index]` in `options.mode.forks` child processes, one after the other. */
 async function runInForks(suite: Suite, options: RunOptions, index: number): Promise<SuiteResult> {
+  const request = {
+    suite: suite.name,
+    mode: options.mode.name,
+    seed: options.seed,
+    env: options.env ?? process.env,
+  };
   const forks: SuiteResult[] = [];
   for (let fork = 1; fork <= options.mode.forks; fork++) {
-    const request = {
-      suite: suite.name,
-      mode: options.mode.name,
-      seed: options.seed,
-      env: options.env ?? process.env,
-    };
     forks.push(
       await runFork(request, (event) =>
         options.onProgress?.({

@@ -1,4 +1,5 @@
 import { ConfigurationError, checkBoolean, checkOptions, describeValue, Memory } from '@heapkit/memory';
+import { POOL_HEADER_BYTES } from './pool-header.js';
 
 /** Every block is aligned to this many bytes, and small size classes step by it. */
 export const ALIGNMENT = 16;
@@ -148,29 +149,6 @@ export function resolveConfig(options: ArenaAllocatorOptions): ResolvedConfig {
     shared: options.shared ?? false,
   };
 }
-
-/** Bytes of the pool header at the start of every pool (see `pools.ts`). */
-export const POOL_HEADER_BYTES = 48;
-/**
- * Word offsets of the pool header's pymalloc fields, from the pool's first word (the layout is
- * drawn in `pools.ts`): `u32[(pool >>> 2) + POOL_FREEBLOCK_WORD]`.
- */
-export const POOL_REF_WORD = 0;
-export const POOL_FREEBLOCK_WORD = 1;
-export const POOL_NEXTPOOL_WORD = 2;
-export const POOL_PREVPOOL_WORD = 3;
-export const POOL_ARENA_WORD = 4;
-export const POOL_SZIDX_WORD = 5;
-export const POOL_NEXTOFFSET_WORD = 6;
-export const POOL_MAXNEXTOFFSET_WORD = 7;
-/** Pool header: the pool's size class (blocks of (szidx + 1) * 16 bytes), in bytes from the pool. */
-export const POOL_SZIDX = POOL_SZIDX_WORD * 4;
-/** Pool header: the heap slot of the pool's owner (shared heaps; 0 otherwise). */
-export const POOL_OWNER_SLOT = 32;
-/** Pool header: the cross-thread free list's head, bit 0 set while the pool is queued (see `shared-heap.ts`). */
-export const POOL_XFREE = 36;
-/** Pool header: the next pool on the owner's stack of pools with remote frees. */
-export const POOL_NEXT_PENDING = 40;
 
 function isPowerOfTwo(n: unknown): n is number {
   return typeof n === 'number' && Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;

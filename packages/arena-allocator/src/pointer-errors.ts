@@ -9,7 +9,7 @@ import {
 } from '@heapkit/memory';
 import type { ArenaAllocator } from './arena-allocator.js';
 import { FREED, LIVE_LARGE, LIVE_SMALL } from './block-states.js';
-import { POOL_HEADER_BYTES } from './config.js';
+import { POOL_HEADER_BYTES } from './pool-header.js';
 import { FOREIGN } from './pools.js';
 import { sharedStateOf } from './shared-owner.js';
 

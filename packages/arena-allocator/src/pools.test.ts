@@ -2,7 +2,8 @@ import { DoubleFreeError } from '@heapkit/memory';
 import { describe, expect, it } from 'vitest';
 import { ArenaAllocator } from './arena-allocator.js';
 import { LIVE_LARGE, LIVE_SMALL } from './block-states.js';
-import { type ArenaAllocatorOptions, POOL_HEADER_BYTES } from './config.js';
+import type { ArenaAllocatorOptions } from './config.js';
+import { POOL_HEADER_BYTES } from './pool-header.js';
 import { LiveBlocks } from './test-support/live-blocks.js';
 
 /**

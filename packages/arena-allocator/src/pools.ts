@@ -1,11 +1,13 @@
 import type { Memory } from '@heapkit/memory';
 import type { ResolvedConfig } from './config.js';
-import * as layout from './config.js';
+import * as config from './config.js';
+import * as layout from './pool-header.js';
 
-// Module-local copies of the layout's constants: V8 folds a module's own constants into optimized
+// Module-local copies of imported constants: V8 folds a module's own constants into optimized
 // code, but loads an imported binding from its cell (with a hole check) at every use.
-const { ALIGNMENT_SHIFT, POOL_HEADER_BYTES, POOL_NEXT_PENDING, POOL_OWNER_SLOT, POOL_XFREE } = layout;
-/** Pool header words, from the pool's first word (drawn below). */
+const { ALIGNMENT_SHIFT } = config;
+const { POOL_HEADER_BYTES, POOL_NEXT_PENDING, POOL_OWNER_SLOT, POOL_XFREE } = layout;
+/** Pool header words, from the pool's first word (drawn in pool-header.ts). */
 const {
   POOL_REF_WORD: REF,
   POOL_FREEBLOCK_WORD: FREEBLOCK,
@@ -25,27 +27,7 @@ export const FOREIGN = 255;
  * `smallThreshold / 16` size classes and served from pools, each pool a `poolSize`-aligned
  * piece of an arena that holds blocks of one class.
  *
- * Pool header (at the pool's first byte; blocks follow it):
- *
- * ```
- *   +0   u32  ref            live blocks in the pool
- *   +4   u32  freeblock      first free block (0: none, the pool is full)
- *   +8   u32  nextpool       next pool in usedpools[class] or in the arena's free pools
- *   +12  u32  prevpool       previous pool in usedpools[class]
- *   +16  u32  arena          id of the owning arena
- *   +20  u32  szidx          size class: blocks are (szidx + 1) * 16 bytes
- *   +24  u32  nextoffset     offset of the next never-used block
- *   +28  u32  maxnextoffset  offset of the last block that fits
- *   +32  u32  ownerSlot      heap slot of the pool's owner (shared heaps, see shared-heap.ts; else 0)
- *   +36  u32  xfree          cross-thread free list: head block | 1 while queued (shared heaps)
- *   +40  u32  nextPending    link in the owner slot's stack of pools with remote frees
- *   +44  u32  (reserved, 0)
- *   +48  blocks...
- * ```
- *
- * The first eight words are read through their names (`u32[h + FREEBLOCK]`, `h` the pool's word
- * index), copies of config.ts's `POOL_*_WORD`: REF, FREEBLOCK, NEXTPOOL, PREVPOOL, ARENA, SZIDX,
- * NEXTOFFSET, MAXNEXTOFFSET.
+ * Pool header: see `pool-header.ts`.
  *
  * Free blocks form a list through their own first word; never-used blocks are carved from
  * `nextoffset` only when the list runs out, so a pool's memory is touched lazily.

@@ -1,7 +1,7 @@
 import { ConfigurationError, DoubleFreeError, InvalidPointerError, Memory } from '@heapkit/memory';
 import { describe, expect, it } from 'vitest';
 import { ArenaAllocator } from './arena-allocator.js';
-import { POOL_HEADER_BYTES, POOL_XFREE } from './config.js';
+import { POOL_HEADER_BYTES, POOL_XFREE } from './pool-header.js';
 import { BATCH_BYTES, BATCH_ENTRIES } from './remote-batches.js';
 import { remoteBit, remoteWord, stateWord } from './shared-heap.js';
 import { inUse, SMALL_MEMORY, settle, sharedHeaps } from './test-support/shared-heaps.js';

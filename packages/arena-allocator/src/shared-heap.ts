@@ -1,5 +1,5 @@
 import { ConfigurationError, HeapCorruptionError, type Memory } from '@heapkit/memory';
-import { POOL_NEXT_PENDING, POOL_OWNER_SLOT, POOL_XFREE } from './config.js';
+import { POOL_NEXT_PENDING, POOL_OWNER_SLOT, POOL_XFREE } from './pool-header.js';
 
 /**
  * The shared heap's record: what every `ArenaAllocator({ shared: true })` attached to one memory

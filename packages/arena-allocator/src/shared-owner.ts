@@ -7,14 +7,9 @@ import {
 } from '@heapkit/memory';
 import type { ArenaAllocator } from './arena-allocator.js';
 import { FREED, LIVE_LARGE, LIVE_SMALL } from './block-states.js';
-import {
-  ALIGNMENT_SHIFT,
-  POOL_NEXT_PENDING,
-  POOL_OWNER_SLOT,
-  POOL_SZIDX,
-  type ResolvedConfig,
-} from './config.js';
+import { ALIGNMENT_SHIFT, type ResolvedConfig } from './config.js';
 import { explainPointer } from './pointer-errors.js';
+import { POOL_NEXT_PENDING, POOL_OWNER_SLOT, POOL_SZIDX } from './pool-header.js';
 import { FOREIGN } from './pools.js';
 import { BATCH_BYTES, forEachInBatch, nextPublished, publishOpenBatches } from './remote-batches.js';
 import {

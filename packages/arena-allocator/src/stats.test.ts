@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ArenaAllocator } from './arena-allocator.js';
-import { type ArenaAllocatorOptions, POOL_HEADER_BYTES } from './config.js';
+import type { ArenaAllocatorOptions } from './config.js';
+import { POOL_HEADER_BYTES } from './pool-header.js';
 import { LiveBlocks } from './test-support/live-blocks.js';
 
 /**

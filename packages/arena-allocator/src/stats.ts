@@ -1,12 +1,12 @@
 import { HeapCorruptionError } from '@heapkit/memory';
 import type { ArenaAllocator } from './arena-allocator.js';
+import { ALIGNMENT_SHIFT } from './config.js';
 import {
-  ALIGNMENT_SHIFT,
   POOL_NEXTPOOL_WORD as NEXTPOOL,
   POOL_HEADER_BYTES,
   POOL_REF_WORD as REF,
   POOL_SZIDX_WORD as SZIDX,
-} from './config.js';
+} from './pool-header.js';
 import { forEachOwnLive } from './shared-owner.js';
 import { FREE_BIT, HEADER_BYTES } from './tlsf.js';
 

@@ -1,7 +1,8 @@
 import { HeapCorruptionError } from '@heapkit/memory';
 import type { ArenaAllocator } from './arena-allocator.js';
 import { LIVE_LARGE, LIVE_SMALL } from './block-states.js';
-import { ALIGNMENT_SHIFT, POOL_HEADER_BYTES, POOL_OWNER_SLOT, POOL_SZIDX, POOL_XFREE } from './config.js';
+import { ALIGNMENT_SHIFT } from './config.js';
+import { POOL_HEADER_BYTES, POOL_OWNER_SLOT, POOL_SZIDX, POOL_XFREE } from './pool-header.js';
 import { forEachInBatch, nextOpen, nextPublished } from './remote-batches.js';
 import { FREE, type SharedHeap, SLOT_COUNT } from './shared-heap.js';
 

@@ -1,8 +1,9 @@
 import { HeapCorruptionError } from '@heapkit/memory';
 import type { ArenaAllocator } from './arena-allocator.js';
 import { FREED, LIVE_LARGE, LIVE_SMALL } from './block-states.js';
+import { ALIGNMENT_SHIFT } from './config.js';
+import { checkDebugBlock } from './debug-guards.js';
 import {
-  ALIGNMENT_SHIFT,
   POOL_ARENA_WORD as ARENA,
   POOL_FREEBLOCK_WORD as FREEBLOCK,
   POOL_MAXNEXTOFFSET_WORD as MAXNEXTOFFSET,
@@ -12,8 +13,7 @@ import {
   POOL_PREVPOOL_WORD as PREVPOOL,
   POOL_REF_WORD as REF,
   POOL_SZIDX_WORD as SZIDX,
-} from './config.js';
-import { checkDebugBlock } from './debug-guards.js';
+} from './pool-header.js';
 import { forEachOwnLive } from './shared-owner.js';
 import { FREE_BIT, HEADER_BYTES } from './tlsf.js';
 
