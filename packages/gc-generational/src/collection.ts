@@ -7,7 +7,9 @@
  *     newest first throughout and the scan of step 4 meets an object before the older ones it
  *     refers to (none is moved to `unreachable` and back for a reference from a younger
  *     generation); objects allocated while the collection runs join generation 0, not it;
- *  2. update refs: each candidate's gc refs = its refcount;
+ *  2. update refs: each candidate's gc refs = its refcount (first, reading only, the tracking
+ *     order may prove that the candidates form no cycle: all are then reachable, and steps 2-4
+ *     are skipped, writing nothing: tracking-order.ts);
  *  3. subtract refs: minus the references from candidates; what stays above 0 is referenced
  *     from outside (steps 2 and 3 run as one sweep: update-subtract.ts);
  *  4. `moveUnreachable`: whatever is not reachable from those moves to `unreachable` (when the
@@ -44,6 +46,7 @@ import { moveUnreachable } from './reachability.js';
 import type { CollectionRun, WorkingHeads } from './run-state.js';
 import { GENERATIONS } from './settings.js';
 import type { SpacePort } from './space-port.js';
+import { provenAcyclic } from './tracking-order.js';
 import type { TypeTable } from './type-table.js';
 import { updateAndSubtract } from './update-subtract.js';
 
@@ -88,16 +91,19 @@ export function collectGeneration(
   listInit(u32, heads.young);
   for (let g = 0; g <= generation; g++) listMerge(u32, generationHeads[g]!, heads.young);
 
-  // 2-4. the analysis
-  run.candidates = updateAndSubtract(run, heads.young);
-  run.trimScratch();
-  if (run.acyclic) {
-    // Nothing can be unreachable: the scan is only the flags to clear.
-    u32 = space.memory.u32;
-    listInit(u32, heads.unreachable);
-    clearCollectionFlags(u32, heads.young);
+  // 2-4. the analysis, unless the tracking order proves the candidates form no cycle
+  const proven = provenAcyclic(run, heads.young);
+  if (proven >= 0) {
+    run.candidates = proven;
+    run.proven = true;
+    run.acyclic = true;
     run.unreachableCount = 0;
-  } else run.unreachableCount = moveUnreachable(run, heads.young, heads.unreachable);
+    listInit(space.memory.u32, heads.unreachable);
+  } else {
+    run.candidates = updateAndSubtract(run, heads.young);
+    run.trimScratch();
+    analyse(run, heads);
+  }
   run.survivors = run.candidates - run.unreachableCount;
 
   // 5. survivors up a generation (in front of the older ones: the list stays newest first)
@@ -146,4 +152,14 @@ export function collectGeneration(
   if ((debugFlags & DEBUG_UNCOLLECTABLE) !== 0) ctx.output.list(heads.finalizers, 'uncollectable');
   handleLegacyFinalizers(run, ctx.garbage);
   return run;
+}
+
+/** Step 4 after the sweep of steps 2-3: the unreachable, or (an acyclic sweep) only the flags to clear. */
+function analyse(run: CollectionRun, heads: WorkingHeads): void {
+  const u32 = run.space.memory.u32;
+  if (run.acyclic) {
+    listInit(u32, heads.unreachable);
+    clearCollectionFlags(u32, heads.young);
+    run.unreachableCount = 0;
+  } else run.unreachableCount = moveUnreachable(run, heads.young, heads.unreachable);
 }

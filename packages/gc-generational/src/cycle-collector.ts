@@ -25,7 +25,7 @@ import { DEBUG_STATS } from './debug-flags.js';
 import { DebugOutput } from './debug-output.js';
 import { NotTrackableError } from './errors.js';
 import { GC_HEAD_BYTES, isLinked, nodeOf, objectOf } from './gc-head.js';
-import { listInit, listMerge, listNext, listPrepend, listRemove, listSize } from './gc-lists.js';
+import { listInit, listMerge, listNext, listRemove, listSize } from './gc-lists.js';
 import { CollectionRun, Scratch, type WorkingHeads } from './run-state.js';
 import { Scheduler } from './scheduler.js';
 import {
@@ -74,6 +74,7 @@ export class CycleCollector {
   readonly automatic: AutomaticMode;
 
   private readonly scheduler: Scheduler;
+  private readonly tracker: Tracker;
   private readonly generationHeads: number[];
   private readonly permanent: number;
   private readonly context: CollectionContext;
@@ -120,9 +121,10 @@ export class CycleCollector {
       output: this.output,
       run: new CollectionRun(space, port, table, working, new Scratch()),
     };
-    port.attach(
-      new Tracker(space.memory, this.generationHeads[0]!, this.scheduler, () => this.thresholdPassed()),
-    );
+    // Oldest first: the permanent generation, then generations 2, 1, 0.
+    const lists = [permanent!, ...this.generationHeads.slice().reverse()];
+    this.tracker = new Tracker(space.memory, lists, this.scheduler, () => this.thresholdPassed());
+    port.attach(this.tracker);
   }
 
   // --- the gc module ---------------------------------------------------------------------------
@@ -239,8 +241,7 @@ export class CycleCollector {
    */
   track(obj: Ptr): void {
     this.checkTrackable(obj, 'track');
-    const u32 = this.space.memory.u32;
-    if (!isLinked(u32, nodeOf(obj))) listPrepend(u32, nodeOf(obj), this.generationHeads[0]!);
+    this.tracker.track(obj);
   }
 
   /**

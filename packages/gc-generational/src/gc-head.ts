@@ -6,7 +6,7 @@
  *
  * ```
  *   node ──► ┌───────────┬───────────┬──────────────────────┬───────────┐
- *            │ GC_NEXT   │ GC_PREV   │ GC_REFS              │ (reserved)│  GC pre-header (16 B)
+ *            │ GC_NEXT   │ GC_PREV   │ GC_REFS              │ GC_ORDER  │  GC pre-header (16 B)
  *            ├───────────┼───────────┴──────────────────────┴───────────┘
  *   obj ───► │ OBJ_REFS  │ OBJ_TYPE (type id, FINALIZED, HAS_WEAKREFS)  │  object header
  *            └───────────┴───────────────────────────────────────────────┘
@@ -16,6 +16,8 @@
  *     COLLECTING   in the set being collected (a candidate)
  *     UNREACHABLE  tentatively unreachable (on the unreachable list)
  *   Outside a collection the word is 0.
+ *   GC_ORDER: the object's number in the order the collector began tracking objects (newer
+ *   objects have larger numbers; 0: never numbered). See tracking-order.ts.
  * ```
  *
  * Hot loops read module-local copies of the constants they need, made once at load. (Under a
@@ -31,6 +33,7 @@ import {
   GC_NEXT_WORD,
   GC_PREV_WORD,
   GC_REFS_WORD,
+  GC_RESERVED_WORD,
   HAS_WEAKREFS as HAS_WEAKREFS_,
   REFCOUNT_WORD as REFCOUNT_WORD_,
   TYPE_ID_MASK as TYPE_ID_MASK_,
@@ -49,6 +52,8 @@ export const GC_HEAD_WORDS = GC_HEAD_BYTES_ >>> 2;
 export const GC_NEXT = GC_NEXT_WORD;
 export const GC_PREV = GC_PREV_WORD;
 export const GC_REFS = GC_REFS_WORD;
+/** Word offset from a node of its tracking order number (the pre-header's fourth word, which `@heapkit/refcount` leaves to the collector). */
+export const GC_ORDER = GC_RESERVED_WORD;
 /** Word offsets from a node of the object header's refcount and type word. */
 export const OBJ_REFS = GC_HEAD_WORDS + REFCOUNT_WORD;
 export const OBJ_TYPE = GC_HEAD_WORDS + TYPE_WORD;

@@ -6,10 +6,10 @@
  *
  * ```
  *   node ──► ┌───────────┬───────────┬───────────────────┬───────────┐
- *            │ next      │ prev      │ gc refs │ flags   │ (reserved)│   (the refcount header follows)
+ *            │ next      │ prev      │ gc refs │ flags   │ order     │   (the refcount header follows)
  *            └───────────┴───────────┴───────────────────┴───────────┘
  *   Words GC_NEXT_WORD, GC_PREV_WORD, GC_REFS_WORD of @heapkit/refcount's header.ts; the fourth
- *   word is reserved (zeroed by alloc, read by no one).
+ *   word is the tracking order number (tracking-order.ts).
  *   next == 0: the object is not tracked.
  *   The gc refs word: gc refs in bits 2..31, flags in bits 0-1 (one read and one write per
  *   visit, as CPython packs both in _gc_prev): COLLECTING (in the set being collected),

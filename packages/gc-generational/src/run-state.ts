@@ -54,10 +54,15 @@ export class CollectionRun {
   /** A `traverse` threw: what it did not report may be reachable, so nothing is garbage. */
   traverseFailed = false;
   /**
-   * Set by the sweep (update-subtract.ts): no reference from a candidate to a candidate goes
+   * Set by the sweep (update-subtract.ts), or by the proof of tracking-order.ts: no reference from a candidate to a candidate goes
    * against the sweep's order, so the candidates form no cycle and every one is reachable.
    */
   acyclic = false;
+  /**
+   * Set when the tracking order proved the candidates acyclic before any sweep (tracking-order.ts):
+   * `acyclic` then holds too, and no gc refs word was written.
+   */
+  proven = false;
   /** Objects examined (the collected generations' size). */
   candidates = 0;
   /** Objects the first analysis found unreachable. */
@@ -98,6 +103,7 @@ export class CollectionRun {
     this.sawComplex = false;
     this.traverseFailed = false;
     this.acyclic = false;
+    this.proven = false;
     this.candidates = 0;
     this.unreachableCount = 0;
     this.collected = 0;

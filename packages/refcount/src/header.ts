@@ -5,7 +5,7 @@
  *
  * ```
  *   block ──► ┌───────────┬───────────┬───────────┬───────────┐  GC pre-header (16 B), only for
- *   (malloc)  │  gc next  │  gc prev  │  gc refs  │ (reserved)│  types registered with `gc: true`;
+ *   (malloc)  │  gc next  │  gc prev  │  gc refs  │  gc order │  types registered with `gc: true`;
  *             └───────────┴───────────┴───────────┴───────────┘  owned by the cycle collector
  *   obj ────► ┌───────────┬───────────────────────────────────┐
  *             │ refcount  │ type word                         │  header (8 B): every object
@@ -25,8 +25,9 @@
  *               `length`); the block's size is computed from the larger of the two.
  *
  *   gc refs:    the collector's word: its gc refs count and its flags packed together (see
- *               gc-generational's gc-lists.ts). The fourth pre-header word is reserved: alloc
- *               zeroes it and nothing reads it (it keeps the object pointer 8-aligned).
+ *               gc-generational's gc-lists.ts).
+ *   gc order:   the collector's too: alloc zeroes it, and gc-generational keeps there the number
+ *               that orders objects by when it began tracking them (its tracking-order.ts).
  * ```
  *
  * The object pointer is what every API takes and returns (as `PyObject *` is in CPython): the
@@ -59,7 +60,7 @@ export const VAR_PAYLOAD_WORD = (HEADER_BYTES + VAR_HEADER_BYTES) >>> 2;
 export const GC_NEXT_WORD = 0;
 export const GC_PREV_WORD = 1;
 export const GC_REFS_WORD = 2;
-/** The fourth pre-header word: reserved, zeroed by alloc, read by nothing. */
+/** The fourth pre-header word: the collector's (zeroed by alloc; gc-generational numbers objects there). */
 export const GC_RESERVED_WORD = 3;
 
 /** Bits of the type word holding the type id. */
