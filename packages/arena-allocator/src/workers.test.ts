@@ -36,6 +36,8 @@ interface Freed {
   phase: 'freed';
   received: number;
   tagErrors: number;
+  /** The first damaged blocks, described (empty when none). */
+  damaged: string[];
 }
 interface Checked {
   phase: 'checked';
@@ -165,7 +167,7 @@ describe('a shared heap over worker_threads', () => {
     '%i workers, %i percent of frees by another worker: tags intact, each part valid, zero bytes in use',
     async (workers, cross) => {
       const { freed, checked } = await stress(workers, 150_000, cross);
-      for (const f of freed) expect(f.tagErrors).toBe(0);
+      for (const f of freed) expect(f.tagErrors, f.damaged.join('; ')).toBe(0);
       const crossFrees = freed.reduce((n, f) => n + f.received, 0);
       expect(crossFrees).toBeGreaterThan(workers * 150_000 * 0.4 * (cross / 100) * 0.5);
       for (const c of checked) expect(c.bytesInUse).toBe(0);

@@ -73,17 +73,29 @@ async function stress(): Promise<void> {
     memory.u32[(p >>> 2) + 1] = tag;
     u8.fill(tag & 0xff, p + 8, p + size);
   };
-  const check = (p: number): boolean => {
-    const u8 = memory.u8;
+  /** The first damaged blocks found, described for the test's failure message. */
+  const damaged: string[] = [];
+  const check = (p: number, from: number): boolean => {
     const size = memory.u32[p >>> 2]!;
     const tag = memory.u32[(p >>> 2) + 1]!;
-    if (size < 8 || size > 40_000) return false;
-    for (let i = p + 8; i < p + size; i++) if (u8[i] !== (tag & 0xff)) return false;
-    return true;
+    // A block of another worker may end beyond this thread's views (it grew the memory since).
+    if (p + size > memory.byteLength) memory.refresh();
+    const u8 = memory.u8;
+    let bad = size < 8 || size > 40_000 ? 0 : -1;
+    for (let i = p + 8; bad < 0 && i < p + size; i++) if (u8[i] !== (tag & 0xff)) bad = i - p;
+    if (bad < 0) return true;
+    if (damaged.length < 4) {
+      damaged.push(
+        `worker ${data.id} freeing ${p} (handed over by ${from < 0 ? 'none' : `worker ${from}`}): ` +
+          `size word ${size}, tag 0x${tag.toString(16)}, first bad byte at +${bad} ` +
+          `(${u8[p + bad]}), memory ${memory.byteLength} bytes`,
+      );
+    }
+    return false;
   };
-  const freeChecked = (p: number): void => {
+  const freeChecked = (p: number, from: number): void => {
     if (p >= memory.byteLength) memory.refresh(); // another worker grew the memory
-    if (!check(p)) tagErrors++;
+    if (!check(p, from)) tagErrors++;
     heap.free(p);
   };
   for (const [k, peer] of data.peers.entries()) {
@@ -93,9 +105,8 @@ async function stress(): Promise<void> {
         doneFrom++;
         return;
       }
-      for (const p of message) freeChecked(p);
+      for (const p of message) freeChecked(p, k);
       received += message.length;
-      void k;
     });
   }
   const flush = (k: number): void => {
@@ -123,12 +134,12 @@ async function stress(): Promise<void> {
         outbox[k]!.push(p);
         if (outbox[k]!.length >= 128) flush(k);
       } else {
-        freeChecked(p);
+        freeChecked(p, -1);
       }
     }
     if ((i & 4095) === 0) await new Promise((resolve) => setImmediate(resolve));
   }
-  for (const p of live) freeChecked(p);
+  for (const p of live) freeChecked(p, -1);
   for (let k = 0; k < workers; k++) {
     if (k === data.id) continue;
     flush(k);
@@ -136,7 +147,7 @@ async function stress(): Promise<void> {
   }
   while (doneFrom < workers - 1) await new Promise((resolve) => setTimeout(resolve, 1));
   heap.reclaim(); // publishes this worker's last batches of remote frees
-  port.postMessage({ phase: 'freed', received, tagErrors });
+  port.postMessage({ phase: 'freed', received, tagErrors, damaged });
   port.once('message', () => {
     const reclaimed = heap.reclaim();
     port.postMessage({ phase: 'reclaimed' });
