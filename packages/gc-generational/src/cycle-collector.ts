@@ -121,8 +121,11 @@ export class CycleCollector {
       output: this.output,
       run: new CollectionRun(space, port, table, working, new Scratch()),
     };
-    // Oldest first: the permanent generation, then generations 2, 1, 0.
-    const lists = [permanent!, ...this.generationHeads.slice().reverse()];
+    // Every list a tracked object can be on, oldest first, for numbering them all again: the
+    // permanent generation, generations 2 and 1, the working lists (empty outside a collection;
+    // during one, its candidates: older than what user code allocates meanwhile), generation 0.
+    const [gen0, gen1, gen2] = this.generationHeads as [number, number, number];
+    const lists = [permanent!, gen2, gen1, seen!, finalizers!, unreachable!, still!, young!, gen0];
     this.tracker = new Tracker(space.memory, lists, this.scheduler, () => this.thresholdPassed());
     port.attach(this.tracker);
   }

@@ -219,4 +219,45 @@ describe('the tracking order', () => {
     for (const root of [young, middle, old]) w.space.decref(root);
     expect(w.space.liveObjects()).toBe(0);
   });
+
+  it('numbers the objects of a running collection again too, when a finalizer uses up the numbers', () => {
+    const w = makeWorld();
+    const made: number[] = [];
+    const Fin = w.space.registerType({
+      name: 'Fin',
+      size: 8,
+      refs: [0],
+      gc: true,
+      finalize: (obj) => {
+        made.push(w.pair()); // the allocation that runs out of numbers
+        w.space.incref(obj); // resurrected: it survives the collection
+      },
+    });
+    const tracker = trackerOf(w);
+    tracker.nextOrder = MAX_ORDER - 20;
+    const keep = bottomUp(w, 2);
+    const f1 = w.space.alloc(Fin.id);
+    const f2 = w.space.alloc(Fin.id);
+    w.space.setRef(f1, 0, f2);
+    w.space.setRef(f2, 0, f1);
+    w.space.decref(f1);
+    w.space.decref(f2);
+    tracker.nextOrder = MAX_ORDER; // the finalizers' first allocation numbers everything again
+    expect(w.gc.collect(0)).toBe(0); // resurrected
+    expect(made).toHaveLength(2);
+    const all = w.gc.getObjects();
+    expect(all).toHaveLength(11);
+    // Every object numbered again, the collection's own (on its working lists then) too: none
+    // kept a number near the end; what the finalizers allocated is newest.
+    const orders = all.map((obj) => orderOf(w, obj));
+    expect(new Set(orders).size).toBe(11);
+    expect(Math.max(...orders)).toBe(11);
+    const newest = Math.min(...made.map((obj) => orderOf(w, obj)));
+    for (const obj of [f1, f2, ...w.gc.getObjects(1)]) expect(orderOf(w, obj)).toBeLessThan(newest);
+    for (const obj of [...made, keep]) w.space.decref(obj);
+    w.space.setRef(f1, 0, 0); // break the cycle, then drop the finalizers' references
+    w.space.decref(f1);
+    w.space.decref(f2);
+    expect(w.space.liveObjects()).toBe(0);
+  });
 });

@@ -27,14 +27,14 @@ export class Tracker implements CollectorHooks {
   declare private readonly young: number;
   declare private readonly scheduler: Scheduler;
   declare private readonly due: () => void;
-  /** The lists of tracked objects outside a collection, oldest first (for {@link renumber}). */
+  /** Every list a tracked object can be on, oldest first (for {@link renumber}). */
   declare private readonly lists: readonly number[];
   /** The tracking order number the next tracked object gets (tracking-order.ts). */
   declare private order: number;
 
   /**
-   * @param lists the lists of tracked objects, oldest first: the permanent generation, then the
-   *   generations from the oldest; the last is the youngest generation, where new objects go
+   * @param lists every list a tracked object can be on, oldest first; the last is the youngest
+   *   generation, where new objects go
    * @param due called when an allocation passes the young threshold (out of line: it may collect)
    */
   constructor(memory: Memory, lists: readonly number[], scheduler: Scheduler, due: () => void) {
