@@ -52,7 +52,10 @@ export const GC_HEAD_WORDS = GC_HEAD_BYTES_ >>> 2;
 export const GC_NEXT = GC_NEXT_WORD;
 export const GC_PREV = GC_PREV_WORD;
 export const GC_REFS = GC_REFS_WORD;
-/** Word offset from a node of its tracking order number (the pre-header's fourth word, which `@heapkit/refcount` leaves to the collector). */
+/**
+ * Word offset from a node of its tracking order number: the pre-header's fourth word, which
+ * `@heapkit/refcount` zeroes and leaves to the collector (tracking-order.ts).
+ */
 export const GC_ORDER = GC_RESERVED_WORD;
 /** Word offsets from a node of the object header's refcount and type word. */
 export const OBJ_REFS = GC_HEAD_WORDS + REFCOUNT_WORD;

@@ -54,8 +54,9 @@ export class CollectionRun {
   /** A `traverse` threw: what it did not report may be reachable, so nothing is garbage. */
   traverseFailed = false;
   /**
-   * Set by the sweep (update-subtract.ts), or by the proof of tracking-order.ts: no reference from a candidate to a candidate goes
-   * against the sweep's order, so the candidates form no cycle and every one is reachable.
+   * Set by the sweep (update-subtract.ts) when no reference from a candidate to a candidate goes
+   * against the sweep's order, or by the proof of tracking-order.ts: the candidates form no
+   * cycle, so every one is reachable.
    */
   acyclic = false;
   /**
