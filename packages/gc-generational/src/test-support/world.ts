@@ -1,6 +1,9 @@
 import { ArenaAllocator } from '@heapkit/arena-allocator';
 import { ObjectSpace, type Unraisable } from '@heapkit/refcount';
+import type { CollectionContext } from '../collection.js';
+import { GC_HEAD_BYTES, GC_REFS } from '../gc-head.js';
 import { CycleCollector, type CycleCollectorOptions } from '../index.js';
+import type { CollectionRun } from '../run-state.js';
 
 /**
  * A space with a collector and the types the CPython tests use: `List` (a GC container of
@@ -34,4 +37,31 @@ export function makeWorld(options: CycleCollectorOptions & { enabled?: boolean }
     return p;
   };
   return { allocator, space, gc, unraisable, lines, List, Pair, Atom, list, pair };
+}
+
+export type World = ReturnType<typeof makeWorld>;
+
+/** A complete tree of Pairs `depth` levels deep, built bottom up; returns its root (one reference). */
+export function bottomUp(w: World, depth: number): number {
+  if (depth === 0) return w.pair();
+  const left = bottomUp(w, depth - 1);
+  const right = bottomUp(w, depth - 1);
+  const node = w.pair(left, right);
+  w.space.decref(left);
+  w.space.decref(right);
+  return node;
+}
+
+/** The tracked objects whose gc refs word is not 0 (there are none outside a collection). */
+export function flagged(w: World): number[] {
+  const u32 = w.space.memory.u32;
+  return w.gc.getObjects().filter((obj) => u32[((obj - GC_HEAD_BYTES) >>> 2) + GC_REFS] !== 0);
+}
+
+/**
+ * The collector's state of its last collection, which it keeps until the next: what the results
+ * alone cannot tell (whether a shortcut was taken).
+ */
+export function lastRun(w: World): CollectionRun {
+  return (w.gc as unknown as { context: CollectionContext }).context.run;
 }
