@@ -20,8 +20,8 @@
  * ```
  *
  * The first eight fields are read by word (`u32[(pool >>> 2) + POOL_FREEBLOCK_WORD]`; pools.ts
- * keeps module-local copies named REF, FREEBLOCK, ...), the shared heap's three by byte offset
- * (`u32[(pool + POOL_XFREE) >>> 2]`).
+ * keeps module-local copies named REF, FREEBLOCK, ..., and its `headerBlockSize` reads a foreign
+ * pool's size class), the shared heap's three by byte offset (`u32[(pool + POOL_XFREE) >>> 2]`).
  */
 
 /** Bytes of the pool header at the start of every pool. */
@@ -35,8 +35,6 @@ export const POOL_ARENA_WORD = 4;
 export const POOL_SZIDX_WORD = 5;
 export const POOL_NEXTOFFSET_WORD = 6;
 export const POOL_MAXNEXTOFFSET_WORD = 7;
-/** The size class field's byte offset (blocks of (szidx + 1) * 16 bytes). */
-export const POOL_SZIDX = POOL_SZIDX_WORD * 4;
 /** The heap slot of the pool's owner (shared heaps; 0 otherwise). */
 export const POOL_OWNER_SLOT = 32;
 /** The cross-thread free list's head, bit 0 set while the pool is queued (see `shared-heap.ts`). */

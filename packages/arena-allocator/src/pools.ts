@@ -23,6 +23,14 @@ const {
 export const FOREIGN = 255;
 
 /**
+ * Bytes of each block of `pool`, from its header's size class: for a pool whose `poolClass` this
+ * allocator does not know (another allocator's, in a shared heap).
+ */
+export function headerBlockSize(u32: Uint32Array, pool: number): number {
+  return (u32[(pool >>> 2) + SZIDX]! + 1) << ALIGNMENT_SHIFT;
+}
+
+/**
  * pymalloc, after CPython's `Objects/obmalloc.c`: small requests are rounded up to one of
  * `smallThreshold / 16` size classes and served from pools, each pool a `poolSize`-aligned
  * piece of an arena that holds blocks of one class.

@@ -212,6 +212,7 @@ describe('remote frees', () => {
     expect(b!.usableSize(big)).toBeGreaterThanOrEqual(100_000);
     const small = a!.malloc(48);
     a!.memory.u8.fill(9, small, small + 48);
+    expect(b!.usableSize(small)).toBe(48); // read from the owner's pool header
     const moved = b!.realloc(small, 200);
     expect(b!.memory.u8.subarray(moved, moved + 48).every((x) => x === 9)).toBe(true);
     b!.free(big);

@@ -7,10 +7,10 @@ import {
 } from '@heapkit/memory';
 import type { ArenaAllocator } from './arena-allocator.js';
 import { FREED, LIVE_LARGE, LIVE_SMALL } from './block-states.js';
-import { ALIGNMENT_SHIFT, type ResolvedConfig } from './config.js';
+import type { ResolvedConfig } from './config.js';
 import { explainPointer } from './pointer-errors.js';
-import { POOL_NEXT_PENDING, POOL_OWNER_SLOT, POOL_SZIDX } from './pool-header.js';
-import { FOREIGN } from './pools.js';
+import { POOL_NEXT_PENDING, POOL_OWNER_SLOT } from './pool-header.js';
+import { FOREIGN, headerBlockSize } from './pools.js';
 import { BATCH_BYTES, forEachInBatch, nextPublished, publishOpenBatches } from './remote-batches.js';
 import {
   ABANDONED_SLOT,
@@ -54,7 +54,7 @@ export function sharedStateOf(heap: ArenaAllocator, ptr: Ptr, state: number, ope
 export function foreignUsableSize(heap: ArenaAllocator, ptr: Ptr, state: number): number {
   if (state === FOREIGN_LARGE) return heap.tlsf.sizeOf(ptr);
   const pool = ptr - (ptr & (heap.config.poolSize - 1));
-  return (heap.memory.u32[(pool + POOL_SZIDX) >>> 2]! + 1) << ALIGNMENT_SHIFT;
+  return headerBlockSize(heap.memory.u32, pool);
 }
 
 /**

@@ -1,8 +1,8 @@
 import { HeapCorruptionError } from '@heapkit/memory';
 import type { ArenaAllocator } from './arena-allocator.js';
 import { LIVE_LARGE, LIVE_SMALL } from './block-states.js';
-import { ALIGNMENT_SHIFT } from './config.js';
-import { POOL_HEADER_BYTES, POOL_OWNER_SLOT, POOL_SZIDX, POOL_XFREE } from './pool-header.js';
+import { POOL_HEADER_BYTES, POOL_OWNER_SLOT, POOL_REF_WORD, POOL_XFREE } from './pool-header.js';
+import { headerBlockSize } from './pools.js';
 import { forEachInBatch, nextOpen, nextPublished } from './remote-batches.js';
 import { FREE, type SharedHeap, SLOT_COUNT } from './shared-heap.js';
 
@@ -28,14 +28,14 @@ export function validateShared(heap: ArenaAllocator): void {
     const arena = pools.arenaAddress[id]!;
     if (arena === 0) continue;
     for (let pool = arena; pool < pools.arenaPoolAddress[id]!; pool += poolSize) {
-      if (u32[pool >>> 2] === 0) continue; // ref 0: a free pool, on its arena's list
+      if (u32[(pool >>> 2) + POOL_REF_WORD] === 0) continue; // no live block: a free pool, on its arena's list
       if (u32[(pool + POOL_OWNER_SLOT) >>> 2] !== heap.heapSlot) {
         fail(
           pool,
           `pool names heap slot ${u32[(pool + POOL_OWNER_SLOT) >>> 2]}, its owner is slot ${heap.heapSlot}`,
         );
       }
-      const size = (u32[(pool + POOL_SZIDX) >>> 2]! + 1) << ALIGNMENT_SHIFT;
+      const size = headerBlockSize(u32, pool);
       const listed = new Set<number>();
       for (let b = (u32[(pool + POOL_XFREE) >>> 2]! & ~1) >>> 0; b !== 0; b = u32[b >>> 2]!) {
         if (
