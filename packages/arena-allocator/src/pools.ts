@@ -82,7 +82,7 @@ export class Pools {
    */
   reclaimer: (() => boolean) | undefined;
 
-  private readonly poolSize: number;
+  readonly poolSize: number;
   private readonly poolShift: number;
   /**
    * @internal Size class of every pool, by pool number (address >>> poolShift): read by free's
@@ -164,6 +164,25 @@ export class Pools {
     }
     if (ref !== 0) return;
     this.unlinkUsedPool(u32, pool, u32[h + SZIDX]!);
+    this.poolBecameEmpty(u32, pool, u32[h + ARENA]!);
+  }
+
+  /**
+   * Returns blocks `ptrs[from..to)`, all of `pool`, live until now (the caller has checked each
+   * and marked it freed). When they are every block the pool holds, the pool is released whole
+   * without touching them: its free list is never read again, since a pool taken back into use
+   * is carved from its start (`allocFromNewPool`). Otherwise each goes back as by `release`.
+   */
+  releaseRun(ptrs: Uint32Array, from: number, to: number, pool: number): void {
+    const u32 = this.memory.u32;
+    const h = pool >>> 2;
+    if (to - from !== u32[h + REF]) {
+      for (let k = from; k < to; k++) this.release(ptrs[k]!);
+      return;
+    }
+    u32[h + REF] = 0;
+    // A pool with a free block is in usedpools; a full one is in no list.
+    if (u32[h + FREEBLOCK] !== 0) this.unlinkUsedPool(u32, pool, u32[h + SZIDX]!);
     this.poolBecameEmpty(u32, pool, u32[h + ARENA]!);
   }
 

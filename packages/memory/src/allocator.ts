@@ -23,6 +23,14 @@ export interface Allocator {
   realloc(ptr: Ptr, size: number): Ptr;
   /** Frees a live block. `free(0)` is a no-op. */
   free(ptr: Ptr): void;
+  /**
+   * Optional, for a layer that frees many blocks at once (a cycle collector's garbage): frees
+   * `ptrs[0]` to `ptrs[count - 1]` with the outcome of `free` on each in order, but with less
+   * work where the allocator can batch it. An entry `free` would refuse is skipped, every other
+   * block is still freed, and the first such error is thrown at the end. `ptrs` is not changed.
+   * Callers test for the method once (at construction) and otherwise call `free` per block.
+   */
+  freeMany?(ptrs: Uint32Array, count: number): void;
   /** The number of bytes the block can actually hold (at least what was requested). */
   usableSize(ptr: Ptr): number;
   /**
