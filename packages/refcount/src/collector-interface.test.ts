@@ -1,6 +1,8 @@
+import { ArenaAllocator } from '@heapkit/arena-allocator';
+import type { Allocator } from '@heapkit/memory';
 import { describe, expect, it } from 'vitest';
 import { attachCollector, type CollectorHooks } from './collector.js';
-import { GC_HEAD_BYTES } from './index.js';
+import { GC_HEAD_BYTES, InvalidObjectError, ObjectSpace, type Unraisable } from './index.js';
 import { makeSpace } from './test-support/space.js';
 
 describe("the collector's interface", () => {
@@ -121,5 +123,101 @@ describe("the collector's interface", () => {
       space.clearFreeLists();
       expect(allocator.stats().bytesInUse).toBe(start);
     }
+  });
+
+  it('freeUnreachableMany frees a batch as it stands, checking every object before it frees any', () => {
+    // Over the allocator itself (its freeMany), over one without freeMany (block by block), and
+    // in debug mode (block by block, each poisoned).
+    for (const mode of ['freeMany', 'free', 'debug'] as const) {
+      const made = makeSpace({ debug: mode === 'debug' });
+      const arena = made.allocator;
+      const allocator: Allocator =
+        mode === 'free'
+          ? {
+              memory: arena.memory,
+              malloc: (size) => arena.malloc(size),
+              calloc: (count, size) => arena.calloc(count, size),
+              realloc: (ptr, size) => arena.realloc(ptr, size),
+              free: (ptr) => arena.free(ptr),
+              usableSize: (ptr) => arena.usableSize(ptr),
+            }
+          : arena;
+      const space = mode === 'free' ? new ObjectSpace(allocator, { onUnraisable: () => {} }) : made.space;
+      const freed: number[] = [];
+      const port = attachCollector(space, { onAlloc: () => {}, onFree: (obj) => freed.push(obj) });
+      const Node = space.registerType({ name: 'Node', size: 8, refs: [0, 4], gc: true });
+      const Fin = space.registerType({ name: 'Fin', size: 4, refs: [0], gc: true, finalize: () => {} });
+      const start = arena.stats().bytesInUse;
+      const cycles: number[] = [];
+      for (let i = 0; i < 300; i++) {
+        const a = space.alloc(Node.id);
+        const b = space.alloc(Node.id);
+        space.setRef(a, 0, b);
+        space.setRef(b, 0, a);
+        space.decref(a);
+        space.decref(b);
+        cycles.push(a, b);
+      }
+      const f = space.alloc(Fin.id);
+      const dead = space.alloc(Node.id);
+      space.decref(dead);
+      // One object whose deallocation runs code: false, and nothing freed.
+      expect(port.freeUnreachableMany(Uint32Array.of(...cycles, f), cycles.length + 1)).toBe(false);
+      // One that is not a live object: the error, and nothing freed.
+      expect(() => port.freeUnreachableMany(Uint32Array.of(...cycles, dead), cycles.length + 1)).toThrow(
+        InvalidObjectError,
+      );
+      expect(() => port.freeUnreachableMany(Uint32Array.of(...cycles, dead), cycles.length + 1)).toThrow(
+        /freeUnreachableMany/,
+      );
+      // Bad arguments: typed errors, nothing freed.
+      expect(() => port.freeUnreachableMany([...cycles] as unknown as Uint32Array, 2)).toThrow(TypeError);
+      expect(() => port.freeUnreachableMany(Uint32Array.of(...cycles), cycles.length + 1)).toThrow(
+        RangeError,
+      );
+      expect(() => port.freeUnreachableMany(Uint32Array.of(...cycles), 0.5)).toThrow(
+        /count must be an integer/,
+      );
+      for (const obj of [...cycles, f]) expect(space.isAlive(obj)).toBe(true);
+      space.validate();
+      // All of them: freed as they stand, onFree not called, every byte back.
+      expect(port.freeUnreachableMany(Uint32Array.of(...cycles), cycles.length)).toBe(true);
+      for (const obj of cycles) expect(space.isAlive(obj)).toBe(false);
+      expect(freed).toEqual([dead]); // its own decref; the batch is the collector's business
+      space.decref(f);
+      space.validate();
+      space.clearFreeLists();
+      arena.validate();
+      expect(arena.stats().bytesInUse).toBe(start);
+    }
+  });
+
+  it("freeUnreachableMany reports an allocator's refusal and still frees the objects", () => {
+    const arena = new ArenaAllocator();
+    const reported: Unraisable[] = [];
+    const refusing: Allocator = {
+      memory: arena.memory,
+      malloc: (size) => arena.malloc(size),
+      calloc: (count, size) => arena.calloc(count, size),
+      realloc: (ptr, size) => arena.realloc(ptr, size),
+      free: (ptr) => arena.free(ptr),
+      usableSize: (ptr) => arena.usableSize(ptr),
+      freeMany: (ptrs, count) => {
+        arena.freeMany(ptrs, count);
+        throw new Error('refused');
+      },
+    };
+    const space = new ObjectSpace(refusing, { onUnraisable: (u) => reported.push(u) });
+    const port = attachCollector(space, { onAlloc: () => {}, onFree: () => {} });
+    const Node = space.registerType({ name: 'Node', size: 8, refs: [0, 4], gc: true });
+    const objs = Uint32Array.from({ length: 10 }, () => space.alloc(Node.id));
+    const copy = [...objs];
+    expect(port.freeUnreachableMany(objs, objs.length)).toBe(true);
+    expect(reported.map((u) => [u.message, (u.error as Error).message])).toEqual([
+      ['allocator.freeMany', 'refused'],
+    ]);
+    for (const obj of copy) expect(space.isAlive(obj)).toBe(false);
+    space.validate();
+    arena.validate();
   });
 });

@@ -13,13 +13,13 @@
  * and it was not resurrected). The port's methods are the steps of CPython's `gc_collect_main`
  * that need the space's internals: finalizers, and weakrefs with deferred callbacks.
  */
-import { ConfigurationError, type Ptr } from '@heapkit/memory';
+import { ConfigurationError, describeValue, type Ptr } from '@heapkit/memory';
 import { type CollectorHooks, checkedLiveTypeId, checkedTypeId, coreOf, type SpaceCore } from './core.js';
 import { runFinalizer } from './deallocation.js';
 import { FINALIZED, HAS_WEAKREFS, TYPE_WORD } from './header.js';
 import type { ObjectSpace } from './object-space.js';
 import { T_FINALIZE } from './types.js';
-import { freeUnreachable } from './unreachable-release.js';
+import { freeUnreachable, freeUnreachableMany } from './unreachable-release.js';
 import { checkWeakref, clearWeakrefs, type PendingCallbacks, runWeakrefCallbacks } from './weakref-api.js';
 
 export type { CollectorHooks } from './core.js';
@@ -66,6 +66,14 @@ export interface CollectorPort {
    * `InvalidObjectError` when `obj` is not a live object.
    */
   freeUnreachable(obj: Ptr): boolean;
+  /**
+   * {@link freeUnreachable} for `objs[0]` to `objs[count - 1]` at once, for less work per object
+   * (the allocator's `freeMany` when it has one). Every object is checked before any is freed:
+   * returns false, freeing none, when one's deallocation would run code; throws
+   * `InvalidObjectError`, freeing none, when one is not a live object. The entries of `objs` are
+   * overwritten.
+   */
+  freeUnreachableMany(objs: Uint32Array, count: number): boolean;
 }
 
 /**
@@ -125,5 +133,17 @@ class Port implements CollectorPort {
 
   freeUnreachable(obj: Ptr): boolean {
     return freeUnreachable(this.c, obj);
+  }
+
+  freeUnreachableMany(objs: Uint32Array, count: number): boolean {
+    if (!(objs instanceof Uint32Array)) {
+      throw new TypeError(`freeUnreachableMany: objs must be a Uint32Array, got ${describeValue(objs)}`);
+    }
+    if (typeof count !== 'number' || !Number.isInteger(count) || count < 0 || count > objs.length) {
+      throw new RangeError(
+        `freeUnreachableMany: count must be an integer from 0 to objs.length (${objs.length}), got ${describeValue(count)}`,
+      );
+    }
+    return freeUnreachableMany(this.c, objs, count);
   }
 }
