@@ -36,6 +36,32 @@ describe('garbage freed in bulk', () => {
     expect(Pair.id).toBeGreaterThan(0);
   });
 
+  it('hands the garbage to the allocator in one freeMany call, which gives whole pools back', () => {
+    const { space, gc, allocator, pair } = makeWorld();
+    const batches: number[] = [];
+    const freeMany = allocator.freeMany.bind(allocator);
+    allocator.freeMany = (ptrs, count) => {
+      batches.push(count);
+      freeMany(ptrs, count);
+    };
+    const pools = () => allocator.stats().sizeClasses.reduce((sum, c) => sum + c.pools, 0);
+    const before = pools();
+    for (let i = 0; i < 3000; i++) {
+      const a = pair();
+      const b = pair(a);
+      space.setRef(a, 0, b);
+      space.decref(a);
+      space.decref(b);
+    }
+    expect(pools()).toBeGreaterThan(before + 5);
+    expect(gc.collect(0)).toBe(6000);
+    expect(batches).toEqual([6000]);
+    expect(pools()).toBe(before);
+    expect(space.liveObjects()).toBe(0);
+    space.validate();
+    allocator.validate();
+  });
+
   it('lets the code of an object only the garbage held run, allocate and collect, and still frees it all', () => {
     const { space, gc, pair } = makeWorld();
     const made: number[] = [];

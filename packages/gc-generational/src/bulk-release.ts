@@ -8,9 +8,10 @@
  *   A. every reference from the garbage to an object outside it is dropped (its slot emptied,
  *      then `decref`, which may free that object and run its code); references between garbage
  *      objects are left as they are;
- *   B. every garbage object is freed as it stands (`freeUnreachable` of the space's collector
- *      port: its count is not looked at, its slots not walked, `onFree` not called) and the
- *      list is dropped whole.
+ *   B. every garbage object is freed as it stands, all in one call (`freeUnreachableMany` of
+ *      the space's collector port: no count is looked at, no slot walked, `onFree` not called;
+ *      the allocator takes the blocks as a batch, a pool whose every block is garbage released
+ *      whole), and the list is dropped whole.
  *
  * The same blocks are freed and the same references dropped as by clearing each object.
  * Nothing outside the garbage can refer to it (that is what unreachable means; the weakrefs it
@@ -57,11 +58,16 @@ export function releaseInBulk(run: CollectionRun): number {
   const still = run.heads.still;
   let u32 = space.memory.u32;
   let qualifies = true;
+  // The objects to free, gathered on the way: the space frees them in one call (B).
+  let objs = run.reserveLater(run.unreachableCount);
+  let count = 0;
   for (let node = u32[(still >>> 2) + GC_NEXT]!; node !== still; node = u32[(node >>> 2) + GC_NEXT]!) {
     const w = node >>> 2;
     const word = u32[w + OBJ_TYPE]!;
     const t = word & TYPE_ID_MASK;
     if (bulk[t] !== 1 || (word & HAS_WEAKREFS) !== 0) qualifies = false;
+    if (count === objs.length) objs = run.growLater();
+    objs[count++] = node + GC_HEAD_BYTES;
     const shape = shapeOf[t]!;
     if (shape === SHAPE_PAIR) {
       if (dropOutside(run, u32, w + slotA[t]!, t)) u32 = space.memory.u32;
@@ -75,14 +81,8 @@ export function releaseInBulk(run: CollectionRun): number {
       }
     }
   }
-  if (!qualifies) return -1;
-  let freed = 0;
-  for (let node = u32[(still >>> 2) + GC_NEXT]!; node !== still; freed++) {
-    const next = u32[(node >>> 2) + GC_NEXT]!; // before the block is freed (a free list links through it)
-    port.freeUnreachable(node + GC_HEAD_BYTES);
-    node = next;
-    u32 = space.memory.u32; // an allocator's failing free is reported to a hook, which may allocate
-  }
-  listInit(u32, still);
-  return freed;
+  // The space checks them all before it frees any; false when one's deallocation runs code.
+  if (!qualifies || !port.freeUnreachableMany(objs, count)) return -1;
+  listInit(space.memory.u32, still);
+  return count;
 }

@@ -144,6 +144,7 @@ export function collectGeneration(
   // 11. clear: reference counting frees the garbage, or the bulk path when nothing can run code
   const bulk = !run.saveAll && !codeRan && !run.sawWeakrefs && !run.sawComplex && !table.anyLegacy;
   const freedInBulk = bulk ? releaseInBulk(run) : -1;
+  if (bulk) run.trimScratch(); // it gathered the garbage in the scratch buffer
   if (freedInBulk < 0) deleteGarbage(run, ctx.garbage);
 
   // 12. the uncollectable to `garbage`

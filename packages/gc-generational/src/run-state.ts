@@ -123,6 +123,19 @@ export class CollectionRun {
     this.later = this.scratch.later;
   }
 
+  /**
+   * The `later` buffer with room for at least `entries` (the bulk path gathers the garbage in
+   * it, bulk-release.ts; the collection trims it at its end). Its contents are not kept.
+   */
+  reserveLater(entries: number): Uint32Array {
+    if (this.later.length < entries) {
+      const later = new Uint32Array(entries);
+      this.later = later;
+      this.scratch.later = later;
+    }
+    return this.later;
+  }
+
   /** Doubles the `later` buffer (kept by the collector for the next runs); returns it. */
   growLater(): Uint32Array {
     const later = new Uint32Array(this.later.length * 2);

@@ -74,11 +74,12 @@ export class SpacePort {
   }
 
   /**
-   * Frees `obj`, proved unreachable, without dropping its references or calling `onFree` (the
-   * bulk path: bulk-release.ts). False, doing nothing, when its deallocation would run code.
+   * Frees `objs[0..count)`, proved unreachable, without dropping their references or calling
+   * `onFree` (the bulk path: bulk-release.ts). False, freeing none, when one's deallocation would
+   * run code. Overwrites the entries of `objs`.
    */
-  freeUnreachable(obj: Ptr): boolean {
-    return this.attached.freeUnreachable(obj);
+  freeUnreachableMany(objs: Uint32Array, count: number): boolean {
+    return this.attached.freeUnreachableMany(objs, count);
   }
 
   /** `tp_clear`: breaks `obj`'s references (its type's `clear`, or every slot). May throw (user code). */
