@@ -7,18 +7,26 @@
  * machine with the churn suite's `heapkit` loop alone in a process (25 rounds of 200 calls,
  * median per process): 11, 19, 19, 20, 21 and 28 ns a step in six fresh processes, and 39 to 44
  * in others; within one process its rounds ranged 11 to 17 around a median of 12. A loop of
- * plain typed-array stores at random over 4 MiB varied by under 5% between processes, so the
+ * plain typed-array stores at random over 4 MiB varied by under 5% between processes, so that
  * spread is not the machine's. binary-trees with automatic collection on ÷ off, interleaved in
  * one process, gave 1.07, 1.25, 1.10, 1.25, 1.13 and 1.16 in six. Which state a process lands in
  * is not established: pinning it to one core, switching off ASLR or V8's concurrent compiler did
  * not remove the spread; `--single-threaded` (no background compiler or GC threads) narrowed the
- * churn loop to 16.7-21.6 ns over eight processes, so the threads' timing is part of it; and it
- * is not only V8's code: `collect()` of 1,000,000 objects in
- * 2-cycles, rebuilt before each call, ran for stretches of ~100 ms and then of ~62 ms a call in
- * one process with no compile or deoptimization between (`--trace-opt --trace-deopt`) and the
- * objects at consecutive addresses every time; the memory's arenas had been released and taken
- * again between the calls. More rounds in one process do not average such states out; more
- * processes do, and the report shows how far apart they are.
+ * churn loop to 16.7-21.6 ns over eight processes, so the threads' timing is part of it.
+ *
+ * The machine has states of its own too, and they last seconds: work whose memory does not fit
+ * in the cache slows down for a while, then recovers. `collect()` of 1,000,000 objects in
+ * 2-cycles (about 31 MiB; the L3 cache is 32 MiB, shared with the machine's other tenants) ran
+ * for stretches of ~100 ms a call and then of ~65 ms. A hand-written list walk over a separate
+ * 32 MiB `WebAssembly.Memory`, with no heapkit code, run after each `collect()` in the same
+ * process, went from 10 ms to 15-20 ms and back with it: correlation 0.83, 0.91 and 0.43 over 22
+ * calls in three processes (`collect()` itself spanned 64-129 ms). The 4 MiB loop above fits in
+ * the cache, so it could not show this. A memory-bound case is therefore compared with its
+ * baseline over the same seconds (the rounds interleave the cases), and its per-fork values
+ * spread further.
+ *
+ * More rounds in one process do not average such states out; more processes do, and the report
+ * shows how far apart they are.
  *
  * So with `forks` > 1 each fork is a child process (`node dist/cli.js --fork-child …`) that runs
  * one suite exactly as a one-process run does (warm-up, interleaved rounds, the same seed), and
